@@ -21,7 +21,7 @@ vet:
 	$(GO) vet $(PKGS)
 
 staticcheck:
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2026.2.2 $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
 
 tidy-check:
 	$(GO) mod tidy && git diff --exit-code go.mod go.sum

@@ -40,7 +40,7 @@ func NormalizeSymbol(raw string) (string, AssetClass, error) {
 	s = strings.TrimSuffix(s, "=X")
 	for _, r := range s {
 		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '/' || r == '.') {
-			return "", "", fmt.Errorf("%w: %q contains %q; use letters, digits and one of - _ / .", ErrBadSymbol, raw, r)
+			return "", "", fmt.Errorf("%w: %q contains %q (allowed: letters, digits, '-', '_', '/', '.')", ErrBadSymbol, raw, r)
 		}
 	}
 	if base, quote, ok := splitPair(s); ok {
