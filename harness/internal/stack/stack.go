@@ -1,0 +1,139 @@
+// Package stack parses the goroutine dump of runtime.Stack(buf, true).
+//
+// It follows go.uber.org/goleak's internal/stack: a header line
+// "goroutine N [state]:", then pairs of function and position lines, then
+// an optional "created by F in goroutine M" pair.
+package stack
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// Goroutine is one goroutine of a dump.
+type Goroutine struct {
+	ID      int
+	State   string // e.g. "chan receive", without the wait time or "locked to thread"
+	Top     string // the function on top of the stack
+	Creator string // the function after "created by"; empty for the main goroutine
+	Stack   string // the goroutine's full text, header included
+}
+
+// All returns the goroutines of this process.
+func All() []Goroutine {
+	gs, err := Parse(Dump())
+	if err != nil {
+		// A dump of the running runtime always parses; a failure is a bug in
+		// this package.
+		panic(fmt.Sprintf("stack: parse goroutine dump: %v", err))
+	}
+	return gs
+}
+
+// Dump returns runtime.Stack(buf, true), growing buf as needed.
+func Dump() []byte {
+	for size := 64 << 10; ; size *= 2 {
+		buf := make([]byte, size)
+		if n := runtime.Stack(buf, true); n < size {
+			return buf[:n]
+		}
+	}
+}
+
+// Parse parses a goroutine dump.
+func Parse(dump []byte) ([]Goroutine, error) {
+	var (
+		out  []Goroutine
+		errs []error
+		cur  *Goroutine
+		text strings.Builder
+	)
+	finish := func() {
+		if cur != nil {
+			cur.Stack = strings.TrimRight(text.String(), "\n")
+			out = append(out, *cur)
+			cur = nil
+		}
+		text.Reset()
+	}
+	sc := bufio.NewScanner(bytes.NewReader(dump))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if strings.HasPrefix(line, "goroutine ") {
+			finish()
+			id, state, err := parseHeader(line)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("line %d: parse header: %w", n, err))
+				continue
+			}
+			cur = &Goroutine{ID: id, State: state}
+			text.WriteString(line)
+			text.WriteByte('\n')
+			continue
+		}
+		if cur == nil {
+			continue
+		}
+		text.WriteString(line)
+		text.WriteByte('\n')
+		if line == "" || line[0] == '\t' || strings.HasPrefix(line, "...") || strings.HasPrefix(line, "[originating") {
+			continue // position, separator, elided frames, ancestor traceback
+		}
+		if after, ok := strings.CutPrefix(line, "created by "); ok {
+			if cur.Creator == "" {
+				cur.Creator, _, _ = strings.Cut(after, " in goroutine ")
+			}
+			continue
+		}
+		if cur.Top == "" {
+			name, err := funcName(line)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("line %d: parse function: %w", n, err))
+				continue
+			}
+			cur.Top = name
+		}
+	}
+	finish()
+	if err := sc.Err(); err != nil {
+		errs = append(errs, err)
+	}
+	return out, errors.Join(errs...)
+}
+
+// parseHeader parses "goroutine 7 [chan receive, 2 minutes]:".
+func parseHeader(line string) (id int, state string, err error) {
+	rest := strings.TrimSuffix(strings.TrimPrefix(line, "goroutine "), ":")
+	idText, rest, ok := strings.Cut(rest, " ")
+	if !ok {
+		return 0, "", fmt.Errorf("unexpected format: %q", line)
+	}
+	id, err = strconv.Atoi(idText)
+	if err != nil {
+		return 0, "", fmt.Errorf("bad goroutine ID %q in %q", idText, line)
+	}
+	// Debug settings may add fields ("gp=0x... m=nil") before the state.
+	open := strings.IndexByte(rest, '[')
+	closing := strings.LastIndexByte(rest, ']')
+	if open < 0 || closing < open {
+		return 0, "", fmt.Errorf("no state in %q", line)
+	}
+	state, _, _ = strings.Cut(rest[open+1:closing], ",")
+	return id, state, nil
+}
+
+// funcName returns the function of a frame line "pkg.(*T).M(0x1, ...)":
+// the text before the last '('.
+func funcName(line string) (string, error) {
+	i := strings.LastIndexByte(line, '(')
+	if i <= 0 {
+		return "", fmt.Errorf("no function in %q", line)
+	}
+	return line[:i], nil
+}

@@ -1,0 +1,127 @@
+package stack
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/dump.txt from this process")
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type server struct{ stop chan struct{} }
+
+func (s *server) loop()               { <-s.stop }
+func wait[T any](c chan T)            { <-c }
+func startBlocked(stop chan struct{}) { go func() { <-stop }() }
+
+// startFixture starts the goroutines that testdata/dump.txt shows.
+func startFixture(t *testing.T) {
+	stop := make(chan struct{})
+	var ready sync.WaitGroup
+	s := &server{stop: stop}
+	ready.Go(func() {})
+	go s.loop()
+	go wait(stop)
+	startBlocked(stop)
+	ready.Wait()
+	t.Cleanup(func() { close(stop) })
+	require.Eventually(t, func() bool {
+		n := 0
+		for _, g := range All() {
+			if strings.Contains(g.Top, "internal/stack.") && g.State == "chan receive" {
+				n++
+			}
+		}
+		return n == 3
+	}, 5e9, 1e6)
+}
+
+func TestAll(t *testing.T) {
+	startFixture(t)
+	found := map[string]string{}
+	for _, g := range All() {
+		if strings.Contains(g.Top, "internal/stack.") {
+			found[g.Top] = g.Creator
+		}
+	}
+	const pkg = "github.com/leakgate/leakgate/harness/internal/stack."
+	require.Equal(t, map[string]string{
+		pkg + "(*server).loop":     pkg + "startFixture",
+		pkg + "wait[...]":          pkg + "startFixture",
+		pkg + "startBlocked.func1": pkg + "startBlocked",
+		pkg + "Dump":               "testing.(*T).Run", // the caller, on top of runtime.Stack
+	}, found)
+}
+
+func TestParseTestdata(t *testing.T) {
+	path := filepath.Join("testdata", "dump.txt")
+	if *update {
+		startFixture(t)
+		require.NoError(t, os.WriteFile(path, Dump(), 0o644))
+	}
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	gs, err := Parse(data)
+	require.NoError(t, err)
+	byTop := map[string]Goroutine{}
+	for _, g := range gs {
+		byTop[g.Top] = g
+	}
+	const pkg = "github.com/leakgate/leakgate/harness/internal/stack."
+	loop := byTop[pkg+"(*server).loop"]
+	require.Equal(t, "chan receive", loop.State)
+	require.Equal(t, pkg+"startFixture", loop.Creator)
+	require.True(t, strings.HasPrefix(loop.Stack, "goroutine "), loop.Stack)
+	require.Contains(t, loop.Stack, "created by "+pkg+"startFixture in goroutine")
+	require.Equal(t, pkg+"startBlocked", byTop[pkg+"startBlocked.func1"].Creator)
+	require.Contains(t, byTop, pkg+"wait[...]")
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		give    string
+		want    []Goroutine
+		wantErr string
+	}{
+		{
+			name: "main and created",
+			give: "goroutine 1 [running]:\nmain.main()\n\t/x/main.go:5 +0x1d\n\n" +
+				"goroutine 7 [select, 2 minutes, locked to thread]:\nnet/http.(*persistConn).writeLoop(0xc0001)\n\t/go/src/net/http/transport.go:2590 +0xe7\n" +
+				"created by net/http.(*Transport).dialConn in goroutine 6\n\t/go/src/net/http/transport.go:1947 +0x1545\n",
+			want: []Goroutine{
+				{ID: 1, State: "running", Top: "main.main", Stack: "goroutine 1 [running]:\nmain.main()\n\t/x/main.go:5 +0x1d"},
+				{ID: 7, State: "select", Top: "net/http.(*persistConn).writeLoop", Creator: "net/http.(*Transport).dialConn",
+					Stack: "goroutine 7 [select, 2 minutes, locked to thread]:\nnet/http.(*persistConn).writeLoop(0xc0001)\n\t/go/src/net/http/transport.go:2590 +0xe7\ncreated by net/http.(*Transport).dialConn in goroutine 6\n\t/go/src/net/http/transport.go:1947 +0x1545"},
+			},
+		},
+		{
+			name: "debug header and elided frames",
+			give: "goroutine 9 gp=0xc000 m=nil [chan send]:\nmain.f(...)\n\t/x.go:1\n...additional frames elided...\ncreated by main.g\n\t/x.go:2\n",
+			want: []Goroutine{{ID: 9, State: "chan send", Top: "main.f", Creator: "main.g",
+				Stack: "goroutine 9 gp=0xc000 m=nil [chan send]:\nmain.f(...)\n\t/x.go:1\n...additional frames elided...\ncreated by main.g\n\t/x.go:2"}},
+		},
+		{name: "bad id", give: "goroutine x [running]:\n", wantErr: `line 1: parse header: bad goroutine ID "x"`},
+		{name: "no state", give: "goroutine 3 running:\n", wantErr: "line 1: parse header: no state"},
+		{name: "no function", give: "goroutine 3 [running]:\nmain.main\n", wantErr: `line 2: parse function: no function in "main.main"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse([]byte(tt.give))
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
+}
