@@ -1,0 +1,599 @@
+// Package config loads the configuration of ffe, the finance feedback
+// engine: a YAML file, FFE_* environment overrides and secrets read only from
+// the environment or from files readable by their owner alone.
+//
+// # Sources, in order of precedence
+//
+//  1. Command-line flags applied by the caller (LoadOptions.DataDir).
+//  2. Environment variables: every setting has one, named FFE_ followed by
+//     its YAML path in upper case with dots as underscores
+//     (risk.max_position_share is FFE_RISK_MAX_POSITION_SHARE,
+//     providers.polygon.base_url is FFE_PROVIDERS_POLYGON_BASE_URL). Lists
+//     are comma-separated.
+//  3. The YAML file (LoadOptions.Path, else FFE_CONFIG, else
+//     config.yaml under the user's config directory). A missing default file
+//     is not an error: the defaults apply. Unknown keys are an error naming
+//     the key and its line.
+//  4. Defaults (Default): the sandbox data source (recorded market data, no
+//     keys, no network), paper trading and a SQLite database under the
+//     user's data directory.
+//
+// # Secrets
+//
+// API keys, tokens and private keys never come from the YAML body. Each
+// secret has an environment variable (FFE_ALPHAVANTAGE_API_KEY,
+// FFE_COINBASE_PRIVATE_KEY, FFE_OANDA_TOKEN, …, see SecretSpecs), a
+// companion variable with a _FILE suffix naming a file, and a
+// providers.<name>.<secret>_file entry in the YAML file. A secret file must
+// not be readable or writable by group or others (mode 0600 or 0400).
+// Secrets are printed as REDACTED by WriteYAML and appear in no error.
+//
+// # Extending
+//
+// New sections are new fields of Config with a yaml tag; they get strict
+// decoding, environment overrides and `config show` output without further
+// code. The server section is where `ffe serve` keeps its settings.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/leakgate/leakgate/providers"
+)
+
+// Data sources.
+const (
+	// SourceSandbox serves recorded market data in-process: no network, no
+	// keys.
+	SourceSandbox = "sandbox"
+	// SourceLive talks to the upstream APIs (or to the URLs the config
+	// points them at).
+	SourceLive = "live"
+)
+
+// Trading platforms.
+const (
+	PlatformPaper    = "paper"
+	PlatformCoinbase = "coinbase"
+	PlatformOANDA    = "oanda"
+)
+
+// Provider names, as used in providers:, routing: and the environment.
+const (
+	AlphaVantage = "alphavantage"
+	Polygon      = "polygon"
+	Finnhub      = "finnhub"
+	Coinbase     = "coinbase"
+	OANDA        = "oanda"
+	Yahoo        = "yahoo"
+	Reddit       = "reddit"
+	LLM          = "llm"
+)
+
+// ProviderNames lists every provider the configuration knows, in a stable
+// order.
+var ProviderNames = []string{AlphaVantage, Polygon, Finnhub, Coinbase, OANDA, Yahoo, Reddit, LLM}
+
+// Config is the effective configuration of ffe. The zero value is not
+// useful; start from Default or Load.
+type Config struct {
+	// DataDir holds the SQLite database. Default: $XDG_DATA_HOME/ffe or
+	// ~/.local/share/ffe.
+	DataDir string `yaml:"data_dir"`
+	// Data selects where market data comes from.
+	Data Data `yaml:"data"`
+	// Providers holds per-provider settings, keyed by provider name.
+	Providers map[string]Provider `yaml:"providers"`
+	// Routing lists, per asset class, the providers to ask in order; later
+	// ones are fallbacks.
+	Routing map[providers.AssetClass][]string `yaml:"routing"`
+	// Platform selects where orders go.
+	Platform Platform `yaml:"platform"`
+	// Risk bounds position sizes and losses.
+	Risk Risk `yaml:"risk"`
+	// Fees are charged on paper fills and in backtests.
+	Fees Fees `yaml:"fees"`
+	// Watchlist is the set of symbols run-agent cycles over.
+	Watchlist []string `yaml:"watchlist"`
+	// Agent configures run-agent.
+	Agent Agent `yaml:"agent"`
+	// Sentiment configures the Reddit sentiment vote.
+	Sentiment Sentiment `yaml:"sentiment"`
+	// Memory configures retention of closed-trade memory.
+	Memory Memory `yaml:"memory"`
+	// Server configures `ffe serve`.
+	Server Server `yaml:"server"`
+	// Log configures logging.
+	Log Log `yaml:"log"`
+
+	// File is the configuration file that was read, or "" when none was.
+	File string `yaml:"-"`
+
+	secrets map[string]string // "provider.name" → value
+}
+
+// Data selects the market-data source.
+type Data struct {
+	// Source is "sandbox" (default) or "live".
+	Source string `yaml:"source"`
+	// SandboxURL, when set, points every provider at <url>/<prefix> of a
+	// sandbox server (for example a loopback one), in either mode; missing
+	// credentials then default to the sandbox's key.
+	SandboxURL string `yaml:"sandbox_url"`
+	// Interval is the bar width analyze and backtest ask for.
+	Interval string `yaml:"interval"`
+	// HistoryDays is how many days of bars analyze reads.
+	HistoryDays int `yaml:"history_days"`
+	// BarsTTL and QuoteTTL bound how long answers are cached.
+	BarsTTL  time.Duration `yaml:"bars_ttl"`
+	QuoteTTL time.Duration `yaml:"quote_ttl"`
+}
+
+// Provider is the configuration of one upstream API.
+type Provider struct {
+	// Enabled turns the provider on or off. Unset means on in sandbox mode
+	// and, in live mode, on when its credentials are available.
+	Enabled *bool `yaml:"enabled,omitempty"`
+	// BaseURL overrides the API's address.
+	BaseURL string `yaml:"base_url,omitempty"`
+	// RateLimit is the request rate allowed, per second; 0 keeps the
+	// provider's documented default. Burst is the bucket size.
+	RateLimit float64 `yaml:"rate_limit,omitempty"`
+	Burst     int     `yaml:"burst,omitempty"`
+	// Timeout bounds one request; 0 keeps the default.
+	Timeout time.Duration `yaml:"timeout,omitempty"`
+	// AccountID is the trading account (OANDA).
+	AccountID string `yaml:"account_id,omitempty"`
+	// UserAgent is sent with requests (Reddit requires a descriptive one).
+	UserAgent string `yaml:"user_agent,omitempty"`
+	// Model names the model to ask (LLM).
+	Model string `yaml:"model,omitempty"`
+
+	// Secret files: each names a file holding one secret, mode 0600. Only
+	// the secrets a provider takes are accepted (see SecretSpecs).
+	APIKeyFile       string `yaml:"api_key_file,omitempty"`
+	KeyNameFile      string `yaml:"key_name_file,omitempty"`
+	PrivateKeyFile   string `yaml:"private_key_file,omitempty"`
+	TokenFile        string `yaml:"token_file,omitempty"`
+	ClientIDFile     string `yaml:"client_id_file,omitempty"`
+	ClientSecretFile string `yaml:"client_secret_file,omitempty"`
+}
+
+// IsEnabled reports the explicit setting of Enabled and whether there is
+// one.
+func (p Provider) IsEnabled() (on, set bool) {
+	if p.Enabled == nil {
+		return false, false
+	}
+	return *p.Enabled, true
+}
+
+// Platform selects the trading venue.
+type Platform struct {
+	// Name is "paper" (default), "coinbase" or "oanda".
+	Name string `yaml:"name"`
+	// StartingCash is the paper account's initial balance.
+	StartingCash float64 `yaml:"starting_cash"`
+	// Currency is the paper account's currency.
+	Currency string `yaml:"currency"`
+}
+
+// Risk bounds what execute and run-agent may do.
+type Risk struct {
+	// MaxPositionShare is the largest share of equity one position may
+	// reach, in (0, 1].
+	MaxPositionShare float64 `yaml:"max_position_share"`
+	// MaxDailyLoss is the share of equity that may be lost (realised) in
+	// one UTC day before new buys are refused, in (0, 1].
+	MaxDailyLoss float64 `yaml:"max_daily_loss"`
+	// RiskPerTrade is the share of equity at risk between entry and stop.
+	RiskPerTrade float64 `yaml:"risk_per_trade"`
+	// ATRStopMultiple places the stop this many ATRs from the entry.
+	ATRStopMultiple float64 `yaml:"atr_stop_multiple"`
+	// RewardRisk places the take-profit this many stop distances away.
+	RewardRisk float64 `yaml:"reward_risk"`
+}
+
+// Fees are trading costs in basis points of the notional.
+type Fees struct {
+	FeeBps      float64 `yaml:"fee_bps"`
+	SlippageBps float64 `yaml:"slippage_bps"`
+}
+
+// Agent configures run-agent.
+type Agent struct {
+	// Interval is the time between cycles.
+	Interval time.Duration `yaml:"interval"`
+	// MaxCycles stops the loop after so many cycles; 0 runs until
+	// interrupted.
+	MaxCycles int `yaml:"max_cycles"`
+	// ConfidenceThreshold is the confidence a BUY or SELL decision needs
+	// to be executed, in [0, 1].
+	ConfidenceThreshold float64 `yaml:"confidence_threshold"`
+}
+
+// Sentiment configures the Reddit sentiment vote of analyze.
+type Sentiment struct {
+	Enabled    bool     `yaml:"enabled"`
+	Subreddits []string `yaml:"subreddits"`
+	// Limit is how many posts are read per subreddit.
+	Limit int `yaml:"limit"`
+}
+
+// Memory configures retention of the closed-trade memory.
+type Memory struct {
+	// Retention is the default --older-than of prune-memory; 0 keeps
+	// everything.
+	Retention time.Duration `yaml:"retention"`
+	// Keep is the default --keep of prune-memory; 0 means no limit.
+	Keep int `yaml:"keep"`
+}
+
+// Server configures `ffe serve`.
+type Server struct {
+	// Listen is the address the server binds.
+	Listen string `yaml:"listen"`
+}
+
+// Log configures the engine's logger.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+}
+
+// Default returns the configuration that applies with no file and no
+// environment, except for DataDir, which Load fills in.
+func Default() *Config {
+	ps := make(map[string]Provider, len(ProviderNames))
+	for _, n := range ProviderNames {
+		ps[n] = Provider{}
+	}
+	return &Config{
+		Data: Data{
+			Source:      SourceSandbox,
+			Interval:    "1d",
+			HistoryDays: 400,
+			BarsTTL:     5 * time.Minute,
+			QuoteTTL:    5 * time.Second,
+		},
+		Providers: ps,
+		Routing: map[providers.AssetClass][]string{
+			providers.Equity: {AlphaVantage, Polygon, Finnhub, Yahoo},
+			providers.Crypto: {Coinbase, Polygon, AlphaVantage},
+			providers.Forex:  {OANDA, AlphaVantage, Polygon},
+		},
+		Platform: Platform{Name: PlatformPaper, StartingCash: 100_000, Currency: "USD"},
+		Risk: Risk{
+			MaxPositionShare: 0.2,
+			MaxDailyLoss:     0.05,
+			RiskPerTrade:     0.01,
+			ATRStopMultiple:  2,
+			RewardRisk:       2,
+		},
+		Fees:      Fees{FeeBps: 10, SlippageBps: 5},
+		Watchlist: []string{"AAPL", "SPY", "BTC-USD", "EUR_USD"},
+		Agent:     Agent{Interval: 15 * time.Minute, ConfidenceThreshold: 0.6},
+		Sentiment: Sentiment{Subreddits: []string{"wallstreetbets", "stocks"}, Limit: 50},
+		Memory:    Memory{Retention: 365 * 24 * time.Hour},
+		Server:    Server{Listen: "127.0.0.1:8740"},
+		Log:       Log{Level: "warn"},
+		secrets:   map[string]string{},
+	}
+}
+
+// Error is a configuration problem: an unreadable or invalid file, a bad
+// environment variable or an invalid value. The message names the place
+// (file and line, variable or key) and what to do.
+type Error struct {
+	// File is the configuration file, if the problem is in it.
+	File string
+	// Line is the 1-based line in File, or 0.
+	Line int
+	Err  error
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	switch {
+	case e.File != "" && e.Line > 0:
+		return fmt.Sprintf("config %s line %d: %v", e.File, e.Line, e.Err)
+	case e.File != "":
+		return fmt.Sprintf("config %s: %v", e.File, e.Err)
+	}
+	return fmt.Sprintf("config: %v", e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrNotFound is wrapped when an explicitly named config file does not
+// exist.
+var ErrNotFound = errors.New("config file not found")
+
+// LoadOptions says where Load looks.
+type LoadOptions struct {
+	// Path is the file to read (the --config flag). Empty means FFE_CONFIG,
+	// else DefaultPath; only an explicitly named file must exist.
+	Path string
+	// DataDir overrides every other source of data_dir (the --data-dir
+	// flag).
+	DataDir string
+	// LookupEnv reads the environment; nil means os.LookupEnv. Tests pass
+	// a map's lookup so the process environment does not leak in.
+	LookupEnv func(string) (string, bool)
+}
+
+// Load builds the effective configuration: defaults, then the file, then
+// the environment, then opts.DataDir; it reads the secrets and validates the
+// result. Every error is an *Error.
+func Load(opts LoadOptions) (*Config, error) {
+	env := opts.LookupEnv
+	if env == nil {
+		env = os.LookupEnv
+	}
+	cfg := Default()
+	path, explicit := opts.Path, opts.Path != ""
+	if !explicit {
+		if p, ok := env("FFE_CONFIG"); ok && p != "" {
+			path, explicit = p, true
+		}
+	}
+	if !explicit {
+		p, err := DefaultPath(env)
+		if err == nil {
+			path = p
+		}
+	}
+	if path != "" {
+		data, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+			if err := decode(cfg, path, data); err != nil {
+				return nil, err
+			}
+			cfg.File = path
+		case errors.Is(err, os.ErrNotExist) && !explicit:
+			// No file: defaults.
+		case errors.Is(err, os.ErrNotExist):
+			return nil, &Error{File: path, Err: fmt.Errorf("%w: create it, or drop --config to run on the defaults", ErrNotFound)}
+		default:
+			return nil, &Error{File: path, Err: err}
+		}
+	}
+	if err := applyEnv(cfg, env); err != nil {
+		return nil, err
+	}
+	if opts.DataDir != "" {
+		cfg.DataDir = opts.DataDir
+	}
+	if cfg.DataDir == "" {
+		d, err := DefaultDataDir(env)
+		if err != nil {
+			return nil, &Error{Err: fmt.Errorf("data directory: %w; set --data-dir or FFE_DATA_DIR", err)}
+		}
+		cfg.DataDir = d
+	}
+	if err := cfg.loadSecrets(env); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// DefaultPath returns config.yaml under the user's configuration directory
+// ($XDG_CONFIG_HOME/ffe or ~/.config/ffe on Linux).
+func DefaultPath(env func(string) (string, bool)) (string, error) {
+	dir, err := userDir(env, "XDG_CONFIG_HOME", ".config", os.UserConfigDir)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "ffe", "config.yaml"), nil
+}
+
+// DefaultDataDir returns $XDG_DATA_HOME/ffe, else ~/.local/share/ffe (on
+// macOS and Windows, ffe under the user's configuration directory).
+func DefaultDataDir(env func(string) (string, bool)) (string, error) {
+	dir, err := userDir(env, "XDG_DATA_HOME", filepath.Join(".local", "share"), os.UserConfigDir)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "ffe"), nil
+}
+
+func userDir(env func(string) (string, bool), xdg, homeRel string, fallback func() (string, error)) (string, error) {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" || runtime.GOOS == "ios" || runtime.GOOS == "plan9" {
+		return fallback()
+	}
+	if d, ok := env(xdg); ok && filepath.IsAbs(d) {
+		return d, nil
+	}
+	home, ok := env("HOME")
+	if !ok || home == "" {
+		return "", errors.New("neither $" + xdg + " nor $HOME is set")
+	}
+	return filepath.Join(home, homeRel), nil
+}
+
+// Secret returns the secret name of provider (for example
+// Secret("oanda", "token")), or "" when it is not configured.
+func (c *Config) Secret(provider, name string) string {
+	return c.secrets[provider+"."+name]
+}
+
+// SetSecret sets a secret, for programs that obtain it elsewhere (a
+// keychain) and for tests. An empty value removes it.
+func (c *Config) SetSecret(provider, name, value string) {
+	if c.secrets == nil {
+		c.secrets = map[string]string{}
+	}
+	if value == "" {
+		delete(c.secrets, provider+"."+name)
+		return
+	}
+	c.secrets[provider+"."+name] = value
+}
+
+// SecretValues returns every configured secret value, for registering with
+// redactors.
+func (c *Config) SecretValues() []string {
+	out := make([]string, 0, len(c.secrets))
+	for _, v := range c.secrets {
+		out = append(out, v)
+	}
+	return out
+}
+
+// Clone returns a deep copy of c.
+func (c *Config) Clone() *Config {
+	d := *c
+	d.Providers = make(map[string]Provider, len(c.Providers))
+	for k, v := range c.Providers {
+		if v.Enabled != nil {
+			b := *v.Enabled
+			v.Enabled = &b
+		}
+		d.Providers[k] = v
+	}
+	d.Routing = make(map[providers.AssetClass][]string, len(c.Routing))
+	for k, v := range c.Routing {
+		d.Routing[k] = append([]string(nil), v...)
+	}
+	d.Watchlist = append([]string(nil), c.Watchlist...)
+	d.Sentiment.Subreddits = append([]string(nil), c.Sentiment.Subreddits...)
+	d.secrets = make(map[string]string, len(c.secrets))
+	for k, v := range c.secrets {
+		d.secrets[k] = v
+	}
+	return &d
+}
+
+// Validate checks every setting and returns an *Error naming the first bad
+// one and its valid values.
+func (c *Config) Validate() error {
+	bad := func(format string, args ...any) error {
+		return &Error{File: c.File, Err: fmt.Errorf(format, args...)}
+	}
+	switch c.Data.Source {
+	case SourceSandbox, SourceLive:
+	default:
+		return bad("data.source %q: use %q or %q", c.Data.Source, SourceSandbox, SourceLive)
+	}
+	if c.Data.SandboxURL != "" {
+		if err := checkURL(c.Data.SandboxURL); err != nil {
+			return bad("data.sandbox_url: %v", err)
+		}
+	}
+	if _, err := providers.ParseInterval(c.Data.Interval); err != nil {
+		return bad("data.interval: %v", err)
+	}
+	if c.Data.HistoryDays < 30 {
+		return bad("data.history_days %d: use at least 30 so indicators have enough bars", c.Data.HistoryDays)
+	}
+	if c.Data.BarsTTL < 0 || c.Data.QuoteTTL < 0 {
+		return bad("data.bars_ttl and data.quote_ttl must not be negative")
+	}
+	for name, p := range c.Providers {
+		spec, ok := providerSpecs[name]
+		if !ok {
+			return bad("providers.%s: unknown provider; use one of %s", name, strings.Join(ProviderNames, ", "))
+		}
+		if p.BaseURL != "" {
+			if err := checkURL(p.BaseURL); err != nil {
+				return bad("providers.%s.base_url: %v", name, err)
+			}
+		}
+		if p.RateLimit < 0 || p.Burst < 0 || p.Timeout < 0 {
+			return bad("providers.%s: rate_limit, burst and timeout must not be negative", name)
+		}
+		for _, f := range secretFileFields(p) {
+			if f.path != "" && !spec.takes(f.secret) {
+				return bad("providers.%s.%s_file: %s takes no %s", name, f.secret, name, f.secret)
+			}
+		}
+	}
+	for class, list := range c.Routing {
+		if !class.Valid() {
+			return bad("routing.%s: unknown asset class; use equity, crypto or forex", class)
+		}
+		for _, n := range list {
+			spec, ok := providerSpecs[n]
+			if !ok || !spec.marketData {
+				return bad("routing.%s: %q is not a market-data provider; use %s", class, n, strings.Join(marketDataNames(), ", "))
+			}
+		}
+	}
+	switch c.Platform.Name {
+	case PlatformPaper, PlatformCoinbase, PlatformOANDA:
+	default:
+		return bad("platform.name %q: use %s, %s or %s", c.Platform.Name, PlatformPaper, PlatformCoinbase, PlatformOANDA)
+	}
+	if !(c.Platform.StartingCash > 0) {
+		return bad("platform.starting_cash %v: use an amount above 0", c.Platform.StartingCash)
+	}
+	if len(c.Platform.Currency) != 3 {
+		return bad("platform.currency %q: use a three-letter currency code such as USD", c.Platform.Currency)
+	}
+	r := c.Risk
+	switch {
+	case !(r.MaxPositionShare > 0 && r.MaxPositionShare <= 1):
+		return bad("risk.max_position_share %v: use a fraction in (0, 1], e.g. 0.2", r.MaxPositionShare)
+	case !(r.MaxDailyLoss > 0 && r.MaxDailyLoss <= 1):
+		return bad("risk.max_daily_loss %v: use a fraction in (0, 1], e.g. 0.05", r.MaxDailyLoss)
+	case !(r.RiskPerTrade > 0 && r.RiskPerTrade <= 0.2):
+		return bad("risk.risk_per_trade %v: use a fraction in (0, 0.2], e.g. 0.01", r.RiskPerTrade)
+	case !(r.ATRStopMultiple > 0):
+		return bad("risk.atr_stop_multiple %v: use a multiple above 0, e.g. 2", r.ATRStopMultiple)
+	case !(r.RewardRisk > 0):
+		return bad("risk.reward_risk %v: use a ratio above 0, e.g. 2", r.RewardRisk)
+	}
+	if c.Fees.FeeBps < 0 || c.Fees.SlippageBps < 0 || c.Fees.FeeBps > 1000 || c.Fees.SlippageBps > 1000 {
+		return bad("fees: fee_bps and slippage_bps must be in [0, 1000]")
+	}
+	for i, s := range c.Watchlist {
+		if _, _, err := providers.NormalizeSymbol(s); err != nil {
+			return bad("watchlist[%d]: %v", i, err)
+		}
+	}
+	if c.Agent.Interval <= 0 {
+		return bad("agent.interval %s: use a positive duration such as 15m", c.Agent.Interval)
+	}
+	if c.Agent.MaxCycles < 0 {
+		return bad("agent.max_cycles %d: use 0 (until interrupted) or more", c.Agent.MaxCycles)
+	}
+	if c.Agent.ConfidenceThreshold < 0 || c.Agent.ConfidenceThreshold > 1 {
+		return bad("agent.confidence_threshold %v: use a value in [0, 1]", c.Agent.ConfidenceThreshold)
+	}
+	if c.Sentiment.Enabled && len(c.Sentiment.Subreddits) == 0 {
+		return bad("sentiment.subreddits is empty: list at least one subreddit, or disable sentiment")
+	}
+	if c.Sentiment.Limit < 1 || c.Sentiment.Limit > 1000 {
+		return bad("sentiment.limit %d: use 1 to 1000", c.Sentiment.Limit)
+	}
+	if c.Memory.Retention < 0 || c.Memory.Keep < 0 {
+		return bad("memory.retention and memory.keep must not be negative")
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		return bad("log.level %q: use debug, info, warn or error", c.Log.Level)
+	}
+	return nil
+}
+
+func checkURL(s string) error {
+	if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
+		return fmt.Errorf("%q: use an http:// or https:// URL", s)
+	}
+	return nil
+}

@@ -1,0 +1,269 @@
+package config
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/leakgate/leakgate/providers"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// envOf returns a LookupEnv over m.
+func envOf(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func writeFile(t *testing.T, name, body string, mode os.FileMode) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(p, []byte(body), mode))
+	require.NoError(t, os.Chmod(p, mode))
+	return p
+}
+
+func TestLoadDefaults(t *testing.T) {
+	home := t.TempDir()
+	cfg, err := Load(LoadOptions{LookupEnv: envOf(map[string]string{"HOME": home})})
+	require.NoError(t, err)
+	require.Equal(t, SourceSandbox, cfg.Data.Source)
+	require.Equal(t, PlatformPaper, cfg.Platform.Name)
+	require.Equal(t, filepath.Join(home, ".local", "share", "ffe"), cfg.DataDir)
+	require.Empty(t, cfg.File)
+	require.Empty(t, cfg.SecretValues())
+}
+
+func TestLoadDataDirPrecedence(t *testing.T) {
+	file := writeFile(t, "c.yaml", "data_dir: /from/file\n", 0o644)
+	tests := []struct {
+		name string
+		env  map[string]string
+		flag string
+		want string
+	}{
+		{name: "xdg", env: map[string]string{"XDG_DATA_HOME": "/xdg", "FFE_CONFIG": "/nonexistent-ok"}, want: ""},
+		{name: "file", env: map[string]string{"HOME": "/h"}, want: "/from/file"},
+		{name: "env", env: map[string]string{"HOME": "/h", "FFE_DATA_DIR": "/from/env"}, want: "/from/env"},
+		{name: "flag", env: map[string]string{"HOME": "/h", "FFE_DATA_DIR": "/from/env"}, flag: "/from/flag", want: "/from/flag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := file
+			if tt.want == "" {
+				// XDG default: no file at all.
+				path = ""
+				delete(tt.env, "FFE_CONFIG")
+				tt.want = "/xdg/ffe"
+			}
+			cfg, err := Load(LoadOptions{Path: path, DataDir: tt.flag, LookupEnv: envOf(tt.env)})
+			require.NoError(t, err)
+			require.Equal(t, tt.want, cfg.DataDir)
+		})
+	}
+}
+
+func TestLoadFileAndEnv(t *testing.T) {
+	file := writeFile(t, "config.yaml", `
+data:
+  source: live
+  sandbox_url: http://127.0.0.1:9999
+providers:
+  polygon:
+    base_url: http://127.0.0.1:1/polygon
+    rate_limit: 5
+    enabled: false
+routing:
+  equity: [yahoo, polygon]
+risk:
+  max_position_share: 0.25
+watchlist: [msft, btc-usd]
+agent:
+  interval: 90s
+  confidence_threshold: 0.7
+`, 0o644)
+	env := envOf(map[string]string{
+		"HOME":                           "/h",
+		"FFE_AGENT_MAX_CYCLES":           "3",
+		"FFE_RISK_MAX_DAILY_LOSS":        "0.02",
+		"FFE_ROUTING_CRYPTO":             "coinbase, polygon",
+		"FFE_PROVIDERS_YAHOO_BASE_URL":   "http://127.0.0.1:2/yahoo",
+		"FFE_SENTIMENT_ENABLED":          "true",
+		"FFE_PROVIDERS_FINNHUB_ENABLED":  "true",
+		"FFE_ALPHAVANTAGE_API_KEY":       "av-secret-123",
+		"FFE_FEES_SLIPPAGE_BPS":          "2.5",
+		"FFE_MEMORY_RETENTION":           "720h",
+		"FFE_PROVIDERS_POLYGON_BURST":    "4",
+		"FFE_DATA_HISTORY_DAYS":          "200",
+		"FFE_PROVIDERS_OANDA_ACCOUNT_ID": "101-001-1",
+	})
+	cfg, err := Load(LoadOptions{Path: file, LookupEnv: env})
+	require.NoError(t, err)
+	require.Equal(t, file, cfg.File)
+	require.Equal(t, SourceLive, cfg.Data.Source)
+	require.Equal(t, "http://127.0.0.1:9999", cfg.Data.SandboxURL)
+	require.Equal(t, 5.0, cfg.Providers[Polygon].RateLimit)
+	require.Equal(t, 4, cfg.Providers[Polygon].Burst)
+	on, set := cfg.Providers[Polygon].IsEnabled()
+	require.True(t, set)
+	require.False(t, on)
+	on, set = cfg.Providers[Finnhub].IsEnabled()
+	require.True(t, set && on)
+	require.Equal(t, "http://127.0.0.1:2/yahoo", cfg.Providers[Yahoo].BaseURL)
+	require.Equal(t, "101-001-1", cfg.Providers[OANDA].AccountID)
+	require.Equal(t, []string{Yahoo, Polygon}, cfg.Routing[providers.Equity])
+	require.Equal(t, []string{Coinbase, Polygon}, cfg.Routing[providers.Crypto])
+	require.Equal(t, Default().Routing[providers.Forex], cfg.Routing[providers.Forex])
+	require.Equal(t, 0.25, cfg.Risk.MaxPositionShare)
+	require.Equal(t, 0.02, cfg.Risk.MaxDailyLoss)
+	require.Equal(t, []string{"msft", "btc-usd"}, cfg.Watchlist)
+	require.Equal(t, 90*time.Second, cfg.Agent.Interval)
+	require.Equal(t, 3, cfg.Agent.MaxCycles)
+	require.Equal(t, 0.7, cfg.Agent.ConfidenceThreshold)
+	require.True(t, cfg.Sentiment.Enabled)
+	require.Equal(t, 2.5, cfg.Fees.SlippageBps)
+	require.Equal(t, 720*time.Hour, cfg.Memory.Retention)
+	require.Equal(t, 200, cfg.Data.HistoryDays)
+	require.Equal(t, "av-secret-123", cfg.Secret(AlphaVantage, "api_key"))
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		env  map[string]string
+		want []string // substrings of the error
+	}{
+		{name: "unknown top key", body: "data:\n  source: sandbox\nwatchlst: [A]\n",
+			want: []string{"line 3", `unknown key "watchlst"`, "watchlist"}},
+		{name: "unknown nested key", body: "risk:\n  max_position_share: 0.1\n  max_loss: 1\n",
+			want: []string{"line 3", `unknown key "max_loss" in risk`, "max_daily_loss"}},
+		{name: "unknown provider", body: "providers:\n  polygone: {}\n",
+			want: []string{"line 2", `unknown key "polygone" in providers`}},
+		{name: "secret in body", body: "providers:\n  oanda:\n    token: abc123secret\n",
+			want: []string{"line 3", "FFE_OANDA_TOKEN", "token_file"}},
+		{name: "bad duration", body: "agent:\n  interval: 15 minutes\n",
+			want: []string{"line 2", "agent.interval", "15m"}},
+		{name: "bad type", body: "risk: 3\n", want: []string{"line 1", "risk: want a mapping"}},
+		{name: "bad yaml", body: "risk: [\n", want: []string{"not valid YAML"}},
+		{name: "bad value", body: "risk:\n  max_position_share: 1.5\n", want: []string{"max_position_share 1.5", "(0, 1]"}},
+		{name: "bad source", body: "data:\n  source: web\n", want: []string{`data.source "web"`, "sandbox"}},
+		{name: "bad route", body: "routing:\n  equity: [reddit]\n", want: []string{"routing.equity", "reddit"}},
+		{name: "bad platform", body: "platform:\n  name: binance\n", want: []string{"platform.name", "paper"}},
+		{name: "bad watchlist", body: "watchlist: ['A B']\n", want: []string{"watchlist[0]", "bad symbol"}},
+		{name: "secret file on wrong provider", body: "providers:\n  yahoo:\n    api_key_file: /x\n",
+			want: []string{"yahoo takes no api_key"}},
+		{name: "bad env", env: map[string]string{"FFE_AGENT_MAX_CYCLES": "many"},
+			want: []string{"FFE_AGENT_MAX_CYCLES", "whole number"}},
+		{name: "bad env duration", env: map[string]string{"FFE_AGENT_INTERVAL": "5"},
+			want: []string{"FFE_AGENT_INTERVAL", "duration"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := writeFile(t, "config.yaml", tt.body, 0o644)
+			env := map[string]string{"HOME": "/h"}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			_, err := Load(LoadOptions{Path: file, LookupEnv: envOf(env)})
+			require.Error(t, err)
+			var ce *Error
+			require.ErrorAs(t, err, &ce)
+			for _, w := range tt.want {
+				require.Contains(t, err.Error(), w)
+			}
+			require.NotContains(t, err.Error(), "abc123secret")
+		})
+	}
+}
+
+func TestLoadMissingExplicitFile(t *testing.T) {
+	_, err := Load(LoadOptions{Path: filepath.Join(t.TempDir(), "nope.yaml"), LookupEnv: envOf(map[string]string{"HOME": "/h"})})
+	require.ErrorIs(t, err, ErrNotFound)
+}
+
+func TestSecretFiles(t *testing.T) {
+	const secret = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEI\n-----END EC PRIVATE KEY-----"
+	tests := []struct {
+		name    string
+		mode    os.FileMode
+		viaEnv  bool
+		wantErr string
+	}{
+		{name: "yaml 0600", mode: 0o600},
+		{name: "yaml 0400", mode: 0o400},
+		{name: "env 0600", mode: 0o600, viaEnv: true},
+		{name: "yaml 0644", mode: 0o644, wantErr: "mode 0644"},
+		{name: "env 0640", mode: 0o640, viaEnv: true, wantErr: "chmod 600"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			keyFile := writeFile(t, "key.pem", secret+"\n", tt.mode)
+			env := map[string]string{"HOME": "/h"}
+			body := ""
+			if tt.viaEnv {
+				env["FFE_COINBASE_PRIVATE_KEY_FILE"] = keyFile
+			} else {
+				body = "providers:\n  coinbase:\n    private_key_file: " + keyFile + "\n"
+			}
+			file := writeFile(t, "config.yaml", body, 0o644)
+			cfg, err := Load(LoadOptions{Path: file, LookupEnv: envOf(env)})
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				require.NotContains(t, err.Error(), "MHcCAQEEI")
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, secret, cfg.Secret(Coinbase, "private_key"))
+		})
+	}
+}
+
+func TestWriteYAMLRedacts(t *testing.T) {
+	env := envOf(map[string]string{"HOME": "/h", "FFE_OANDA_TOKEN": "tok-very-secret", "FFE_POLYGON_API_KEY": "pk-secret"})
+	cfg, err := Load(LoadOptions{LookupEnv: env})
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	require.NoError(t, cfg.WriteYAML(&buf))
+	out := buf.String()
+	require.NotContains(t, out, "tok-very-secret")
+	require.NotContains(t, out, "pk-secret")
+	require.Contains(t, out, "oanda.token:\n    env: FFE_OANDA_TOKEN\n    value: REDACTED")
+	require.Contains(t, out, "llm.api_key:\n    env: FFE_LLM_API_KEY\n    value: unset")
+	require.Contains(t, out, "interval: 15m0s")
+	require.Contains(t, out, "source: sandbox")
+
+	// The output is itself a valid config once the report-only keys go.
+	m, err := cfg.Map()
+	require.NoError(t, err)
+	require.Equal(t, "sandbox", m["data"].(map[string]any)["source"])
+}
+
+func TestSecretSpecs(t *testing.T) {
+	var envs []string
+	for _, s := range SecretSpecs() {
+		envs = append(envs, s.Env)
+	}
+	require.Equal(t, []string{
+		"FFE_ALPHAVANTAGE_API_KEY", "FFE_POLYGON_API_KEY", "FFE_FINNHUB_API_KEY",
+		"FFE_COINBASE_KEY_NAME", "FFE_COINBASE_PRIVATE_KEY", "FFE_OANDA_TOKEN",
+		"FFE_REDDIT_CLIENT_ID", "FFE_REDDIT_CLIENT_SECRET", "FFE_LLM_API_KEY",
+	}, envs)
+}
+
+func TestClone(t *testing.T) {
+	cfg := Default()
+	cfg.SetSecret(OANDA, "token", "x-secret")
+	c := cfg.Clone()
+	c.Routing[providers.Equity][0] = "changed"
+	c.Watchlist[0] = "changed"
+	c.SetSecret(OANDA, "token", "")
+	require.Equal(t, AlphaVantage, cfg.Routing[providers.Equity][0])
+	require.Equal(t, "AAPL", cfg.Watchlist[0])
+	require.Equal(t, "x-secret", cfg.Secret(OANDA, "token"))
+}

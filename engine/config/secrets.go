@@ -1,0 +1,195 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// SecretSpec describes one secret a provider takes.
+type SecretSpec struct {
+	// Provider is the provider name, e.g. "coinbase".
+	Provider string
+	// Name is the secret's name, e.g. "private_key".
+	Name string
+	// Env is the environment variable holding the value; Env+"_FILE" names
+	// a file holding it.
+	Env string
+}
+
+// FileKey is the YAML key, under providers.<Provider>, of the secret's
+// file entry.
+func (s SecretSpec) FileKey() string { return s.Name + "_file" }
+
+type providerSpec struct {
+	secrets    []string
+	marketData bool
+}
+
+func (p providerSpec) takes(secret string) bool {
+	for _, s := range p.secrets {
+		if s == secret {
+			return true
+		}
+	}
+	return false
+}
+
+var providerSpecs = map[string]providerSpec{
+	AlphaVantage: {secrets: []string{"api_key"}, marketData: true},
+	Polygon:      {secrets: []string{"api_key"}, marketData: true},
+	Finnhub:      {secrets: []string{"api_key"}, marketData: true},
+	Coinbase:     {secrets: []string{"key_name", "private_key"}, marketData: true},
+	OANDA:        {secrets: []string{"token"}, marketData: true},
+	Yahoo:        {marketData: true},
+	Reddit:       {secrets: []string{"client_id", "client_secret"}},
+	LLM:          {secrets: []string{"api_key"}},
+}
+
+func marketDataNames() []string {
+	var out []string
+	for _, n := range ProviderNames {
+		if providerSpecs[n].marketData {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// SecretSpecs lists every secret the configuration reads, in a stable
+// order: FFE_ALPHAVANTAGE_API_KEY, FFE_POLYGON_API_KEY,
+// FFE_FINNHUB_API_KEY, FFE_COINBASE_KEY_NAME, FFE_COINBASE_PRIVATE_KEY,
+// FFE_OANDA_TOKEN, FFE_REDDIT_CLIENT_ID, FFE_REDDIT_CLIENT_SECRET and
+// FFE_LLM_API_KEY.
+func SecretSpecs() []SecretSpec {
+	var out []SecretSpec
+	for _, p := range ProviderNames {
+		for _, s := range providerSpecs[p].secrets {
+			out = append(out, SecretSpec{Provider: p, Name: s, Env: "FFE_" + strings.ToUpper(p+"_"+s)})
+		}
+	}
+	return out
+}
+
+// RequiredSecrets returns the secrets provider cannot work without.
+func RequiredSecrets(provider string) []string {
+	return append([]string(nil), providerSpecs[provider].secrets...)
+}
+
+// secretFileFields pairs each secret file field of p with its secret name.
+func secretFileFields(p Provider) []struct{ secret, path string } {
+	return []struct{ secret, path string }{
+		{"api_key", p.APIKeyFile},
+		{"key_name", p.KeyNameFile},
+		{"private_key", p.PrivateKeyFile},
+		{"token", p.TokenFile},
+		{"client_id", p.ClientIDFile},
+		{"client_secret", p.ClientSecretFile},
+	}
+}
+
+// secretKeys are YAML keys that would hold a secret in the file body; they
+// are refused with a hint at the environment variable.
+var secretKeys = map[string]bool{
+	"api_key": true, "key_name": true, "private_key": true, "token": true,
+	"client_id": true, "client_secret": true, "password": true, "secret": true,
+}
+
+// loadSecrets reads every secret: the variable itself wins over its _FILE
+// variable, which wins over the YAML _file entry.
+func (c *Config) loadSecrets(env func(string) (string, bool)) error {
+	if c.secrets == nil {
+		c.secrets = map[string]string{}
+	}
+	for _, s := range SecretSpecs() {
+		if v, ok := env(s.Env); ok && v != "" {
+			c.secrets[s.Provider+"."+s.Name] = strings.TrimSpace(v)
+			continue
+		}
+		path, origin := "", ""
+		if p, ok := env(s.Env + "_FILE"); ok && p != "" {
+			path, origin = p, s.Env+"_FILE"
+		} else {
+			for _, f := range secretFileFields(c.Providers[s.Provider]) {
+				if f.secret == s.Name && f.path != "" {
+					path, origin = f.path, "providers."+s.Provider+"."+s.FileKey()
+				}
+			}
+		}
+		if path == "" {
+			continue
+		}
+		v, err := ReadSecretFile(path)
+		if err != nil {
+			return &Error{File: c.File, Err: fmt.Errorf("%s: %w", origin, err)}
+		}
+		c.secrets[s.Provider+"."+s.Name] = v
+	}
+	return nil
+}
+
+const maxSecretBytes = 64 << 10
+
+// ReadSecretFile reads a secret from path, trimmed of surrounding white
+// space. The file must be a regular file that neither group nor others can
+// read or write (chmod 600). Errors name the path, never the content.
+func ReadSecretFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("secret file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("secret file: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("secret file %s is not a regular file", path)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return "", fmt.Errorf("secret file %s has mode %04o, open to group or others: run chmod 600 %s", path, perm, path)
+	}
+	buf, err := io.ReadAll(io.LimitReader(f, maxSecretBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("secret file %s: %w", path, err)
+	}
+	if len(buf) > maxSecretBytes {
+		return "", fmt.Errorf("secret file %s is larger than %d bytes", path, maxSecretBytes)
+	}
+	v := strings.TrimSpace(string(buf))
+	if v == "" {
+		return "", fmt.Errorf("secret file %s is empty", path)
+	}
+	return v, nil
+}
+
+// SecretStatus is how `config show` reports one secret.
+type SecretStatus struct {
+	Env   string `yaml:"env" json:"env"`
+	Value string `yaml:"value" json:"value"` // REDACTED or "unset"
+}
+
+// SecretsReport returns, per "provider.name", whether each secret is set,
+// with values replaced by REDACTED.
+func (c *Config) SecretsReport() map[string]SecretStatus {
+	out := map[string]SecretStatus{}
+	for _, s := range SecretSpecs() {
+		st := SecretStatus{Env: s.Env, Value: "unset"}
+		if c.Secret(s.Provider, s.Name) != "" {
+			st.Value = "REDACTED"
+		}
+		out[s.Provider+"."+s.Name] = st
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
