@@ -1,0 +1,106 @@
+package exportbundle
+
+import (
+	"bufio"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// File and directory permissions of everything this package creates.
+const (
+	filePerm = 0o640
+	dirPerm  = 0o750
+)
+
+// WriteFile writes the file at path atomically: write fills a temporary file
+// in the same directory, which is synced, closed and renamed over path; then
+// the directory is synced. A reader of path sees the old content or the new,
+// never a part. On error the temporary file is removed and path is left as
+// it was. It returns the size and SHA-256 of what was written.
+func WriteFile(path string, write func(io.Writer) error) (File, error) {
+	dir, name := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return File{}, fmt.Errorf("write %s: %w", path, err)
+	}
+	defer root.Close()
+	f, err := writeAtomic(root, ".", name, write)
+	if err != nil {
+		return File{}, err
+	}
+	if err := syncDir(root, "."); err != nil {
+		return File{}, fmt.Errorf("write %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// writeAtomic writes dir/name inside root through a synced temporary file
+// and a rename. The caller syncs dir.
+func writeAtomic(root *os.Root, dir, name string, write func(io.Writer) error) (File, error) {
+	tmp := filepath.Join(dir, ".tmp-"+name+"-"+rand.Text())
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+	if err != nil {
+		return File{}, fmt.Errorf("write %s: %w", name, err)
+	}
+	cw := &countingHash{h: sha256.New()}
+	bw := bufio.NewWriterSize(io.MultiWriter(f, cw), 64<<10)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = root.Rename(tmp, filepath.Join(dir, name))
+	}
+	if err != nil {
+		rmErr := root.Remove(tmp)
+		if errors.Is(rmErr, os.ErrNotExist) {
+			rmErr = nil
+		}
+		return File{}, errors.Join(fmt.Errorf("write %s: %w", name, err), rmErr)
+	}
+	return File{Name: name, Size: cw.n, SHA256: hex.EncodeToString(cw.h.Sum(nil))}, nil
+}
+
+// syncDir syncs the directory dir of root, so renames inside it survive a
+// crash.
+func syncDir(root *os.Root, dir string) error {
+	d, err := root.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync dir: %w", err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}
+
+// countingHash hashes and counts what is written to it.
+type countingHash struct {
+	h hash.Hash
+	n int64
+}
+
+func (c *countingHash) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.h.Write(p)
+}
