@@ -88,7 +88,7 @@ func TestOpenBadPath(t *testing.T) {
 func decision(sym, action string) *Decision {
 	return &Decision{Symbol: sym, Class: providers.Equity, Action: action, Confidence: 0.7, Score: 0.7, Quantity: 10,
 		Price: 100, ATR: 2, StopLoss: 96, TakeProfit: 106, Reasons: []string{"because"},
-		Votes: []Vote{{Strategy: "trend", Signal: 0.8, Weight: 1}, {Strategy: "sentiment", Abstain: true, Weight: 1}},
+		Votes:   []Vote{{Strategy: "trend", Signal: 0.8, Weight: 1}, {Strategy: "sentiment", Abstain: true, Weight: 1}},
 		BarTime: t0.Add(-24 * time.Hour)}
 }
 
