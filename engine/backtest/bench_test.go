@@ -38,3 +38,29 @@ func BenchmarkRunEnsemble(b *testing.B) {
 }
 
 var ensembleForBench = strategy.DefaultEnsemble()
+
+// benchWalkForwardConfig is a 10×10 SMA grid over two-year training and
+// half-year test windows.
+func benchWalkForwardConfig() WalkForwardConfig {
+	return WalkForwardConfig{
+		Config: Config{FeeBps: 5, SlippageBps: 2},
+		Train:  504, Test: 126,
+		Grid: SMAGrid([]int{5, 10, 15, 20, 25, 30, 35, 40, 45, 50}, []int{60, 80, 100, 120, 140, 160, 180, 200, 220, 240}),
+	}
+}
+
+// BenchmarkWalkForward runs walk-forward over ten years of daily SPY bars
+// with a 100-point grid. Target: under 50 ms.
+func BenchmarkWalkForward(b *testing.B) {
+	s := loadSeries(b, "SPY_daily_2007-12-31_2017-12-29_yahoo.csv", "SPY", providers.Equity)
+	cfg := benchWalkForwardConfig()
+	if len(cfg.Grid) != 100 {
+		b.Fatalf("grid has %d points, want 100", len(cfg.Grid))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := WalkForward(b.Context(), s, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -24,16 +24,19 @@ func (p SMAParams) check(n int) error {
 // smaSignals writes the SMA-cross signal from prefix sums of closes into
 // dst: +1 while SMA(fast) > SMA(slow), -1 while below, 0 when equal, NaN
 // before bar slow-1.
-func smaSignals(dst, cum []float64, p SMAParams) {
-	n := len(cum) - 1
+func smaSignals(dst, cum []float64, p SMAParams) { smaSignalsRange(dst, cum, p, 0, len(cum)-1) }
+
+// smaSignalsRange writes the signals of bars [from, to) only.
+func smaSignalsRange(dst, cum []float64, p SMAParams, from, to int) {
 	nan := math.NaN()
-	for i := range min(p.Slow-1, n) {
+	first := max(from, p.Slow-1)
+	for i := from; i < min(first, to); i++ {
 		dst[i] = nan
 	}
 	// Compare sums scaled by the other period: fastSum/fast > slowSum/slow
 	// without dividing.
 	ff, fs := float64(p.Fast), float64(p.Slow)
-	for i := p.Slow - 1; i < n; i++ {
+	for i := first; i < to; i++ {
 		f := (cum[i+1] - cum[i+1-p.Fast]) * fs
 		s := (cum[i+1] - cum[i+1-p.Slow]) * ff
 		switch {
