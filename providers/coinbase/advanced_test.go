@@ -189,8 +189,8 @@ func TestPlaceOrder(t *testing.T) {
 			wantText: "order rejected: INSUFFICIENT_FUND: Insufficient balance in source account", wantPosts: 1,
 		},
 		{
-			name: "invalid limit price",
-			give: providers.OrderRequest{Symbol: "BTC-USD", Side: providers.Buy, Type: providers.Limit, Quantity: 0.001, LimitPrice: 10000, ClientOrderID: "c1"},
+			name:   "invalid limit price",
+			give:   providers.OrderRequest{Symbol: "BTC-USD", Side: providers.Buy, Type: providers.Limit, Quantity: 0.001, LimitPrice: 10000, ClientOrderID: "c1"},
 			create: respond(200, local(t, "advtrade_create_order_invalid_limit_price.json")),
 			want: providers.Order{ClientOrderID: "c1", Symbol: "BTC-USD", Side: providers.Buy, Type: providers.Limit, Status: providers.OrderRejected,
 				Quantity: 0.001, Provider: "coinbase", Reason: "INVALID_LIMIT_PRICE_POST_ONLY"},

@@ -12,15 +12,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-	"unsafe"
-
-	"github.com/valyala/fastjson"
 
 	"github.com/leakgate/leakgate/providers"
 )
-
-// parsers holds reusable fastjson parsers for the candle decoder.
-var parsers fastjson.ParserPool
 
 // maxUnix bounds candle times to years 0001..9999.
 const maxUnix = 253402300799
@@ -29,60 +23,118 @@ const maxUnix = 253402300799
 // [time, low, high, open, close, volume] rows (time in Unix seconds, the rest
 // numbers), newest first. The bars are returned oldest first, in UTC, with
 // duplicate times removed. An empty array gives an empty slice and no error.
+//
+// The answer is scanned in one pass without building a JSON tree; numbers
+// are parsed exactly (as strconv.ParseFloat would). The only allocation is
+// the result.
 func ParseCandles(body []byte) ([]providers.Bar, error) {
-	p := parsers.Get()
-	defer parsers.Put(p)
-	v, err := p.ParseBytes(body)
-	if err != nil {
-		return nil, decodeErr("candles", "%s", shortErr(err))
+	s := scanner{b: body}
+	if !s.consume('[') {
+		return nil, decodeErr("candles", "want an array of [time, low, high, open, close, volume], got %s", s.near())
 	}
-	rows, err := v.Array()
-	if err != nil {
-		return nil, decodeErr("candles", "want an array of [time, low, high, open, close, volume], got %s", v.Type())
+	// Every row opens a bracket: count them for an exact capacity.
+	bars := make([]providers.Bar, 0, max(bytes.Count(body, []byte{'['})-1, 0))
+	if !s.consume(']') {
+		var f [6]float64
+		for i := 0; ; i++ {
+			if !s.consume('[') {
+				return nil, decodeErr(fmt.Sprintf("candles[%d]", i), "want [time, low, high, open, close, volume], got %s", s.near())
+			}
+			for k := range f {
+				if k > 0 && !s.consume(',') {
+					return nil, decodeErr(fmt.Sprintf("candles[%d]", i), "want 6 values [time, low, high, open, close, volume], got %s", s.near())
+				}
+				x, err := s.number()
+				if err != nil {
+					return nil, decodeErr(fmt.Sprintf("candles[%d][%d]", i, k), "%v", err)
+				}
+				f[k] = x
+			}
+			if !s.consume(']') {
+				return nil, decodeErr(fmt.Sprintf("candles[%d]", i), "want 6 values [time, low, high, open, close, volume], got %s", s.near())
+			}
+			if f[0] < 0 || f[0] > maxUnix || f[0] != math.Trunc(f[0]) {
+				return nil, decodeErr(fmt.Sprintf("candles[%d][0]", i), "time %v is not a Unix time in seconds", f[0])
+			}
+			for k := 1; k < 6; k++ {
+				if f[k] < 0 {
+					return nil, decodeErr(fmt.Sprintf("candles[%d][%d]", i, k), "negative value %v", f[k])
+				}
+			}
+			bars = append(bars, providers.Bar{
+				Time: time.Unix(int64(f[0]), 0).UTC(),
+				Low:  f[1], High: f[2], Open: f[3], Close: f[4], Volume: f[5],
+			})
+			if s.consume(',') {
+				continue
+			}
+			if s.consume(']') {
+				break
+			}
+			return nil, decodeErr("candles", "want , or ] after row %d, got %s", i, s.near())
+		}
 	}
-	bars := make([]providers.Bar, 0, len(rows))
-	var scratch [64]byte
-	var f [6]float64
-	for i, row := range rows {
-		cols, err := row.Array()
-		if err != nil || len(cols) < 6 {
-			return nil, decodeErr(fmt.Sprintf("candles[%d]", i), "want [time, low, high, open, close, volume], got %s", shortValue(row))
-		}
-		for k := range 6 {
-			x, err := number(cols[k], scratch[:0])
-			if err != nil {
-				return nil, decodeErr(fmt.Sprintf("candles[%d][%d]", i, k), "%v", err)
-			}
-			f[k] = x
-		}
-		if f[0] < 0 || f[0] > maxUnix || f[0] != math.Trunc(f[0]) {
-			return nil, decodeErr(fmt.Sprintf("candles[%d][0]", i), "time %v is not a Unix time in seconds", f[0])
-		}
-		for k := 1; k < 6; k++ {
-			if f[k] < 0 {
-				return nil, decodeErr(fmt.Sprintf("candles[%d][%d]", i, k), "negative value %v", f[k])
-			}
-		}
-		bars = append(bars, providers.Bar{
-			Time: time.Unix(int64(f[0]), 0).UTC(),
-			Low:  f[1], High: f[2], Open: f[3], Close: f[4], Volume: f[5],
-		})
+	if s.skipSpace(); s.i != len(s.b) {
+		return nil, decodeErr("candles", "unexpected data after the array: %s", s.near())
 	}
 	return ascending(bars), nil
 }
 
-// number returns the finite float64 a JSON number holds, parsed exactly by
-// strconv from its literal.
-func number(v *fastjson.Value, scratch []byte) (float64, error) {
-	if v.Type() != fastjson.TypeNumber {
-		return 0, fmt.Errorf("want a number, got %s", v.Type())
+// scanner reads the few JSON tokens of a candles answer.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (s *scanner) skipSpace() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
 	}
-	lit := v.MarshalTo(scratch)
-	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(lit), len(lit)), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("%q is not a finite number", string(lit))
+}
+
+// consume skips white space and then c, reporting whether c was there.
+func (s *scanner) consume(c byte) bool {
+	s.skipSpace()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// number reads a JSON number.
+func (s *scanner) number() (float64, error) {
+	s.skipSpace()
+	start := s.i
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		if c >= '0' && c <= '9' || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E' {
+			s.i++
+			continue
+		}
+		break
+	}
+	if start == s.i {
+		return 0, fmt.Errorf("want a number, got %s", s.near())
+	}
+	f, err := parseFloat(s.b[start:s.i])
+	if err != nil {
+		return 0, fmt.Errorf("%q is %w", truncate(string(s.b[start:s.i])), err)
 	}
 	return f, nil
+}
+
+// near quotes the input at the scanner's position, for errors.
+func (s *scanner) near() string {
+	if s.i >= len(s.b) {
+		return "end of input"
+	}
+	return strconv.Quote(truncate(string(s.b[s.i:min(len(s.b), s.i+40)])))
 }
 
 // ascending sorts bars oldest first and drops repeated times (keeping the
@@ -562,15 +614,6 @@ func jsonErr(field string, err error) error {
 
 func decodeErr(field, format string, args ...any) error {
 	return providers.Decodef(ProviderName, field, format, args...)
-}
-
-// shortErr keeps the first line of a parser error, bounded.
-func shortErr(err error) string {
-	return truncate(err.Error())
-}
-
-func shortValue(v *fastjson.Value) string {
-	return truncate(v.String())
 }
 
 // truncate bounds s to 80 bytes without splitting a UTF-8 sequence.
