@@ -1,0 +1,524 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/leakgate/leakgate/harness/internal/procfs"
+)
+
+// Limits of the phases that run after cancellation or that must not hang.
+const (
+	finalizerWait   = time.Second      // per collection, for its finalizers
+	teardownTimeout = 30 * time.Second // Teardown's context, which the run's cancellation does not end
+	finalTimeout    = 10 * time.Second // the final snapshot of a cancelled run
+	settleMaxPause  = 100 * time.Millisecond
+)
+
+// Run runs a scenario and measures the target: Setup, warm-up, baseline
+// snapshot, the measured iterations with a sample after each, settle, final
+// snapshot, Teardown. See the package documentation for each step.
+//
+// Run returns an error, with no Result, when the options or the scenario
+// are invalid. Otherwise it returns a Result, and an error when the run did
+// not complete: a scenario failure (errors.Is(err, ErrScenario), status
+// "error"), a measurement failure such as the target exiting (status
+// "error"), or cancellation (status "cancelled"; what was measured is
+// reported). A leak is not an error: check Result.Passed or Status.
+//
+// Run starts no goroutines: it is safe in tests that use goleak.
+func Run(ctx context.Context, sc Scenario, opts ...Option) (*Result, error) {
+	if err := sc.validate(); err != nil {
+		return nil, err
+	}
+	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newSampler(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	checks, err := s.thresholds(o)
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{sc: sc, o: o, s: s, checks: checks}
+	r.run(ctx)
+	return r.res, r.err
+}
+
+// thresholds parses the thresholds of every measured metric: the explicit
+// ones of WithThreshold, or the defaults.
+func (s *sampler) thresholds(o options) ([][]Threshold, error) {
+	var errs []error
+	for name := range o.thresholds {
+		i, ok := s.idx[name]
+		switch {
+		case o.disabled[name]:
+			errs = append(errs, fmt.Errorf("harness: threshold on %s: the metric is switched off by WithoutProbes", name))
+		case !ok && name == MetricUnclosed:
+			errs = append(errs, fmt.Errorf("harness: threshold on %s: the metric needs a probe (WithProbes(Unclosed(f)))", name))
+		case !ok:
+			errs = append(errs, fmt.Errorf("harness: threshold on %s: unknown metric (want %s or an added probe)", name, builtinNames()))
+		case s.defs[i].unsupported:
+			errs = append(errs, fmt.Errorf("harness: threshold on %s: the metric is not measured on this target: %s", name, s.defs[i].why))
+		}
+	}
+	out := make([][]Threshold, len(s.defs))
+	for i, d := range s.defs {
+		exprs, ok := o.thresholds[d.name]
+		if !ok {
+			exprs = DefaultThresholds(d.name)
+		}
+		for _, e := range exprs {
+			th, err := ParseThreshold(d.name, e)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			out[i] = append(out[i], th)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+type runner struct {
+	sc     Scenario
+	o      options
+	s      *sampler
+	checks [][]Threshold
+	res    *Result
+	err    error
+
+	scenarioTime time.Duration // setup, warm-up, iterations, teardown
+	measuredTime time.Duration // measured iterations only
+	durations    []time.Duration
+	completed    int
+	series       [][]float64 // [metric][iteration]
+
+	base, final, postGC  []float64
+	baseAt, finalAt      time.Time
+	baseDet, finalDet    details
+	havePostGC, haveBase bool
+}
+
+func (r *runner) run(ctx context.Context) {
+	start := time.Now()
+	n := len(r.s.defs)
+	r.res = &Result{
+		Schema:     Schema,
+		Scenario:   r.sc.Name,
+		Target:     TargetInfo{PID: r.o.target.PID(), Self: r.s.self, MetricsURL: r.o.target.metricsURL},
+		Started:    start,
+		Iterations: Iterations{Requested: r.o.iterations, Warmup: r.o.warmup},
+		Metrics:    []MetricResult{},
+		Findings:   []Finding{},
+	}
+	r.series = make([][]float64, n)
+	for i := range r.series {
+		r.series[i] = make([]float64, r.o.iterations)
+		for k := range r.series[i] {
+			r.series[i][k] = math.NaN()
+		}
+	}
+	r.base, r.final, r.postGC = make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range r.final {
+		r.final[i] = math.NaN()
+	}
+
+	status, runErr := r.phases(ctx)
+
+	r.res.Seconds = time.Since(start).Seconds()
+	r.res.Timing.ScenarioSeconds = r.scenarioTime.Seconds()
+	r.res.Timing.HarnessSeconds = max(time.Since(start)-r.scenarioTime, 0).Seconds()
+	r.res.Timing.ForcedGCs = r.s.gcCount
+	r.res.Timing.GCSeconds = r.s.gcTotal.Seconds()
+	r.res.Iterations.Completed = r.completed
+	if len(r.durations) > 0 {
+		var sum time.Duration
+		for _, d := range r.durations {
+			sum += d
+		}
+		r.res.Timing.P50Seconds = percentile(r.durations, 0.50).Seconds()
+		r.res.Timing.P95Seconds = percentile(r.durations, 0.95).Seconds()
+		r.res.Timing.MeanSeconds = (sum / time.Duration(len(r.durations))).Seconds()
+		r.res.Timing.MaxSeconds = slices.Max(r.durations).Seconds()
+	}
+	if r.haveBase {
+		r.evaluate()
+	}
+	leak := false
+	var metricErr error
+	for _, m := range r.res.Metrics {
+		switch m.Verdict {
+		case VerdictFail:
+			leak = true
+		case VerdictError:
+			metricErr = errors.Join(metricErr, fmt.Errorf("harness: metric %s: %s", m.Name, m.Reason))
+		}
+	}
+	switch {
+	case status != "":
+	case metricErr != nil:
+		status, runErr = StatusError, metricErr
+	case leak:
+		status = StatusLeak
+	default:
+		status = StatusPass
+	}
+	r.res.Status = status
+	if runErr != nil {
+		r.res.Error = runErr.Error()
+	}
+	r.err = runErr
+}
+
+// phases runs the scenario and takes the samples. It returns a status and
+// error only for a run that did not complete.
+func (r *runner) phases(ctx context.Context) (status Status, err error) {
+	sc := r.sc
+	if sc.Setup != nil {
+		if err := r.timed(func() error { return sc.Setup(ctx) }); err != nil {
+			return r.stopped(ctx, &ScenarioError{Phase: "setup", Err: err})
+		}
+	}
+	if sc.Teardown != nil {
+		defer func() {
+			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
+			defer cancel()
+			if terr := r.timed(func() error { return sc.Teardown(tctx) }); terr != nil && err == nil {
+				status, err = StatusError, &ScenarioError{Phase: "teardown", Err: terr}
+			}
+		}()
+	}
+	for i := 0; i < r.o.warmup; i++ {
+		if ctx.Err() != nil {
+			return r.stopped(ctx, nil)
+		}
+		if err := r.timed(func() error { return sc.Run(ctx, i) }); err != nil {
+			return r.stopped(ctx, &ScenarioError{Phase: "iteration", Iteration: i, Err: err})
+		}
+	}
+	if ctx.Err() != nil {
+		return r.stopped(ctx, nil)
+	}
+
+	// Baseline: after the collections, so that what setup and warm-up
+	// dropped does not inflate it.
+	r.s.collect(finalizerWait)
+	r.baseAt = time.Now()
+	if err := r.s.sample(ctx, gcDone, r.base); err != nil {
+		return StatusError, fmt.Errorf("harness: baseline: %w", err)
+	}
+	if r.baseDet, err = r.s.details(ctx); err != nil {
+		return StatusError, fmt.Errorf("harness: baseline: %w", err)
+	}
+	r.haveBase = true
+
+	row := make([]float64, len(r.s.defs))
+	for k := 1; k <= r.o.iterations; k++ {
+		if ctx.Err() != nil {
+			status, err = r.stopped(ctx, nil)
+			break
+		}
+		iter := r.o.warmup + k - 1
+		t0 := time.Now()
+		ierr := sc.Run(ctx, iter)
+		d := time.Since(t0)
+		r.scenarioTime += d
+		if ierr != nil {
+			status, err = r.stopped(ctx, &ScenarioError{Phase: "iteration", Iteration: iter, Err: ierr})
+			break
+		}
+		r.measuredTime += d
+		r.durations = append(r.durations, d)
+		if serr := r.s.sample(ctx, r.gcMode(k), row); serr != nil {
+			status, err = StatusError, fmt.Errorf("harness: iteration %d: %w", iter, serr)
+			break
+		}
+		for i := range row {
+			r.series[i][k-1] = row[i]
+		}
+		r.completed = k
+	}
+	if status == StatusError && errors.As(err, new(errFatal)) {
+		return status, err
+	}
+
+	fctx := ctx
+	if status == "" {
+		r.settle(ctx)
+	} else {
+		var cancel context.CancelFunc
+		fctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), finalTimeout)
+		defer cancel()
+	}
+	if ferr := r.finalSnapshot(fctx); ferr != nil && status == "" {
+		return StatusError, fmt.Errorf("harness: final snapshot: %w", ferr)
+	}
+	return status, err
+}
+
+// stopped classifies an early stop: an error while the context is done is
+// a cancellation.
+func (r *runner) stopped(ctx context.Context, err error) (Status, error) {
+	if ctx.Err() != nil {
+		return StatusCancelled, fmt.Errorf("harness: run cancelled after %d of %d iterations: %w",
+			r.completed, r.o.iterations, context.Cause(ctx))
+	}
+	return StatusError, err
+}
+
+func (r *runner) timed(f func() error) error {
+	t0 := time.Now()
+	err := f()
+	r.scenarioTime += time.Since(t0)
+	return err
+}
+
+// gcMode decides whether sample k (1-based) forces a collection for a heap
+// point: always after the first and the middle iteration, never after the
+// last (the final snapshot's collection gives that point, after the
+// descriptors are counted), and otherwise when the collections so far plus
+// one more stay within the GC budget of the measured scenario time.
+func (r *runner) gcMode(k int) gcMode {
+	n := r.o.iterations
+	switch {
+	case !r.s.self || r.s.index(MetricHeap) < 0 || k == n:
+		return gcNone
+	case k == 1 || k == (n+1)/2:
+		return gcForce
+	case r.s.gcTotal+r.s.gcCost <= time.Duration(r.o.gcBudget*float64(r.measuredTime)):
+		return gcForce
+	}
+	return gcNone
+}
+
+// settle polls goroutines, descriptors and connections, with backoff, until
+// none is above its baseline or the settle timeout passes.
+func (r *runner) settle(ctx context.Context) {
+	t0 := time.Now()
+	defer func() { r.res.Timing.SettleSeconds = time.Since(t0).Seconds() }()
+	deadline := t0.Add(r.o.settleTimeout)
+	watch := []int{r.s.index(MetricGoroutines), r.s.index(MetricFDs), r.s.index(MetricConns)}
+	row := make([]float64, len(r.s.defs))
+	pause := time.Millisecond
+	for {
+		if err := r.s.sample(ctx, gcNone, row); err != nil {
+			return
+		}
+		settled := true
+		for _, i := range watch {
+			if i >= 0 && row[i] > r.base[i] {
+				settled = false
+			}
+		}
+		if settled {
+			r.res.Timing.Settled = true
+			return
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return
+		}
+		t := time.NewTimer(min(pause, left))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		pause = min(2*pause, settleMaxPause)
+	}
+}
+
+// finalSnapshot counts and lists before any collection, then collects and
+// counts again: what only the collection released is a finding, and the
+// heap is read after it.
+func (r *runner) finalSnapshot(ctx context.Context) error {
+	r.finalAt = time.Now()
+	if err := r.s.sample(ctx, gcNone, r.final); err != nil {
+		return err
+	}
+	det, err := r.s.details(ctx)
+	if err != nil {
+		return err
+	}
+	r.finalDet = det
+	if !r.s.self {
+		return nil
+	}
+	r.s.collect(finalizerWait)
+	if err := r.s.sample(ctx, gcDone, r.postGC); err != nil {
+		return err
+	}
+	r.havePostGC = true
+	for i, d := range r.s.defs {
+		if d.name == MetricHeap || d.stage == stageAfterGC {
+			r.final[i] = r.postGC[i]
+		}
+	}
+	// The last heap point is the final, collected one.
+	if i := r.s.index(MetricHeap); i >= 0 && r.completed > 0 && math.IsNaN(r.series[i][r.completed-1]) {
+		r.series[i][r.completed-1] = r.final[i]
+	}
+	return nil
+}
+
+// evaluate computes every metric's statistics, verdicts and findings.
+func (r *runner) evaluate() {
+	res := r.res
+	res.Baseline = snapshotOf(r.s.defs, r.baseAt, r.base)
+	res.Final = snapshotOf(r.s.defs, r.finalAt, r.final)
+	for i, d := range r.s.defs {
+		m := MetricResult{Name: d.name, Unit: d.unit, Supported: !d.unsupported}
+		if m.Unit == "" && d.probe == nil {
+			m.Unit = UnitCount
+		}
+		series := r.series[i][:r.completed]
+		if d.unsupported {
+			m.Reason = d.why
+			nan := math.NaN()
+			m.Baseline, m.Final, m.Delta, m.Max, m.Min, m.Slope = nan, nan, nan, nan, nan, nan
+			m.Series = []float64{}
+			m.Verdict = VerdictUnsupported
+			res.Metrics = append(res.Metrics, m)
+			continue
+		}
+		m.Baseline, m.Final = r.base[i], r.final[i]
+		m.Delta = m.Final - m.Baseline
+		m.Max, m.Min = extremes([]float64{m.Baseline, m.Final}, series)
+		m.Slope = slope(series)
+		m.Steady = steady(series)
+		m.Series = slices.Clone(series)
+		v := values{baseline: m.Baseline, final: m.Final, delta: m.Delta, max: m.Max, min: m.Min, slope: m.Slope}
+		m.Verdict = VerdictNone
+		unknown := false
+		for _, th := range r.checks[i] {
+			actual, limit, ok := th.eval(v)
+			m.Thresholds = append(m.Thresholds, ThresholdResult{Expr: th.Expr, Actual: actual, Limit: limit, Passed: ok})
+			switch {
+			case math.IsNaN(actual) || math.IsNaN(limit):
+				unknown = true
+			case !ok:
+				m.Verdict = VerdictFail
+			}
+		}
+		if m.Verdict != VerdictFail && len(r.checks[i]) > 0 {
+			m.Verdict = VerdictPass
+			if unknown {
+				m.Verdict = VerdictUnknown
+			}
+		}
+		if d.err != nil {
+			m.Reason = d.err.Error()
+			if math.IsNaN(m.Baseline) || math.IsNaN(m.Final) {
+				m.Verdict = VerdictError
+			}
+		}
+		m.Breakdown = r.breakdown(d.name)
+		res.Metrics = append(res.Metrics, m)
+	}
+	res.Findings = append(res.Findings, r.findings()...)
+}
+
+func (r *runner) breakdown(metric string) []BreakdownRow {
+	var key func(procfs.FD) (string, bool)
+	switch metric {
+	case MetricFDs:
+		key = func(f procfs.FD) (string, bool) { return f.Kind, true }
+	case MetricConns:
+		key = func(f procfs.FD) (string, bool) {
+			if f.Conn == nil {
+				return "", false
+			}
+			return f.Conn.State, true
+		}
+	default:
+		return nil
+	}
+	rows := map[string]*BreakdownRow{}
+	var order []string
+	count := func(fds []procfs.FD, final bool) {
+		for _, f := range fds {
+			k, ok := key(f)
+			if !ok {
+				continue
+			}
+			row, seen := rows[k]
+			if !seen {
+				row = &BreakdownRow{Key: k}
+				rows[k] = row
+				order = append(order, k)
+			}
+			if final {
+				row.Final++
+			} else {
+				row.Baseline++
+			}
+		}
+	}
+	count(r.baseDet.fds, false)
+	count(r.finalDet.fds, true)
+	slices.Sort(order)
+	out := make([]BreakdownRow, 0, len(order))
+	for _, k := range order {
+		out = append(out, *rows[k])
+	}
+	return out
+}
+
+func (r *runner) findings() []Finding {
+	var out []Finding
+	if r.s.index(MetricGoroutines) >= 0 && r.s.self {
+		out = append(out, goroutineFindings(r.baseDet.goroutines, r.finalDet.goroutines)...)
+	}
+	fresh := newFDs(r.baseDet.fds, r.finalDet.fds)
+	if r.s.index(MetricFDs) >= 0 {
+		out = append(out, fdFindings(MetricFDs, FindingFD, fresh)...)
+	}
+	if r.s.index(MetricConns) >= 0 {
+		out = append(out, connFindings(r.finalDet.fds, fresh)...)
+	}
+	if r.s.index(MetricChildren) >= 0 {
+		out = append(out, childFindings(r.baseDet.children, r.finalDet.children)...)
+	}
+	for _, d := range r.s.defs {
+		if items, ok := r.finalDet.items[d.name]; ok {
+			out = append(out, itemFindings(d.name, r.baseDet.items[d.name], items)...)
+		}
+	}
+	out = append(out, r.gcReleased()...)
+	return out
+}
+
+// gcReleased reports descriptors and connections that were open before the
+// final collection and closed after it.
+func (r *runner) gcReleased() []Finding {
+	if !r.havePostGC {
+		return nil
+	}
+	var out []Finding
+	var gone []procfs.FD
+	listed := false
+	for _, name := range []string{MetricFDs, MetricConns} {
+		i := r.s.index(name)
+		if i < 0 || math.IsNaN(r.final[i]) || math.IsNaN(r.postGC[i]) || r.postGC[i] >= r.final[i] {
+			continue
+		}
+		if !listed && r.s.proc != nil {
+			if after, err := r.s.proc.FDs(); err == nil {
+				gone = goneFDs(r.finalDet.fds, after)
+			}
+			listed = true
+		}
+		out = append(out, gcReleasedFinding(name, int(r.final[i]-r.postGC[i]), gone))
+	}
+	return out
+}
