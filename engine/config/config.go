@@ -128,8 +128,8 @@ type Data struct {
 	SandboxURL string `yaml:"sandbox_url"`
 	// Interval is the bar width analyze and backtest ask for.
 	Interval string `yaml:"interval"`
-	// HistoryDays is how many days of bars analyze reads.
-	HistoryDays int `yaml:"history_days"`
+	// HistoryBars is how many bars analyze reads (the latest ones).
+	HistoryBars int `yaml:"history_bars"`
 	// BarsTTL and QuoteTTL bound how long answers are cached.
 	BarsTTL  time.Duration `yaml:"bars_ttl"`
 	QuoteTTL time.Duration `yaml:"quote_ttl"`
@@ -142,6 +142,12 @@ type Provider struct {
 	Enabled *bool `yaml:"enabled,omitempty"`
 	// BaseURL overrides the API's address.
 	BaseURL string `yaml:"base_url,omitempty"`
+	// ExchangeURL overrides Coinbase's Exchange (market data) API, which
+	// is separate from its Advanced Trade API at BaseURL.
+	ExchangeURL string `yaml:"exchange_url,omitempty"`
+	// AuthURL overrides the OAuth token endpoint's host (Reddit's
+	// www.reddit.com, separate from the API at BaseURL).
+	AuthURL string `yaml:"auth_url,omitempty"`
 	// RateLimit is the request rate allowed, per second; 0 keeps the
 	// provider's documented default. Burst is the bucket size.
 	RateLimit float64 `yaml:"rate_limit,omitempty"`
@@ -258,7 +264,7 @@ func Default() *Config {
 		Data: Data{
 			Source:      SourceSandbox,
 			Interval:    "1d",
-			HistoryDays: 400,
+			HistoryBars: 250,
 			BarsTTL:     5 * time.Minute,
 			QuoteTTL:    5 * time.Second,
 		},
@@ -497,8 +503,8 @@ func (c *Config) Validate() error {
 	if _, err := providers.ParseInterval(c.Data.Interval); err != nil {
 		return bad("data.interval: %v", err)
 	}
-	if c.Data.HistoryDays < 30 {
-		return bad("data.history_days %d: use at least 30 so indicators have enough bars", c.Data.HistoryDays)
+	if c.Data.HistoryBars < 60 || c.Data.HistoryBars > 10_000 {
+		return bad("data.history_bars %d: use 60 to 10000 so indicators have enough bars", c.Data.HistoryBars)
 	}
 	if c.Data.BarsTTL < 0 || c.Data.QuoteTTL < 0 {
 		return bad("data.bars_ttl and data.quote_ttl must not be negative")
@@ -508,9 +514,11 @@ func (c *Config) Validate() error {
 		if !ok {
 			return bad("providers.%s: unknown provider; use one of %s", name, strings.Join(ProviderNames, ", "))
 		}
-		if p.BaseURL != "" {
-			if err := checkURL(p.BaseURL); err != nil {
-				return bad("providers.%s.base_url: %v", name, err)
+		for _, u := range []struct{ key, v string }{{"base_url", p.BaseURL}, {"exchange_url", p.ExchangeURL}, {"auth_url", p.AuthURL}} {
+			if u.v != "" {
+				if err := checkURL(u.v); err != nil {
+					return bad("providers.%s.%s: %v", name, u.key, err)
+				}
 			}
 		}
 		if p.RateLimit < 0 || p.Burst < 0 || p.Timeout < 0 {

@@ -99,7 +99,7 @@ agent:
 		"FFE_FEES_SLIPPAGE_BPS":          "2.5",
 		"FFE_MEMORY_RETENTION":           "720h",
 		"FFE_PROVIDERS_POLYGON_BURST":    "4",
-		"FFE_DATA_HISTORY_DAYS":          "200",
+		"FFE_DATA_HISTORY_BARS":          "200",
 		"FFE_PROVIDERS_OANDA_ACCOUNT_ID": "101-001-1",
 	})
 	cfg, err := Load(LoadOptions{Path: file, LookupEnv: env})
@@ -128,7 +128,7 @@ agent:
 	require.True(t, cfg.Sentiment.Enabled)
 	require.Equal(t, 2.5, cfg.Fees.SlippageBps)
 	require.Equal(t, 720*time.Hour, cfg.Memory.Retention)
-	require.Equal(t, 200, cfg.Data.HistoryDays)
+	require.Equal(t, 200, cfg.Data.HistoryBars)
 	require.Equal(t, "av-secret-123", cfg.Secret(AlphaVantage, "api_key"))
 }
 
