@@ -1,0 +1,558 @@
+package sandbox
+
+import (
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Coinbase Exchange (public market data) and Coinbase Advanced Trade
+// (accounts and orders). The sandbox lists one product, BTC-USD.
+
+const cbProduct = "BTC-USD"
+
+// cbGranularities are the candle widths the Exchange API accepts, in
+// seconds.
+var cbGranularities = map[int64]bool{60: true, 300: true, 900: true, 3600: true, 21600: true, 86400: true}
+
+func cbJSON(status int, body []byte) reply { return bodyReply(status, ctJSONCharset, body) }
+
+func (h *Handler) coinbaseExchange(r *http.Request, rest string) reply {
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
+	if len(parts) != 3 || parts[0] != "products" {
+		return cbJSON(http.StatusNotFound, []byte(`{"message":"route not found"}`))
+	}
+	if r.Method != http.MethodGet {
+		return cbJSON(http.StatusMethodNotAllowed, []byte(`{"message":"method not allowed"}`))
+	}
+	product := parts[1]
+	if product != cbProduct {
+		return cbJSON(http.StatusNotFound, []byte(`{"message":"NotFound"}`))
+	}
+	switch parts[2] {
+	case "candles":
+		return h.cbCandles(r, product)
+	case "ticker":
+		s, i, _ := h.quoteIndex(product)
+		return cbJSON(http.StatusOK, cbTicker(s, i))
+	}
+	return cbJSON(http.StatusNotFound, []byte(`{"message":"route not found"}`))
+}
+
+// cbCandles serves GET /products/{id}/candles: rows [time, low, high, open,
+// close, volume], newest first, at most 300 per request. Only daily
+// candles (granularity=86400) hold data; the other valid granularities
+// answer an empty array.
+func (h *Handler) cbCandles(r *http.Request, product string) reply {
+	q := r.URL.Query()
+	g, err := strconv.ParseInt(q.Get("granularity"), 10, 64)
+	if err != nil || !cbGranularities[g] {
+		return cbJSON(http.StatusBadRequest, []byte(`{"message":"Unsupported granularity"}`))
+	}
+	s, n, _ := h.view(product)
+	from, to := max(0, n-300), n
+	startS, endS := q.Get("start"), q.Get("end")
+	if startS != "" && endS != "" { // one without the other is ignored, as upstream
+		start, err := parseTimeParam(startS)
+		if err != nil {
+			return cbJSON(http.StatusBadRequest, []byte(`{"message":"Invalid start"}`))
+		}
+		end, err := parseTimeParam(endS)
+		if err != nil {
+			return cbJSON(http.StatusBadRequest, []byte(`{"message":"Invalid end"}`))
+		}
+		if end.Before(start) {
+			return cbJSON(http.StatusBadRequest, []byte(`{"message":"start must be before end"}`))
+		}
+		if int64(end.Sub(start)/time.Second)/g > 300 {
+			return cbJSON(http.StatusBadRequest, fixture("coinbase/exchange_error_400_candles_granularity_too_small.json"))
+		}
+		from = min(s.search(start), n)
+		to = min(s.search(end.Add(time.Nanosecond)), n)
+	}
+	if g != 86400 || from >= to {
+		return cbJSON(http.StatusOK, []byte("[]"))
+	}
+	b := make([]byte, 0, 2+(to-from)*80)
+	b = append(b, '[')
+	for i := to - 1; i >= from; i-- {
+		bar := s.bars[i]
+		b = append(b, '[')
+		b = strconv.AppendInt(b, bar.Time.Unix(), 10)
+		for _, v := range [...]float64{bar.Low, bar.High, bar.Open, bar.Close, bar.Volume} {
+			b = append(b, ',')
+			b = appendNum(b, v)
+		}
+		b = append(b, ']')
+		if i > from {
+			b = append(b, ',')
+		}
+	}
+	return cbJSON(http.StatusOK, append(b, ']'))
+}
+
+// parseTimeParam accepts RFC 3339 (with or without fractional seconds or
+// zone), a date, or Unix seconds.
+func parseTimeParam(v string) (time.Time, error) {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return time.Unix(n, 0).UTC(), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", time.DateOnly} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("bad time %q", v)
+}
+
+// endOfDay is the last microsecond of the UTC day of date, when the
+// sandbox's quotes for that day are stamped.
+func endOfDay(date time.Time) time.Time { return date.Add(24*time.Hour - time.Microsecond) }
+
+const rfc3339Micro = "2006-01-02T15:04:05.000000Z07:00"
+
+// cbTicker renders the Exchange ticker of bar i.
+func cbTicker(s *series, i int) []byte {
+	bar := s.bars[i]
+	bid, ask := quoteSides(s, i)
+	b := make([]byte, 0, 256)
+	b = append(b, `{"ask":`...)
+	b = appendDecStr(b, ask, 0)
+	b = append(b, `,"bid":`...)
+	b = appendDecStr(b, bid, 0)
+	b = append(b, `,"volume":`...)
+	b = appendDecStr(b, bar.Volume, 0)
+	b = append(b, `,"trade_id":`...)
+	b = strconv.AppendInt(b, int64(i)+1, 10)
+	b = append(b, `,"price":`...)
+	b = appendDecStr(b, bar.Close, 0)
+	b = append(b, `,"size":"0.01","time":`...)
+	b = appendStr(b, endOfDay(bar.Time).Format(rfc3339Micro))
+	b = append(b, `,"rfq_volume":"0"}`...)
+	return b
+}
+
+// Advanced Trade.
+
+type coinbaseState struct {
+	mu       sync.Mutex
+	balances map[string]float64
+	orders   map[string]*cbOrder
+	order    []string // ids, oldest first; at most cbMaxOrders
+}
+
+// cbMaxOrders bounds the orders kept for lookup, so a long run does not
+// grow the sandbox.
+const cbMaxOrders = 1000
+
+// Starting balances of the Advanced Trade account.
+const (
+	cbStartUSD = 100000
+	cbStartBTC = 1
+)
+
+func (s *coinbaseState) init() {
+	s.balances = map[string]float64{"USD": cbStartUSD, "BTC": cbStartBTC}
+	s.orders = map[string]*cbOrder{}
+}
+
+// cbOrder is an order as GET /orders/historical/{id} reports it; field
+// order follows the recorded batch answer.
+type cbOrder struct {
+	OrderID               string          `json:"order_id"`
+	ProductID             string          `json:"product_id"`
+	UserID                string          `json:"user_id"`
+	OrderConfiguration    json.RawMessage `json:"order_configuration"`
+	Side                  string          `json:"side"`
+	ClientOrderID         string          `json:"client_order_id"`
+	Status                string          `json:"status"`
+	TimeInForce           string          `json:"time_in_force"`
+	CreatedTime           string          `json:"created_time"`
+	CompletionPercentage  string          `json:"completion_percentage"`
+	FilledSize            string          `json:"filled_size"`
+	AverageFilledPrice    string          `json:"average_filled_price"`
+	Fee                   string          `json:"fee"`
+	NumberOfFills         string          `json:"number_of_fills"`
+	FilledValue           string          `json:"filled_value"`
+	PendingCancel         bool            `json:"pending_cancel"`
+	SizeInQuote           bool            `json:"size_in_quote"`
+	TotalFees             string          `json:"total_fees"`
+	SizeInclusiveOfFees   bool            `json:"size_inclusive_of_fees"`
+	TotalValueAfterFees   string          `json:"total_value_after_fees"`
+	TriggerStatus         string          `json:"trigger_status"`
+	OrderType             string          `json:"order_type"`
+	RejectReason          string          `json:"reject_reason"`
+	Settled               bool            `json:"settled"`
+	ProductType           string          `json:"product_type"`
+	RejectMessage         string          `json:"reject_message"`
+	CancelMessage         string          `json:"cancel_message"`
+	OrderPlacementSource  string          `json:"order_placement_source"`
+	OutstandingHoldAmount string          `json:"outstanding_hold_amount"`
+	IsLiquidation         bool            `json:"is_liquidation"`
+	LastFillTime          *string         `json:"last_fill_time"`
+	EditHistory           []struct{}      `json:"edit_history"`
+	Leverage              string          `json:"leverage"`
+	MarginType            string          `json:"margin_type"`
+}
+
+const cbUserID = "5a1bd0c8-0000-4000-8000-000000000001"
+const cbPortfolioID = "5a1bd0c8-0000-4000-8000-000000000002"
+
+func cbUnauthorized() reply { return textReply(http.StatusUnauthorized, "Unauthorized\n") }
+
+func cbError(status int, code, msg string) reply {
+	return jsonValue(status, ctJSONCharset, struct {
+		Error        string `json:"error"`
+		ErrorDetails string `json:"error_details"`
+		Message      string `json:"message"`
+	}{code, msg, msg})
+}
+
+func (h *Handler) coinbaseAdvanced(r *http.Request, rest string) reply {
+	api, ok := strings.CutPrefix(rest, "/api/v3/brokerage/")
+	if !ok {
+		return textReply(http.StatusNotFound, "404 page not found\n")
+	}
+	if err := h.checkJWT(r, rest); err != nil {
+		return cbUnauthorized()
+	}
+	switch {
+	case api == "accounts" && r.Method == http.MethodGet:
+		return h.cbAccounts()
+	case api == "orders" && r.Method == http.MethodPost:
+		return h.cbPlaceOrder(r)
+	case api == "orders/historical/batch" && r.Method == http.MethodGet:
+		return h.cbListOrders()
+	case strings.HasPrefix(api, "orders/historical/") && r.Method == http.MethodGet:
+		return h.cbGetOrder(strings.TrimPrefix(api, "orders/historical/"))
+	}
+	return cbError(http.StatusNotFound, "NOT_FOUND", "route not found")
+}
+
+// jwtClaims are the claims a Coinbase Developer Platform key signs.
+type jwtClaims struct {
+	Sub string `json:"sub"`
+	Iss string `json:"iss"`
+	Nbf int64  `json:"nbf"`
+	Exp int64  `json:"exp"`
+	URI string `json:"uri"`
+}
+
+var errJWT = errors.New("invalid JWT")
+
+// checkJWT validates the request's bearer JWT: ES256, unexpired, not
+// revoked, and a uri claim "<METHOD> <host><path>" naming this request
+// (the host is not checked; the path may include the sandbox prefix or
+// not). With WithCoinbaseKey the signature is verified too.
+func (h *Handler) checkJWT(r *http.Request, rest string) error {
+	parts := strings.Split(bearer(r), ".")
+	if len(parts) != 3 {
+		return errJWT
+	}
+	var hdr struct {
+		Alg string `json:"alg"`
+		Kid string `json:"kid"`
+	}
+	var claims jwtClaims
+	if decodeSegment(parts[0], &hdr) != nil || decodeSegment(parts[1], &claims) != nil {
+		return errJWT
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || len(sig) != 64 || hdr.Alg != "ES256" || hdr.Kid == "" || claims.Sub == "" {
+		return errJWT
+	}
+	if hdr.Kid == RevokedKey || claims.Sub == RevokedKey {
+		return errJWT
+	}
+	now := h.opts.now().Unix()
+	if claims.Exp <= now || claims.Nbf > now+60 {
+		return errJWT
+	}
+	method, hostPath, ok := strings.Cut(claims.URI, " ")
+	slash := strings.IndexByte(hostPath, '/')
+	if !ok || method != r.Method || slash <= 0 {
+		return errJWT
+	}
+	if path := hostPath[slash:]; path != r.URL.Path && path != rest {
+		return errJWT
+	}
+	if pub := h.opts.coinbaseKey; pub != nil {
+		digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+		rr, ss := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+		if !ecdsa.Verify(pub, digest[:], rr, ss) {
+			return errJWT
+		}
+	}
+	return nil
+}
+
+func decodeSegment(seg string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+type cbMoney struct {
+	Value    string `json:"value"`
+	Currency string `json:"currency"`
+}
+
+type cbAccount struct {
+	UUID              string  `json:"uuid"`
+	Name              string  `json:"name"`
+	Currency          string  `json:"currency"`
+	AvailableBalance  cbMoney `json:"available_balance"`
+	Default           bool    `json:"default"`
+	Active            bool    `json:"active"`
+	CreatedAt         string  `json:"created_at"`
+	UpdatedAt         string  `json:"updated_at"`
+	DeletedAt         *string `json:"deleted_at"`
+	Type              string  `json:"type"`
+	Ready             bool    `json:"ready"`
+	Hold              cbMoney `json:"hold"`
+	RetailPortfolioID string  `json:"retail_portfolio_id"`
+}
+
+func cbAmount(currency string, v float64) string {
+	if currency == "USD" {
+		return string(appendDec(nil, roundTo(v, 2), 2))
+	}
+	return string(appendDec(nil, roundTo(v, 8), 1))
+}
+
+// roundTo rounds v to dec decimals.
+func roundTo(v float64, dec int) float64 {
+	p := math.Pow10(dec)
+	return math.Round(v*p) / p
+}
+
+func (h *Handler) cbAccounts() reply {
+	h.coinbase.mu.Lock()
+	usd, btc := h.coinbase.balances["USD"], h.coinbase.balances["BTC"]
+	h.coinbase.mu.Unlock()
+	created := "2021-01-01T00:00:00.000Z"
+	mk := func(id, name, cur, typ string, v float64) cbAccount {
+		return cbAccount{
+			UUID: id, Name: name, Currency: cur,
+			AvailableBalance: cbMoney{cbAmount(cur, v), cur},
+			Default:          true, Active: true, CreatedAt: created, UpdatedAt: created,
+			Type: typ, Ready: true, Hold: cbMoney{"0", cur}, RetailPortfolioID: cbPortfolioID,
+		}
+	}
+	accts := []cbAccount{
+		mk("8bfc20d7-f7c6-4b5c-8d1e-000000000b7c", "BTC Wallet", "BTC", "ACCOUNT_TYPE_CRYPTO", btc),
+		mk("8bfc20d7-f7c6-4b5c-8d1e-000000000001", "Cash (USD)", "USD", "ACCOUNT_TYPE_FIAT", usd),
+	}
+	return jsonValue(http.StatusOK, ctJSONCharset, struct {
+		Accounts []cbAccount `json:"accounts"`
+		HasNext  bool        `json:"has_next"`
+		Cursor   string      `json:"cursor"`
+		Size     int         `json:"size"`
+	}{accts, false, "", len(accts)})
+}
+
+type cbOrderRequest struct {
+	ClientOrderID      string          `json:"client_order_id"`
+	ProductID          string          `json:"product_id"`
+	Side               string          `json:"side"`
+	OrderConfiguration json.RawMessage `json:"order_configuration"`
+}
+
+type cbConfig struct {
+	BaseSize   string `json:"base_size"`
+	QuoteSize  string `json:"quote_size"`
+	LimitPrice string `json:"limit_price"`
+}
+
+type cbErrorResponse struct {
+	Error                 string `json:"error"`
+	Message               string `json:"message"`
+	ErrorDetails          string `json:"error_details"`
+	PreviewFailureReason  string `json:"preview_failure_reason"`
+	NewOrderFailureReason string `json:"new_order_failure_reason"`
+}
+
+type cbSuccessResponse struct {
+	OrderID       string `json:"order_id"`
+	ProductID     string `json:"product_id"`
+	Side          string `json:"side"`
+	ClientOrderID string `json:"client_order_id"`
+}
+
+type cbCreateResponse struct {
+	Success            bool               `json:"success"`
+	SuccessResponse    *cbSuccessResponse `json:"success_response,omitempty"`
+	ErrorResponse      *cbErrorResponse   `json:"error_response,omitempty"`
+	OrderConfiguration json.RawMessage    `json:"order_configuration,omitempty"`
+}
+
+// cbTakerFee is the fee rate market orders pay.
+const cbTakerFee = 0.006
+
+// cbPlaceOrder serves POST /orders. A market order fills at once at the
+// current close; a limit order rests open (the sandbox has no order book).
+// Refusals are HTTP 200 with success=false, as upstream.
+func (h *Handler) cbPlaceOrder(r *http.Request) reply {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	var req cbOrderRequest
+	if err != nil || json.Unmarshal(body, &req) != nil {
+		return cbError(http.StatusBadRequest, "INVALID_ARGUMENT", "invalid request body")
+	}
+	fail := func(code, msg, preview, newOrder string) reply {
+		return jsonValue(http.StatusOK, ctJSONCharset, cbCreateResponse{
+			ErrorResponse: &cbErrorResponse{Error: code, Message: msg, PreviewFailureReason: preview,
+				NewOrderFailureReason: newOrder},
+			OrderConfiguration: req.OrderConfiguration,
+		})
+	}
+	if req.ProductID != cbProduct {
+		return fail("INVALID_PRODUCT_ID", "Invalid product_id", "UNKNOWN_PREVIEW_FAILURE_REASON", "INVALID_PRODUCT_ID")
+	}
+	if req.Side != "BUY" && req.Side != "SELL" {
+		return fail("INVALID_SIDE", "Invalid side", "UNKNOWN_PREVIEW_FAILURE_REASON", "INVALID_SIDE")
+	}
+	var confs map[string]cbConfig
+	if json.Unmarshal(req.OrderConfiguration, &confs) != nil || len(confs) != 1 {
+		return fail("UNSUPPORTED_ORDER_CONFIGURATION", "Unsupported order configuration", "UNKNOWN_PREVIEW_FAILURE_REASON", "UNSUPPORTED_ORDER_CONFIGURATION")
+	}
+	var kind string
+	var conf cbConfig
+	for k, c := range confs { // exactly one
+		kind, conf = k, c
+	}
+	market := kind == "market_market_ioc"
+	if !market && kind != "limit_limit_gtc" {
+		return fail("UNSUPPORTED_ORDER_CONFIGURATION", "Unsupported order configuration", "UNKNOWN_PREVIEW_FAILURE_REASON", "UNSUPPORTED_ORDER_CONFIGURATION")
+	}
+	s, n, _ := h.view(cbProduct)
+	price := s.bars[n-1].Close
+	base, errBase := strconv.ParseFloat(conf.BaseSize, 64)
+	quote, errQuote := strconv.ParseFloat(conf.QuoteSize, 64)
+	limit, errLimit := strconv.ParseFloat(conf.LimitPrice, 64)
+	switch {
+	case market && errBase == nil && conf.QuoteSize == "":
+	case market && errQuote == nil && conf.BaseSize == "" && quote > 0:
+		base = roundTo(quote/price, 8)
+	case !market && errBase == nil && errLimit == nil && limit > 0:
+	default:
+		base = 0
+	}
+	if base <= 0 || math.IsNaN(base) || math.IsInf(base, 0) {
+		return fail("INVALID_ARGUMENT", "Order size must be positive", "PREVIEW_INVALID_BASE_SIZE_TOO_SMALL", "UNKNOWN_FAILURE_REASON")
+	}
+	id := h.uuid()
+	o := &cbOrder{
+		OrderID: id, ProductID: req.ProductID, UserID: cbUserID, OrderConfiguration: req.OrderConfiguration,
+		Side: req.Side, ClientOrderID: req.ClientOrderID, CreatedTime: s.bars[n-1].Time.Add(20 * time.Hour).Format("2006-01-02T15:04:05.000000Z"),
+		Fee: "", PendingCancel: false, SizeInQuote: conf.QuoteSize != "", TriggerStatus: "INVALID_ORDER_TYPE",
+		RejectReason: "REJECT_REASON_UNSPECIFIED", ProductType: "SPOT", OrderPlacementSource: "RETAIL_ADVANCED",
+		OutstandingHoldAmount: "0", EditHistory: []struct{}{}, MarginType: "UNKNOWN_MARGIN_TYPE",
+	}
+	if market {
+		value := roundTo(base*price, 8)
+		fees := roundTo(value*cbTakerFee, 8)
+		h.coinbase.mu.Lock()
+		ok := true
+		if req.Side == "BUY" {
+			ok = h.coinbase.balances["USD"] >= value+fees
+			if ok {
+				h.coinbase.balances["USD"] -= value + fees
+				h.coinbase.balances["BTC"] += base
+			}
+		} else {
+			ok = h.coinbase.balances["BTC"] >= base
+			if ok {
+				h.coinbase.balances["BTC"] -= base
+				h.coinbase.balances["USD"] += value - fees
+			}
+		}
+		h.coinbase.mu.Unlock()
+		if !ok {
+			return fail("INSUFFICIENT_FUND", "Insufficient balance in source account", "PREVIEW_INSUFFICIENT_FUND", "INSUFFICIENT_FUND")
+		}
+		after := value - fees
+		if req.Side == "BUY" {
+			after = value + fees
+		}
+		fill := o.CreatedTime
+		o.Status, o.TimeInForce, o.OrderType, o.Settled = "FILLED", "IMMEDIATE_OR_CANCEL", "MARKET", true
+		o.CompletionPercentage, o.NumberOfFills, o.LastFillTime = "100.00", "1", &fill
+		o.FilledSize = string(appendDec(nil, base, 0))
+		o.AverageFilledPrice = string(appendDec(nil, price, 0))
+		o.FilledValue = string(appendDec(nil, value, 0))
+		o.TotalFees = string(appendDec(nil, fees, 0))
+		o.TotalValueAfterFees = string(appendDec(nil, roundTo(after, 8), 0))
+	} else {
+		o.Status, o.TimeInForce, o.OrderType = "OPEN", "GOOD_UNTIL_CANCELLED", "LIMIT"
+		o.CompletionPercentage, o.NumberOfFills = "0", "0"
+		o.FilledSize, o.AverageFilledPrice, o.FilledValue, o.TotalFees, o.TotalValueAfterFees = "0", "0", "0", "0", "0"
+	}
+	h.coinbase.store(o)
+	return jsonValue(http.StatusOK, ctJSONCharset, cbCreateResponse{
+		Success:            true,
+		SuccessResponse:    &cbSuccessResponse{OrderID: id, ProductID: req.ProductID, Side: req.Side, ClientOrderID: req.ClientOrderID},
+		OrderConfiguration: req.OrderConfiguration,
+	})
+}
+
+func (s *coinbaseState) store(o *cbOrder) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.order) >= cbMaxOrders {
+		delete(s.orders, s.order[0])
+		s.order = s.order[1:]
+	}
+	s.orders[o.OrderID] = o
+	s.order = append(s.order, o.OrderID)
+}
+
+// uuid returns a deterministic version-4-shaped UUID from the handler's
+// sequence.
+func (h *Handler) uuid() string {
+	n := h.nextID()
+	a, b := mix(n), mix(^n)
+	return fmt.Sprintf("%08x-%04x-4%03x-%04x-%012x", uint32(a>>32), uint16(a>>16), uint16(a)&0xfff,
+		0x8000|uint16(b>>48)&0x3fff, b&0xffffffffffff)
+}
+
+func (h *Handler) cbGetOrder(id string) reply {
+	h.coinbase.mu.Lock()
+	o, ok := h.coinbase.orders[id]
+	h.coinbase.mu.Unlock()
+	if !ok {
+		return cbError(http.StatusNotFound, "NOT_FOUND", "order with this orderID was not found")
+	}
+	return jsonValue(http.StatusOK, ctJSONCharset, struct {
+		Order *cbOrder `json:"order"`
+	}{o})
+}
+
+// cbListOrders serves GET /orders/historical/batch: every kept order,
+// newest first, on one page.
+func (h *Handler) cbListOrders() reply {
+	h.coinbase.mu.Lock()
+	list := make([]*cbOrder, 0, len(h.coinbase.order))
+	for i := len(h.coinbase.order) - 1; i >= 0; i-- {
+		list = append(list, h.coinbase.orders[h.coinbase.order[i]])
+	}
+	h.coinbase.mu.Unlock()
+	return jsonValue(http.StatusOK, ctJSONCharset, struct {
+		Orders   []*cbOrder `json:"orders"`
+		Sequence string     `json:"sequence"`
+		HasNext  bool       `json:"has_next"`
+		Cursor   string     `json:"cursor"`
+	}{list, "0", false, ""})
+}

@@ -1,0 +1,516 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// OANDA v20: candles, account summary, pricing and orders. Answers are
+// built from the recorded responses in data/upstream/oanda, whose key order
+// and untouched values they keep.
+
+const (
+	oandaUserID     = 1234567
+	oandaStartFunds = 100000.0
+)
+
+var oandaGranularities = map[string]bool{
+	"S5": true, "S10": true, "S15": true, "S30": true, "M1": true, "M2": true, "M4": true, "M5": true,
+	"M10": true, "M15": true, "M30": true, "H1": true, "H2": true, "H3": true, "H4": true, "H6": true,
+	"H8": true, "H12": true, "D": true, "W": true, "M": true,
+}
+
+// oandaState is the practice account: a cash balance and one net position
+// per instrument.
+type oandaState struct {
+	mu        sync.Mutex
+	lastTxn   int
+	balance   float64
+	positions map[string]*oandaPosition
+}
+
+type oandaPosition struct {
+	units   float64 // signed
+	avg     float64 // average open price
+	tradeID string
+}
+
+func (s *oandaState) init() {
+	s.lastTxn = 1 // the recorded summary's lastTransactionID
+	s.balance = oandaStartFunds
+	s.positions = map[string]*oandaPosition{}
+}
+
+func oandaJSON(status int, v any) reply { return jsonValue(status, ctJSON, v) }
+
+func oandaError(status int, msg string) reply {
+	return oandaJSON(status, struct {
+		ErrorMessage string `json:"errorMessage"`
+	}{msg})
+}
+
+// oandaTimeFormat spells times as v20 does by default (RFC 3339 with
+// nanoseconds), or as "seconds.nanoseconds" when the request asked for
+// Accept-Datetime-Format: UNIX.
+type oandaTimeFormat bool
+
+func timeFormat(r *http.Request) oandaTimeFormat {
+	return oandaTimeFormat(strings.EqualFold(r.Header.Get("Accept-Datetime-Format"), "UNIX"))
+}
+
+func (f oandaTimeFormat) format(t time.Time) string {
+	if f {
+		return strconv.FormatInt(t.Unix(), 10) + "." + strconv.Itoa(1e9 + t.Nanosecond())[1:]
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
+}
+
+func (h *Handler) oandaRoute(r *http.Request, rest string) reply {
+	if ok, _ := credential(bearer(r)); !ok {
+		return oandaError(http.StatusUnauthorized, "Insufficient authorization to perform request.")
+	}
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
+	switch {
+	case len(parts) == 4 && parts[0] == "v3" && parts[1] == "instruments" && parts[3] == "candles" && r.Method == http.MethodGet:
+		return h.oandaCandles(r, parts[2])
+	case len(parts) == 4 && parts[0] == "v3" && parts[1] == "accounts" && parts[2] != "":
+		switch {
+		case parts[3] == "summary" && r.Method == http.MethodGet:
+			return h.oandaSummary(parts[2])
+		case parts[3] == "pricing" && r.Method == http.MethodGet:
+			return h.oandaPricing(r, parts[2])
+		case parts[3] == "orders" && r.Method == http.MethodPost:
+			return h.oandaOrder(r, parts[2])
+		}
+	}
+	return oandaError(http.StatusNotFound, "The requested resource was not found.")
+}
+
+// oandaCandles serves GET /v3/instruments/{instrument}/candles. Only daily
+// candles (granularity=D) hold data; other valid granularities answer an
+// empty candle list. Candles are aligned to 00:00 UTC (the recorded daily
+// series' day boundary) and carry a volume of zero: the source has none.
+func (h *Handler) oandaCandles(r *http.Request, inst string) reply {
+	s, n, ok := h.view(inst)
+	if !ok || s.bid == nil {
+		return oandaError(http.StatusBadRequest, "Invalid value specified for 'instrument'")
+	}
+	q := r.URL.Query()
+	price := q.Get("price")
+	if price == "" {
+		price = "M"
+	}
+	if strings.Trim(price, "MBA") != "" {
+		return oandaError(http.StatusBadRequest, "Invalid value specified for 'price'")
+	}
+	gran := q.Get("granularity")
+	if gran == "" {
+		gran = "S5"
+	}
+	if !oandaGranularities[gran] {
+		return oandaError(http.StatusBadRequest, "Invalid value specified for 'granularity'")
+	}
+	count := 500
+	if v := q.Get("count"); v != "" {
+		c, err := strconv.Atoi(v)
+		if err != nil || c < 1 || c > 5000 {
+			return oandaError(http.StatusBadRequest, "Invalid value specified for 'count'")
+		}
+		count = c
+	}
+	fromS, toS := q.Get("from"), q.Get("to")
+	if fromS != "" && toS != "" && q.Get("count") != "" {
+		return oandaError(http.StatusBadRequest, "Invalid value specified for 'count'. 'count' cannot be specified when 'to' and 'from' parameters are set")
+	}
+	lo, hi := max(0, n-count), n
+	switch {
+	case fromS != "" || toS != "":
+		var from, to time.Time
+		var err error
+		if fromS != "" {
+			if from, err = parseTimeParam(fromS); err != nil {
+				return oandaError(http.StatusBadRequest, "Invalid value specified for 'from'")
+			}
+		}
+		if toS != "" {
+			if to, err = parseTimeParam(toS); err != nil {
+				return oandaError(http.StatusBadRequest, "Invalid value specified for 'to'")
+			}
+		}
+		switch {
+		case fromS != "" && toS != "":
+			lo, hi = s.search(from), s.search(to.Add(time.Nanosecond))
+		case fromS != "":
+			lo = s.search(from)
+			if q.Get("includeFirst") == "false" && lo < len(s.bars) && s.bars[lo].Time.Equal(from) {
+				lo++
+			}
+			hi = lo + count
+		default:
+			hi = s.search(to.Add(time.Nanosecond))
+			lo = max(0, hi-count)
+		}
+		hi = min(hi, n)
+		lo = min(lo, hi)
+	}
+	if gran != "D" {
+		lo, hi = 0, 0
+	}
+	tf := timeFormat(r)
+	b := make([]byte, 0, 128+(hi-lo)*(100+70*len(price)))
+	b = append(b, `{"instrument":`...)
+	b = appendStr(b, inst)
+	b = append(b, `,"granularity":`...)
+	b = appendStr(b, gran)
+	b = append(b, `,"candles":[`...)
+	for i := lo; i < hi; i++ {
+		if i > lo {
+			b = append(b, ',')
+		}
+		b = append(b, `{"complete":true,"volume":0,"time":`...)
+		b = appendStr(b, tf.format(s.bars[i].Time))
+		bar := s.bars[i]
+		for _, c := range "MBA" {
+			if !strings.ContainsRune(price, c) {
+				continue
+			}
+			var p ohlc
+			var key string
+			switch c {
+			case 'M':
+				p, key = ohlc{bar.Open, bar.High, bar.Low, bar.Close}, `,"mid":`
+			case 'B':
+				p, key = s.bid[i], `,"bid":`
+			case 'A':
+				p, key = s.ask[i], `,"ask":`
+			}
+			b = append(b, key...)
+			b = appendOHLC(b, p)
+		}
+		b = append(b, '}')
+	}
+	b = append(b, "]}"...)
+	return bodyReply(http.StatusOK, ctJSON, b)
+}
+
+func appendOHLC(b []byte, p ohlc) []byte {
+	b = append(b, `{"o":`...)
+	b = appendDecStr(b, p.o, 5)
+	b = append(b, `,"h":`...)
+	b = appendDecStr(b, p.h, 5)
+	b = append(b, `,"l":`...)
+	b = appendDecStr(b, p.l, 5)
+	b = append(b, `,"c":`...)
+	b = appendDecStr(b, p.c, 5)
+	return append(b, '}')
+}
+
+func money(v float64) string { return string(appendDec(nil, roundTo(v, 4), 4)) }
+
+// oandaSummary serves GET /v3/accounts/{id}/summary from the recorded
+// summary, with the sandbox account's balance, positions and transaction
+// id.
+func (h *Handler) oandaSummary(id string) reply {
+	h.oanda.mu.Lock()
+	defer h.oanda.mu.Unlock()
+	var upl, posValue float64
+	open := 0
+	for inst, p := range h.oanda.positions {
+		if p.units == 0 {
+			continue
+		}
+		open++
+		s, n, _ := h.view(inst)
+		bid, ask := quoteSides(s, n-1)
+		closeout := bid
+		if p.units < 0 {
+			closeout = ask
+		}
+		upl += p.units * (closeout - p.avg)
+		posValue += math.Abs(p.units) * closeout
+	}
+	nav := h.oanda.balance + upl
+	acct := parseObject(fixture("oanda/v3_accounts_summary.json")).sub("account")
+	acct = acct.set("id", id).
+		set("lastTransactionID", strconv.Itoa(h.oanda.lastTxn)).
+		set("balance", money(h.oanda.balance)).
+		set("openTradeCount", open).
+		set("openPositionCount", open).
+		set("pl", money(h.oanda.balance-oandaStartFunds)).
+		set("resettablePL", money(h.oanda.balance-oandaStartFunds)).
+		set("unrealizedPL", money(upl)).
+		set("NAV", money(nav)).
+		set("marginUsed", money(posValue)).
+		set("marginAvailable", money(nav-posValue)).
+		set("positionValue", money(posValue)).
+		set("marginCloseoutUnrealizedPL", money(upl)).
+		set("marginCloseoutNAV", money(nav)).
+		set("marginCloseoutMarginUsed", money(posValue)).
+		set("marginCloseoutPositionValue", money(posValue)).
+		set("withdrawalLimit", money(nav-posValue)).
+		set("marginCallMarginUsed", money(posValue))
+	return oandaJSON(http.StatusOK, object{}.set("account", acct).set("lastTransactionID", strconv.Itoa(h.oanda.lastTxn)))
+}
+
+type oandaPriceBucket struct {
+	Price     string `json:"price"`
+	Liquidity int    `json:"liquidity"`
+}
+
+// oandaPricing serves GET /v3/accounts/{id}/pricing?instruments=… from the
+// recorded price object: the closing bid and ask of the current bar.
+func (h *Handler) oandaPricing(r *http.Request, _ string) reply {
+	insts := strings.Split(r.URL.Query().Get("instruments"), ",")
+	tmpl := parseObject(fixture("oanda/v3_accounts_pricing.json"))
+	var raws []json.RawMessage
+	if err := json.Unmarshal(tmpl.get("prices"), &raws); err != nil || len(raws) == 0 {
+		panic("sandbox: pricing template has no price (a bug in this package)")
+	}
+	priceTmpl := parseObject(raws[0])
+	tf := timeFormat(r)
+	prices := make([]object, 0, len(insts))
+	var latest time.Time
+	for _, inst := range insts {
+		s, ok := h.data[inst]
+		if inst == "" || !ok || s.bid == nil {
+			return oandaError(http.StatusBadRequest, "Invalid value specified for 'instruments'")
+		}
+		_, i, _ := h.quoteIndex(inst)
+		bid, ask := quoteSides(s, i)
+		at := endOfDay(s.bars[i].Time).Truncate(time.Second)
+		if at.After(latest) {
+			latest = at
+		}
+		spread := roundTo(ask-bid, 5)
+		p := priceTmpl.clone().
+			set("time", tf.format(at)).
+			set("bids", []oandaPriceBucket{{string(appendDec(nil, bid, 5)), 10000000}}).
+			set("asks", []oandaPriceBucket{{string(appendDec(nil, ask, 5)), 10000000}}).
+			set("closeoutBid", string(appendDec(nil, roundTo(bid-spread/4, 5), 5))).
+			set("closeoutAsk", string(appendDec(nil, roundTo(ask+spread/4, 5), 5))).
+			set("status", "tradeable").
+			set("tradeable", true).
+			set("instrument", inst)
+		prices = append(prices, p)
+	}
+	return oandaJSON(http.StatusOK, tmpl.clone().set("time", tf.format(latest)).set("prices", prices))
+}
+
+type oandaOrderRequest struct {
+	Order struct {
+		Type             string          `json:"type"`
+		Instrument       string          `json:"instrument"`
+		Units            string          `json:"units"`
+		Price            string          `json:"price"`
+		TimeInForce      string          `json:"timeInForce"`
+		PositionFill     string          `json:"positionFill"`
+		ClientExtensions json.RawMessage `json:"clientExtensions"`
+	} `json:"order"`
+}
+
+type oandaTradeChange struct {
+	TradeID                string `json:"tradeID"`
+	Units                  string `json:"units"`
+	Price                  string `json:"price"`
+	RealizedPL             string `json:"realizedPL,omitempty"`
+	GuaranteedExecutionFee string `json:"guaranteedExecutionFee"`
+	HalfSpreadCost         string `json:"halfSpreadCost"`
+	InitialMarginRequired  string `json:"initialMarginRequired,omitempty"`
+}
+
+// oandaOrder serves POST /v3/accounts/{id}/orders. A MARKET order fills at
+// once at the current closing ask (buy) or bid (sell), answering 201 with
+// orderCreateTransaction and orderFillTransaction in the recorded shape; a
+// LIMIT order is created and stays pending. An unknown instrument or
+// invalid units answer 400 with an orderRejectTransaction.
+func (h *Handler) oandaOrder(r *http.Request, account string) reply {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	var req oandaOrderRequest
+	if err != nil || json.Unmarshal(body, &req) != nil {
+		return oandaError(http.StatusBadRequest, "Invalid JSON in request body")
+	}
+	o := req.Order
+	if o.Type != "MARKET" && o.Type != "LIMIT" {
+		return oandaError(http.StatusBadRequest, "Invalid value specified for 'order.type'")
+	}
+	tif := o.TimeInForce
+	if tif == "" {
+		tif = map[string]string{"MARKET": "FOK", "LIMIT": "GTC"}[o.Type]
+	}
+	fillMode := o.PositionFill
+	if fillMode == "" {
+		fillMode = "DEFAULT"
+	}
+	filled := parseObject(fixture("oanda/v3_accounts_orders_POST_201_market_filled.json"))
+	h.oanda.mu.Lock()
+	defer h.oanda.mu.Unlock()
+	s, ok := h.data[o.Instrument]
+	units, uerr := strconv.ParseFloat(o.Units, 64)
+	reqID := strconv.FormatUint(mix(h.nextID())>>8, 10)
+	if !ok || s.bid == nil || uerr != nil || units == 0 || math.IsNaN(units) || math.IsInf(units, 0) {
+		h.oanda.lastTxn++
+		id := strconv.Itoa(h.oanda.lastTxn)
+		reason, msg := "INSTRUMENT_UNKNOWN", "The instrument specified is unknown"
+		if ok && s.bid != nil {
+			reason, msg = "UNITS_INVALID", "The units specified is invalid"
+		}
+		rej := parseObject(fixture("oanda/v3_accounts_orders_POST_400_rejected.json"))
+		tx := rej.sub("orderRejectTransaction").
+			set("type", o.Type+"_ORDER_REJECT").
+			set("instrument", o.Instrument).
+			set("units", o.Units).
+			set("timeInForce", tif).
+			set("positionFill", fillMode).
+			set("rejectReason", reason).
+			set("id", id).set("accountID", account).set("userID", oandaUserID).set("batchID", id).
+			set("requestID", reqID).
+			set("time", h.oandaNow(s))
+		tx = tx.del("triggerCondition").del("partialFill")
+		if o.Type == "MARKET" {
+			tx = tx.del("price")
+		} else {
+			tx = tx.set("price", o.Price)
+		}
+		return oandaJSON(http.StatusBadRequest, rej.set("orderRejectTransaction", tx).
+			set("relatedTransactionIDs", []string{id}).
+			set("lastTransactionID", id).
+			set("errorMessage", msg).
+			set("errorCode", reason))
+	}
+	_, n, _ := h.view(o.Instrument)
+	now := h.oandaNow(s)
+	h.oanda.lastTxn++
+	createID := strconv.Itoa(h.oanda.lastTxn)
+	create := filled.sub("orderCreateTransaction").
+		set("type", o.Type+"_ORDER").
+		set("instrument", o.Instrument).
+		set("units", o.Units).
+		set("timeInForce", tif).
+		set("positionFill", fillMode).
+		set("id", createID).set("userID", oandaUserID).set("accountID", account).set("batchID", createID).
+		set("requestID", reqID).set("time", now)
+	if len(o.ClientExtensions) > 0 {
+		create = create.set("clientExtensions", o.ClientExtensions)
+	} else {
+		create = create.del("clientExtensions")
+	}
+	if o.Type == "LIMIT" {
+		create = create.set("price", o.Price)
+		return oandaJSON(http.StatusCreated, object{}.
+			set("orderCreateTransaction", create).
+			set("relatedTransactionIDs", []string{createID}).
+			set("lastTransactionID", createID))
+	}
+	bid, ask := quoteSides(s, n-1)
+	price := ask
+	if units < 0 {
+		price = bid
+	}
+	half := roundTo(math.Abs(units)*(ask-bid)/2, 4)
+	h.oanda.lastTxn++
+	fillID := strconv.Itoa(h.oanda.lastTxn)
+	opened, reduced, closed, pl := h.oanda.apply(o.Instrument, units, price, fillID)
+	h.oanda.balance += pl
+	fill := filled.sub("orderFillTransaction").
+		set("orderID", createID).
+		set("instrument", o.Instrument).
+		set("units", o.Units).
+		set("price", string(appendDec(nil, price, 5))).
+		set("pl", money(pl)).
+		set("accountBalance", money(h.oanda.balance)).
+		set("halfSpreadCost", money(half)).
+		set("reason", "MARKET_ORDER").
+		set("fullPrice", object{}.
+			set("closeoutBid", string(appendDec(nil, bid, 5))).
+			set("closeoutAsk", string(appendDec(nil, ask, 5))).
+			set("timestamp", now).
+			set("bids", []oandaPriceBucket{{string(appendDec(nil, bid, 5)), 10000000}}).
+			set("asks", []oandaPriceBucket{{string(appendDec(nil, ask, 5)), 10000000}})).
+		set("id", fillID).set("userID", oandaUserID).set("accountID", account).set("batchID", createID).
+		set("requestID", reqID).set("time", now)
+	if ext := o.ClientExtensions; len(ext) > 0 {
+		var ce struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(ext, &ce)
+		fill = fill.set("clientOrderID", ce.ID)
+	} else {
+		fill = fill.del("clientOrderID")
+	}
+	fill = fill.del("tradeOpened")
+	if closed != nil {
+		fill = fill.set("tradesClosed", []oandaTradeChange{*closed})
+	}
+	if reduced != nil {
+		fill = fill.set("tradeReduced", reduced)
+	}
+	if opened != nil {
+		opened.HalfSpreadCost = money(half)
+		fill = fill.set("tradeOpened", opened)
+	}
+	return oandaJSON(http.StatusCreated, object{}.
+		set("orderCreateTransaction", create).
+		set("orderFillTransaction", fill).
+		set("relatedTransactionIDs", []string{createID, fillID}).
+		set("lastTransactionID", fillID))
+}
+
+// oandaNow is the time orders are stamped with: the end of the current
+// bar's day.
+func (h *Handler) oandaNow(s *series) string {
+	if s == nil {
+		s = h.data["EUR_USD"]
+	}
+	_, n, _ := h.view(s.symbol)
+	return oandaTimeFormat(false).format(endOfDay(s.bars[n-1].Time).Truncate(time.Second))
+}
+
+// apply nets a fill into the instrument's position and reports the trade
+// opened, reduced or closed, and the realised profit or loss. The sandbox
+// keeps one trade per instrument: the position.
+func (s *oandaState) apply(inst string, units, price float64, fillID string) (opened, reduced, closed *oandaTradeChange, pl float64) {
+	p := s.positions[inst]
+	if p == nil {
+		p = &oandaPosition{}
+		s.positions[inst] = p
+	}
+	fmtUnits := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	if p.units != 0 && (p.units > 0) != (units > 0) {
+		n := math.Min(math.Abs(units), math.Abs(p.units))
+		sign := 1.0
+		if p.units < 0 {
+			sign = -1
+		}
+		pl = roundTo(n*sign*(price-p.avg), 4)
+		change := &oandaTradeChange{TradeID: p.tradeID, Units: fmtUnits(-sign * n), Price: string(appendDec(nil, price, 5)),
+			RealizedPL: money(pl), GuaranteedExecutionFee: "0.0000", HalfSpreadCost: "0.0000"}
+		if n == math.Abs(p.units) {
+			closed = change
+		} else {
+			reduced = change
+		}
+		p.units += -sign * n
+		units += sign * n
+		if p.units == 0 {
+			p.avg, p.tradeID = 0, ""
+		}
+	}
+	if units != 0 {
+		if p.units == 0 {
+			p.tradeID = fillID
+			p.avg = price
+		} else {
+			p.avg = (p.avg*math.Abs(p.units) + price*math.Abs(units)) / (math.Abs(p.units) + math.Abs(units))
+		}
+		p.units += units
+		opened = &oandaTradeChange{TradeID: fillID, Units: fmtUnits(units), Price: string(appendDec(nil, price, 5)),
+			GuaranteedExecutionFee: "0.0000", InitialMarginRequired: money(math.Abs(units) * price)}
+	}
+	return opened, reduced, closed, pl
+}

@@ -1,0 +1,334 @@
+package sandbox
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leakgate/leakgate/providers"
+)
+
+// Polygon: aggregates, previous close and last trade for AAPL, SPY,
+// X:BTCUSD and C:EURUSD.
+
+var polygonSpans = map[string]bool{
+	"second": true, "minute": true, "hour": true, "day": true, "week": true, "month": true,
+	"quarter": true, "year": true,
+}
+
+func (h *Handler) polygonError(status int, statusWord, key, msg string) reply {
+	b := []byte(`{"status":`)
+	b = appendStr(b, statusWord)
+	b = append(b, `,"request_id":`...)
+	b = appendStr(b, h.requestID())
+	b = append(b, ',')
+	b = appendStr(b, key)
+	b = append(b, ':')
+	b = appendStr(b, msg)
+	return bodyReply(status, ctJSON, append(b, '}'))
+}
+
+func (h *Handler) polygon(r *http.Request, rest string) reply {
+	key := r.URL.Query().Get("apiKey")
+	if key == "" {
+		key = bearer(r)
+	}
+	if ok, revoked := credential(key); !ok {
+		if revoked {
+			return h.polygonError(http.StatusUnauthorized, "ERROR", "error", "Unknown API Key")
+		}
+		return h.polygonError(http.StatusUnauthorized, "ERROR", "error", "API Key was not provided")
+	}
+	if r.Method != http.MethodGet {
+		return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Route not found.")
+	}
+	p := strings.Split(strings.Trim(rest, "/"), "/")
+	switch {
+	case len(p) == 9 && p[0] == "v2" && p[1] == "aggs" && p[2] == "ticker" && p[4] == "range":
+		return h.polygonRange(r, p[3], p[5], p[6], p[7], p[8])
+	case len(p) == 5 && p[0] == "v2" && p[1] == "aggs" && p[2] == "ticker" && p[4] == "prev":
+		return h.polygonPrev(p[3])
+	case len(p) == 4 && p[0] == "v2" && p[1] == "last" && p[2] == "trade":
+		return h.polygonLastTrade(p[3])
+	case len(p) == 5 && p[0] == "v1" && p[1] == "last" && p[2] == "crypto":
+		return h.polygonLastCrypto(p[3], p[4])
+	}
+	return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Route not found.")
+}
+
+// polygonSymbol maps a Polygon ticker to a sandbox symbol: stock tickers
+// bare, crypto with X:, forex with C:.
+func polygonSymbol(ticker string) (string, bool) {
+	sym, class, err := providers.NormalizeSymbol(ticker)
+	if err != nil {
+		return "", false
+	}
+	switch class {
+	case providers.Equity:
+		return sym, !strings.Contains(ticker, ":")
+	case providers.Crypto:
+		return sym, strings.HasPrefix(ticker, "X:")
+	case providers.Forex:
+		return sym, strings.HasPrefix(ticker, "C:")
+	}
+	return "", false
+}
+
+// polygonStamp is a bar's Polygon timestamp: 00:00 New York for stocks,
+// 00:00 UTC for crypto and forex.
+func polygonStamp(s *series, i int) time.Time {
+	if s.class == providers.Equity {
+		return nyMidnight(s.bars[i].Time)
+	}
+	return s.bars[i].Time
+}
+
+// polygonTrades is a deterministic trade count for a bar, derived from its
+// volume (the source has none).
+func polygonTrades(s *series, i int) int64 {
+	v := s.bars[i].Volume
+	switch s.class {
+	case providers.Equity:
+		return 1 + int64(v/7800)
+	case providers.Crypto:
+		return 1 + int64(v*4)
+	}
+	return 0
+}
+
+// appendAgg appends one aggregate result in the recorded key order; with
+// ticker set it starts with "T" as /prev answers do.
+func appendAgg(b []byte, s *series, i int, ticker string) []byte {
+	bar := s.bars[i]
+	b = append(b, '{')
+	if ticker != "" {
+		b = append(b, `"T":`...)
+		b = appendStr(b, ticker)
+		b = append(b, ',')
+	}
+	b = append(b, `"v":`...)
+	b = appendNum(b, bar.Volume)
+	b = append(b, `,"vw":`...)
+	b = appendNum(b, roundTo((bar.High+bar.Low+bar.Close)/3, 4))
+	b = append(b, `,"o":`...)
+	b = appendNum(b, bar.Open)
+	b = append(b, `,"c":`...)
+	b = appendNum(b, bar.Close)
+	b = append(b, `,"h":`...)
+	b = appendNum(b, bar.High)
+	b = append(b, `,"l":`...)
+	b = appendNum(b, bar.Low)
+	b = append(b, `,"t":`...)
+	b = strconv.AppendInt(b, polygonStamp(s, i).UnixMilli(), 10)
+	b = append(b, `,"n":`...)
+	b = strconv.AppendInt(b, polygonTrades(s, i), 10)
+	return append(b, '}')
+}
+
+// parsePolygonDate parses a range bound: a date (the whole day) or a Unix
+// millisecond timestamp.
+func parsePolygonDate(v string, end bool) (time.Time, bool) {
+	if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return time.UnixMilli(ms).UTC(), true
+	}
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return time.Time{}, false
+	}
+	if end {
+		t = t.Add(24*time.Hour - time.Nanosecond)
+	}
+	return t, true
+}
+
+// polygonRange serves GET /v2/aggs/ticker/{T}/range/{mult}/{span}/{from}/{to}
+// with sort and limit (default 5000, at most 50000; a cut answer carries
+// next_url). Only 1/day holds data; other valid spans answer no results,
+// like a range without bars. An unknown ticker answers no results too.
+func (h *Handler) polygonRange(r *http.Request, ticker, multS, span, fromS, toS string) reply {
+	q := r.URL.Query()
+	mult, err := strconv.Atoi(multS)
+	if err != nil || mult < 1 || !polygonSpans[span] {
+		return h.polygonError(http.StatusBadRequest, "ERROR", "error", "Could not parse the multiplier or timespan.")
+	}
+	from, ok1 := parsePolygonDate(fromS, false)
+	to, ok2 := parsePolygonDate(toS, true)
+	if !ok1 || !ok2 {
+		return h.polygonError(http.StatusBadRequest, "ERROR", "error", "Could not parse the time parameter: 'from' or 'to'. Use YYYY-MM-DD or a Unix MS Timestamp")
+	}
+	limit := 5000
+	if v := q.Get("limit"); v != "" {
+		if l, err := strconv.Atoi(v); err == nil && l > 0 {
+			limit = min(l, 50000)
+		}
+	}
+	desc := q.Get("sort") == "desc"
+	adjusted := q.Get("adjusted") != "false"
+	var idx []int
+	sym, known := polygonSymbol(ticker)
+	s, n, ok := h.view(sym)
+	if known && ok && mult == 1 && span == "day" {
+		for i := 0; i < n; i++ {
+			t := polygonStamp(s, i)
+			if !t.Before(from) && !t.After(to) {
+				idx = append(idx, i)
+			}
+		}
+	}
+	if desc {
+		for i, j := 0, len(idx)-1; i < j; i, j = i+1, j-1 {
+			idx[i], idx[j] = idx[j], idx[i]
+		}
+	}
+	var next string
+	if len(idx) > limit {
+		nextStamp := polygonStamp(s, idx[limit]).UnixMilli()
+		u := url.URL{Scheme: requestScheme(r), Host: requestHost(r), Path: "/polygon/v2/aggs/ticker/" + ticker + "/range/1/day/"}
+		if desc {
+			u.Path += fromS + "/" + strconv.FormatInt(nextStamp, 10)
+		} else {
+			u.Path += strconv.FormatInt(nextStamp, 10) + "/" + toS
+		}
+		nq := url.Values{}
+		for _, k := range []string{"adjusted", "sort", "limit"} {
+			if v := q.Get(k); v != "" {
+				nq.Set(k, v)
+			}
+		}
+		u.RawQuery = nq.Encode()
+		next = u.String()
+		idx = idx[:limit]
+	}
+	b := make([]byte, 0, 256+len(idx)*110)
+	b = append(b, `{"ticker":`...)
+	b = appendStr(b, ticker)
+	b = append(b, `,"queryCount":`...)
+	b = strconv.AppendInt(b, int64(len(idx)), 10)
+	b = append(b, `,"resultsCount":`...)
+	b = strconv.AppendInt(b, int64(len(idx)), 10)
+	b = append(b, `,"adjusted":`...)
+	b = strconv.AppendBool(b, adjusted)
+	if len(idx) > 0 {
+		b = append(b, `,"results":[`...)
+		for k, i := range idx {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = appendAgg(b, s, i, "")
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"status":"OK","request_id":`...)
+	b = appendStr(b, h.requestID())
+	b = append(b, `,"count":`...)
+	b = strconv.AppendInt(b, int64(len(idx)), 10)
+	if next != "" {
+		b = append(b, `,"next_url":`...)
+		b = appendStr(b, next)
+	}
+	return bodyReply(http.StatusOK, ctJSON, append(b, '}'))
+}
+
+// requestScheme is the scheme a request was sent with.
+func requestScheme(r *http.Request) string {
+	switch {
+	case r.URL.Scheme != "":
+		return r.URL.Scheme
+	case r.TLS != nil:
+		return "https"
+	}
+	return "http"
+}
+
+// requestHost is the host a request was sent to, on either side of a
+// connection.
+func requestHost(r *http.Request) string {
+	if r.Host != "" {
+		return r.Host
+	}
+	return r.URL.Host
+}
+
+// polygonPrev serves GET /v2/aggs/ticker/{T}/prev: the latest complete
+// daily bar. The sandbox's "now" is after the close of the current bar, so
+// that bar is the previous session's.
+func (h *Handler) polygonPrev(ticker string) reply {
+	sym, known := polygonSymbol(ticker)
+	s, i, ok := h.quoteIndex(sym)
+	b := make([]byte, 0, 320)
+	b = append(b, `{"ticker":`...)
+	b = appendStr(b, ticker)
+	if !known || !ok {
+		b = append(b, `,"queryCount":0,"resultsCount":0,"adjusted":true,"status":"OK","request_id":`...)
+		b = appendStr(b, h.requestID())
+		return bodyReply(http.StatusOK, ctJSON, append(b, `,"count":0}`...))
+	}
+	b = append(b, `,"queryCount":1,"resultsCount":1,"adjusted":true,"results":[`...)
+	b = appendAgg(b, s, i, ticker)
+	b = append(b, `],"status":"OK","request_id":`...)
+	b = appendStr(b, h.requestID())
+	return bodyReply(http.StatusOK, ctJSON, append(b, `,"count":1}`...))
+}
+
+// polygonTradeTime is when the sandbox's last trade of bar i happened: the
+// New York close for stocks, the end of the UTC day otherwise.
+func polygonTradeTime(s *series, i int) time.Time {
+	if s.class == providers.Equity {
+		return nyClose(s.bars[i].Time).Add(-time.Millisecond)
+	}
+	return endOfDay(s.bars[i].Time)
+}
+
+// polygonLastTrade serves GET /v2/last/trade/{T}: a trade at the current
+// close.
+func (h *Handler) polygonLastTrade(ticker string) reply {
+	sym, known := polygonSymbol(ticker)
+	if !known {
+		return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
+	}
+	s, i, ok := h.quoteIndex(sym)
+	if !ok {
+		return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
+	}
+	ns := polygonTradeTime(s, i).UnixNano()
+	tape := map[string]int64{"AAPL": 3, "SPY": 2}[sym]
+	b := make([]byte, 0, 320)
+	b = append(b, `{"results":{"c":[12,37],"i":`...)
+	b = appendStr(b, strconv.FormatUint(mix(uint64(ns))%1000000, 10))
+	b = append(b, `,"p":`...)
+	b = appendNum(b, s.bars[i].Close)
+	b = append(b, `,"s":100,"x":4,"r":202,"z":`...)
+	b = strconv.AppendInt(b, tape, 10)
+	b = append(b, `,"T":`...)
+	b = appendStr(b, ticker)
+	for _, k := range []string{`,"t":`, `,"y":`, `,"f":`} {
+		b = append(b, k...)
+		b = strconv.AppendInt(b, ns, 10)
+	}
+	b = append(b, `,"q":`...)
+	b = strconv.AppendInt(b, int64(i)+1, 10)
+	b = append(b, `},"status":"OK","request_id":`...)
+	b = appendStr(b, h.requestID())
+	return bodyReply(http.StatusOK, ctJSON, append(b, '}'))
+}
+
+// polygonLastCrypto serves GET /v1/last/crypto/{from}/{to}.
+func (h *Handler) polygonLastCrypto(from, to string) reply {
+	sym := strings.ToUpper(from) + "-" + strings.ToUpper(to)
+	s, i, ok := h.quoteIndex(sym)
+	if !ok || s.class != providers.Crypto {
+		return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
+	}
+	b := make([]byte, 0, 256)
+	b = append(b, `{"last":{"conditions":[2],"exchange":1,"price":`...)
+	b = appendNum(b, s.bars[i].Close)
+	b = append(b, `,"size":0.01,"timestamp":`...)
+	b = strconv.AppendInt(b, endOfDay(s.bars[i].Time).UnixMilli(), 10)
+	b = append(b, `},"request_id":`...)
+	b = appendStr(b, h.requestID())
+	b = append(b, `,"status":"success","symbol":`...)
+	b = appendStr(b, sym)
+	return bodyReply(http.StatusOK, ctJSON, append(b, '}'))
+}
