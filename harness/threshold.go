@@ -131,7 +131,7 @@ func (p *thresholdParser) parse() error {
 		if p.pos == len(p.src) {
 			return p.fail("", "missing comparison after %q (want <, <=, >, >=, == or !=)", lhs)
 		}
-		return p.fail(p.rest(), "unknown comparison %q (want <, <=, >, >=, == or !=)", p.opText())
+		return p.fail(p.opText(), "unknown comparison %q (want <, <=, >, >=, == or !=)", p.opText())
 	}
 	p.pos += len(op)
 	if p.pos < len(p.src) && strings.ContainsRune("<>=!", rune(p.src[p.pos])) {
@@ -210,6 +210,7 @@ func (p *thresholdParser) operand(sign float64, first bool) (term, error) {
 	}
 	num := p.src[start:p.pos]
 	if num == "" || num == "-" || num == "+" {
+		p.pos = start
 		return term{}, p.fail(p.rest(), "expected a number or statistic, found %q", p.rest())
 	}
 	v, err := strconv.ParseFloat(num, 64)

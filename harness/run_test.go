@@ -1,0 +1,444 @@
+package harness_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/leakgate/leakgate/harness"
+)
+
+// fakeT records what Check reports.
+type fakeT struct {
+	errs []string
+}
+
+func (f *fakeT) Helper() {}
+func (f *fakeT) Errorf(format string, args ...any) {
+	f.errs = append(f.errs, fmt.Sprintf(format, args...))
+}
+
+var quick = []harness.Option{harness.WithIterations(10), harness.WithWarmup(2), harness.WithSettleTimeout(50 * time.Millisecond)}
+
+func noop(context.Context, int) error { return nil }
+
+func TestCheck(t *testing.T) {
+	stop := make(chan struct{})
+	defer close(stop)
+	tests := []struct {
+		name     string
+		scenario harness.Scenario
+		opts     []harness.Option
+		wantErrs []string // substrings of the one reported error, if any
+	}{
+		{name: "pass", scenario: harness.Scenario{Name: "noop", Run: noop}},
+		{
+			name: "leak",
+			scenario: harness.Scenario{Name: "leaky", Run: func(context.Context, int) error {
+				go func() { <-stop }()
+				return nil
+			}},
+			wantErrs: []string{"leakgate: leaky: LEAK", "goroutines", "FAIL (delta 10)", "created by github.com/leakgate/leakgate/harness_test.TestCheck"},
+		},
+		{
+			name:     "scenario error",
+			scenario: harness.Scenario{Name: "broken", Run: func(context.Context, int) error { return errors.New("boom") }},
+			wantErrs: []string{"leakgate: broken: ERROR", "error: scenario iteration 0: boom"},
+		},
+		{
+			name:     "invalid options",
+			scenario: harness.Scenario{Name: "noop", Run: noop},
+			opts:     []harness.Option{harness.WithIterations(1)},
+			wantErrs: []string{"harness: iterations 1: need at least 2 for a slope"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ft := &fakeT{}
+			harness.Check(ft, tt.scenario, append(quick, tt.opts...)...)
+			if tt.wantErrs == nil {
+				require.Empty(t, ft.errs)
+				return
+			}
+			require.Len(t, ft.errs, 1)
+			for _, want := range tt.wantErrs {
+				require.Contains(t, ft.errs[0], want)
+			}
+		})
+	}
+}
+
+func TestCheckWithTestingT(t *testing.T) {
+	res := harness.Check(t, harness.Scenario{Name: "noop", Run: noop}, quick...)
+	require.True(t, res.Passed())
+}
+
+func TestScenarioErrors(t *testing.T) {
+	boom := errors.New("boom")
+	tests := []struct {
+		name          string
+		scenario      harness.Scenario
+		wantPhase     string
+		wantIteration int
+		wantCompleted int
+		wantTeardown  bool
+	}{
+		{
+			name:      "setup",
+			scenario:  harness.Scenario{Setup: func(context.Context) error { return boom }, Run: noop},
+			wantPhase: "setup",
+		},
+		{
+			name: "iteration",
+			scenario: harness.Scenario{Run: func(_ context.Context, i int) error {
+				if i == 6 {
+					return boom
+				}
+				return nil
+			}},
+			wantPhase:     "iteration",
+			wantIteration: 6,
+			wantCompleted: 4, // after 2 warm-up iterations, 2..5 were measured
+			wantTeardown:  true,
+		},
+		{
+			name:          "teardown",
+			scenario:      harness.Scenario{Run: noop, Teardown: func(context.Context) error { return boom }},
+			wantPhase:     "teardown",
+			wantCompleted: 10,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tornDown := false
+			if tt.wantTeardown {
+				tt.scenario.Teardown = func(context.Context) error { tornDown = true; return nil }
+			}
+			res, err := harness.Run(t.Context(), tt.scenario, quick...)
+			require.ErrorIs(t, err, harness.ErrScenario)
+			require.ErrorIs(t, err, boom)
+			var se *harness.ScenarioError
+			require.ErrorAs(t, err, &se)
+			require.Equal(t, tt.wantPhase, se.Phase)
+			require.Equal(t, tt.wantIteration, se.Iteration)
+			require.Equal(t, harness.StatusError, res.Status)
+			require.False(t, res.Passed())
+			require.Equal(t, err.Error(), res.Error)
+			require.Equal(t, tt.wantCompleted, res.Iterations.Completed)
+			require.Equal(t, tt.wantTeardown, tornDown)
+		})
+	}
+}
+
+func TestCancellation(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var tornDown atomic.Bool
+	sc := harness.Scenario{
+		Name: "cancelled",
+		Run: func(ctx context.Context, i int) error {
+			if i == 12 {
+				cancel()
+				<-ctx.Done()
+				return ctx.Err()
+			}
+			return nil
+		},
+		Teardown: func(ctx context.Context) error {
+			require.NoError(t, ctx.Err(), "teardown gets a live context")
+			tornDown.Store(true)
+			return nil
+		},
+	}
+	res, err := harness.Run(ctx, sc, harness.WithIterations(1000), harness.WithWarmup(2), harness.WithSettleTimeout(time.Hour))
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, harness.StatusCancelled, res.Status)
+	require.Equal(t, 10, res.Iterations.Completed)
+	require.True(t, tornDown.Load())
+	m, ok := res.Metric(harness.MetricGoroutines)
+	require.True(t, ok)
+	require.Len(t, m.Series, 10)
+	require.False(t, math.IsNaN(m.Final), "the final snapshot is taken")
+	require.Zero(t, res.Timing.SettleSeconds, "a cancelled run does not settle")
+
+	// A context cancelled before the start stops at once.
+	done, cancelDone := context.WithCancel(t.Context())
+	cancelDone()
+	res, err = harness.Run(done, harness.Scenario{Run: noop})
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, harness.StatusCancelled, res.Status)
+}
+
+func TestOptionErrors(t *testing.T) {
+	sc := harness.Scenario{Name: "x", Run: noop}
+	gauge := harness.Gauge("cache", func() float64 { return 0 })
+	tests := []struct {
+		name     string
+		scenario harness.Scenario
+		opts     []harness.Option
+		wantErr  string
+	}{
+		{"no run", harness.Scenario{Name: "x"}, nil, `harness: scenario "x" has no Run function`},
+		{"iterations", sc, []harness.Option{harness.WithIterations(0)}, "harness: iterations 0: need at least 2 for a slope"},
+		{"warm-up", sc, []harness.Option{harness.WithWarmup(-1)}, "harness: warm-up -1: must not be negative"},
+		{"settle", sc, []harness.Option{harness.WithSettleTimeout(-1)}, "harness: settle timeout -1ns: must not be negative"},
+		{"gc budget", sc, []harness.Option{harness.WithGCBudget(2)}, "harness: GC budget 2: want a fraction between 0 and 1"},
+		{"unknown probe", sc, []harness.Option{harness.WithoutProbes("thraeds")}, `harness: WithoutProbes: unknown metric "thraeds" (want goroutines, fds, conns, threads, children, rss, heap, unclosed or an added probe)`},
+		{"duplicate probe", sc, []harness.Option{harness.WithProbes(gauge, gauge)}, `harness: two probes named "cache"`},
+		{"builtin name", sc, []harness.Option{harness.WithProbes(harness.Gauge("fds", nil))}, `harness: probe "fds": the name of a built-in metric`},
+		{"empty name", sc, []harness.Option{harness.WithProbes(harness.Gauge("", nil))}, "harness: a probe has an empty name"},
+		{"bad metrics url", sc, []harness.Option{harness.WithTarget(harness.Process(os.Getppid()).WithMetricsURL("ftp://x"))}, `scheme must be http or https`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := harness.Run(t.Context(), tt.scenario, tt.opts...)
+			require.ErrorContains(t, err, tt.wantErr)
+			require.Nil(t, res)
+		})
+	}
+}
+
+// itemProbe counts and lists a set of names.
+type itemProbe struct {
+	mu    sync.Mutex
+	items []string
+}
+
+func (p *itemProbe) Name() string { return "sessions" }
+func (p *itemProbe) Sample(context.Context) (float64, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return float64(len(p.items)), nil
+}
+func (p *itemProbe) Items(context.Context) ([]string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.items...), nil
+}
+
+func TestProbes(t *testing.T) {
+	var cacheSize atomic.Int64
+	var unclosed atomic.Int64
+	sessions := &itemProbe{}
+	sc := harness.Scenario{
+		Name: "probes",
+		Run: func(_ context.Context, i int) error {
+			cacheSize.Add(1)
+			sessions.mu.Lock()
+			sessions.items = append(sessions.items, fmt.Sprintf("session %d", i%3))
+			sessions.mu.Unlock()
+			// A resource that counts itself unclosed when collected.
+			r := new([64]byte)
+			runtime.AddCleanup(r, func(*atomic.Int64) { unclosed.Add(1) }, &unclosed)
+			return nil
+		},
+	}
+	res, err := harness.Run(t.Context(), sc, append(quick,
+		harness.WithProbes(
+			harness.Gauge("cache", func() float64 { return float64(cacheSize.Load()) }),
+			harness.Unclosed(unclosed.Load),
+			sessions,
+		),
+		harness.WithThreshold("cache", "delta<5"),
+	)...)
+	require.NoError(t, err)
+	require.Equal(t, harness.StatusLeak, res.Status)
+
+	cache, _ := res.Metric("cache")
+	require.Equal(t, harness.VerdictFail, cache.Verdict)
+	require.Equal(t, 10.0, cache.Delta)
+	require.Equal(t, 1.0, cache.Slope)
+	require.Empty(t, cache.Unit)
+
+	unc, _ := res.Metric(harness.MetricUnclosed)
+	require.Equal(t, harness.VerdictFail, unc.Verdict, report(res))
+	require.GreaterOrEqual(t, unc.Delta, 9.0, "collected and counted by the end")
+	require.Equal(t, []harness.ThresholdResult{{Expr: "delta<=0", Actual: unc.Delta, Limit: 0, Passed: false}}, unc.Thresholds)
+
+	s, _ := res.Metric("sessions")
+	require.Equal(t, harness.VerdictNone, s.Verdict, "no default thresholds on added probes")
+	require.Equal(t, []harness.Finding{
+		// Iterations 2 to 11 were measured.
+		{Metric: "sessions", Kind: harness.FindingItem, Count: 4, Summary: "session 2"},
+		{Metric: "sessions", Kind: harness.FindingItem, Count: 3, Summary: "session 0"},
+		{Metric: "sessions", Kind: harness.FindingItem, Count: 3, Summary: "session 1"},
+	}, res.FindingsFor("sessions"))
+
+	require.Equal(t, 10.0, res.Final.Gauges["cache"]-res.Baseline.Gauges["cache"])
+	require.Equal(t, res.Final.Unclosed-res.Baseline.Unclosed, int64(unc.Delta))
+}
+
+func TestWithoutProbes(t *testing.T) {
+	res, err := harness.Run(t.Context(), harness.Scenario{Run: noop}, append(quick,
+		harness.WithoutProbes(harness.MetricHeap, harness.MetricChildren, harness.MetricThreads))...)
+	require.NoError(t, err)
+	var names []string
+	for _, m := range res.Metrics {
+		names = append(names, m.Name)
+	}
+	require.Equal(t, []string{"goroutines", "fds", "conns", "rss"}, names)
+	require.Equal(t, -1, res.Final.Threads)
+	require.Equal(t, int64(-1), res.Final.Heap)
+}
+
+func TestThresholdOverride(t *testing.T) {
+	stop := make(chan struct{})
+	defer close(stop)
+	sc := harness.Scenario{Name: "three goroutines", Run: func(_ context.Context, i int) error {
+		if i < 5 {
+			go func() { <-stop }()
+		}
+		return nil
+	}}
+	res, err := harness.Run(t.Context(), sc, append(quick,
+		harness.WithThreshold(harness.MetricGoroutines, "final<=baseline+3", "max<1000"))...)
+	require.NoError(t, err)
+	require.True(t, res.Passed(), report(res))
+	m, _ := res.Metric(harness.MetricGoroutines)
+	require.Equal(t, 3.0, m.Delta)
+	require.False(t, m.Steady, "a one-time step")
+	require.Len(t, m.Thresholds, 2)
+
+	// No expressions: reported, never failing.
+	res, err = harness.Run(t.Context(), sc, append(quick, harness.WithThreshold(harness.MetricGoroutines))...)
+	require.NoError(t, err)
+	m, _ = res.Metric(harness.MetricGoroutines)
+	require.Equal(t, harness.VerdictNone, m.Verdict)
+}
+
+func TestChildProcessLeak(t *testing.T) {
+	var cmds []*exec.Cmd
+	t.Cleanup(func() {
+		for _, c := range cmds {
+			c.Process.Kill()
+			c.Wait()
+		}
+	})
+	sc := harness.Scenario{Name: "child leak", Run: func(context.Context, int) error {
+		c := exec.Command("sleep", "60")
+		cmds = append(cmds, c)
+		return c.Start()
+	}}
+	res, err := harness.Run(t.Context(), sc, harness.WithIterations(3), harness.WithWarmup(1), harness.WithSettleTimeout(0))
+	require.NoError(t, err)
+	m, _ := res.Metric(harness.MetricChildren)
+	require.Equal(t, harness.VerdictFail, m.Verdict, report(res))
+	require.Equal(t, 3.0, m.Delta)
+	f := res.FindingsFor(harness.MetricChildren)
+	require.Len(t, f, 1, report(res))
+	require.Equal(t, 3, f[0].Count)
+	require.Equal(t, "sleep (S)", f[0].Summary)
+}
+
+func TestResultJSON(t *testing.T) {
+	stop := make(chan struct{})
+	defer close(stop)
+	res, err := harness.Run(t.Context(), harness.Scenario{Name: "json", Run: func(context.Context, int) error {
+		go func() { <-stop }()
+		return nil
+	}}, append(quick, harness.WithTarget(harness.Self()))...)
+	require.NoError(t, err)
+
+	var buf bytes.Buffer
+	require.NoError(t, res.WriteJSON(&buf))
+	var raw map[string]any
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &raw))
+	require.Equal(t, harness.Schema, raw["schema"])
+	require.Equal(t, "leak", raw["status"])
+	for _, key := range []string{"scenario", "target", "started", "duration_seconds", "iterations", "timing", "metrics", "findings", "baseline", "final"} {
+		require.Contains(t, raw, key)
+	}
+	metric := raw["metrics"].([]any)[0].(map[string]any)
+	for _, key := range []string{"name", "unit", "supported", "baseline", "final", "delta", "max", "min", "slope", "steady", "series", "thresholds", "verdict"} {
+		require.Contains(t, metric, key)
+	}
+
+	var back harness.Result
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &back))
+	require.Equal(t, res.Status, back.Status)
+	require.Equal(t, res.Findings, back.Findings)
+	require.Equal(t, len(res.Metrics), len(back.Metrics))
+	for i := range res.Metrics {
+		require.Equal(t, res.Metrics[i].Name, back.Metrics[i].Name)
+		require.Equal(t, res.Metrics[i].Verdict, back.Metrics[i].Verdict)
+		require.Equal(t, res.Metrics[i].Delta, back.Metrics[i].Delta)
+	}
+}
+
+func TestResultJSONNull(t *testing.T) {
+	m := harness.MetricResult{Name: "heap", Supported: false, Baseline: math.NaN(), Final: math.NaN(),
+		Delta: math.NaN(), Max: math.NaN(), Min: math.NaN(), Slope: math.NaN(), Series: []float64{1, math.NaN(), 3},
+		Verdict: harness.VerdictUnsupported}
+	b, err := json.Marshal(m)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"name":"heap","unit":"","supported":false,"baseline":null,"final":null,"delta":null,
+		"max":null,"min":null,"slope":null,"steady":false,"series":[1,null,3],"thresholds":[],"verdict":"unsupported"}`, string(b))
+	var back harness.MetricResult
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.True(t, math.IsNaN(back.Series[1]))
+	require.True(t, math.IsNaN(back.Slope))
+}
+
+func TestWriteText(t *testing.T) {
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	res, err := harness.Run(t.Context(), harness.Scenario{Name: "text", Run: func(context.Context, int) error {
+		f, err := os.Open(os.DevNull)
+		files = append(files, f)
+		return err
+	}}, quick...)
+	require.NoError(t, err)
+	text := report(res)
+	lines := strings.Split(text, "\n")
+	require.True(t, strings.HasPrefix(lines[0], "leakgate: text: LEAK, 10/10 iterations (warm-up 2) in "), lines[0])
+	require.Regexp(t, `^METRIC +BASELINE +FINAL +DELTA +MAX +SLOPE/IT +GROWTH +THRESHOLD +VERDICT$`, lines[1])
+	require.Regexp(t, `(?m)^fds +\d+ +\d+ +\+10 +\d+ +\+1\.00 +steady +delta<=0 +FAIL \(delta 10\)$`, text)
+	require.Regexp(t, `(?m)^    10 × file /dev/null$`, text)
+	require.Regexp(t, `(?m)^goroutines +\d+ +\d+ +0 +\d+ +[-+0-9.]+ +delta<=0 +pass$`, text)
+	require.Regexp(t, `(?m)^heap +[0-9.]+[KMG]?i?B +`, text)
+	// Findings appear only under failing rows.
+	require.Equal(t, 1, strings.Count(text, "    10 × "), text)
+}
+
+func TestSnapshot(t *testing.T) {
+	base, err := harness.Measure(t.Context())
+	require.NoError(t, err)
+	require.Positive(t, base.Goroutines)
+	require.Positive(t, base.FDs)
+	require.Positive(t, base.Threads)
+	require.Positive(t, base.RSS)
+	require.Positive(t, base.Heap)
+	require.Equal(t, int64(-1), base.Unclosed)
+
+	f, err := os.Open(os.DevNull)
+	require.NoError(t, err)
+	defer f.Close()
+	now, err := harness.Measure(t.Context(), harness.WithProbes(harness.Gauge("answer", func() float64 { return 42 })))
+	require.NoError(t, err)
+	d := now.Sub(base)
+	require.Equal(t, 1.0, d[harness.MetricFDs])
+	require.NotContains(t, d, harness.MetricUnclosed)
+	require.NotContains(t, d, "answer", "absent from the base")
+	v, ok := now.Value("answer")
+	require.True(t, ok)
+	require.Equal(t, 42.0, v)
+	_, ok = now.Value(harness.MetricUnclosed)
+	require.False(t, ok)
+}
