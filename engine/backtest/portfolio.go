@@ -12,6 +12,7 @@ const DefaultRebalance = 21
 
 // Asset is one holding of a portfolio.
 type Asset struct {
+	// Series holds the asset's bars.
 	Series *Series
 	// Weight is the target fraction of equity in the asset, ≥ 0. Weights
 	// sum to at most 1; the rest is held as cash.
@@ -42,8 +43,9 @@ type PortfolioResult struct {
 	Metrics
 	// Equity holds the equity at each aligned bar's close; Equity[0] is the
 	// starting capital.
-	Equity []float64   `json:"equity"`
-	Times  []time.Time `json:"times"`
+	Equity []float64 `json:"equity"`
+	// Times holds the common bar times of Equity.
+	Times []time.Time `json:"times"`
 	// Dropped counts, per asset, the bars outside the common calendar.
 	Dropped []int `json:"dropped"`
 	// Rebalances counts the scheduled rebalances, the initial allocation

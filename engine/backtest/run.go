@@ -19,20 +19,27 @@ const (
 
 // Trade is one position from entry to exit.
 type Trade struct {
+	// Direction is long or short.
 	Direction Direction `json:"direction"`
 	// EntryIndex and ExitIndex are bar indexes in the series; both fills
 	// are at those bars' opens (an open trade's exit is the last bar).
-	EntryIndex int       `json:"entry_index"`
-	ExitIndex  int       `json:"exit_index"`
-	EntryTime  time.Time `json:"entry_time"`
-	ExitTime   time.Time `json:"exit_time"`
+	EntryIndex int `json:"entry_index"`
+	// ExitIndex: see EntryIndex.
+	ExitIndex int `json:"exit_index"`
+	// EntryTime and ExitTime are the times of those bars.
+	EntryTime time.Time `json:"entry_time"`
+	// ExitTime: see EntryTime.
+	ExitTime time.Time `json:"exit_time"`
 	// EntryPrice and ExitPrice are fill prices, slippage included.
 	EntryPrice float64 `json:"entry_price"`
-	ExitPrice  float64 `json:"exit_price"`
-	Units      float64 `json:"units"`
+	// ExitPrice: see EntryPrice.
+	ExitPrice float64 `json:"exit_price"`
+	// Units is the position size, always positive.
+	Units float64 `json:"units"`
 	// PnL is the profit after fees and slippage; Return is PnL over the
 	// equity at entry.
-	PnL    float64 `json:"pnl"`
+	PnL float64 `json:"pnl"`
+	// Return: see PnL.
 	Return float64 `json:"return"`
 	// Open is set for a position still open at the end, marked to market
 	// at the last close without exit costs.
@@ -46,8 +53,9 @@ type Result struct {
 	// starting capital.
 	Equity []float64 `json:"equity"`
 	// Times holds the bar times of Equity.
-	Times  []time.Time `json:"times"`
-	Trades []Trade     `json:"trades"`
+	Times []time.Time `json:"times"`
+	// Trades lists every trade in entry order.
+	Trades []Trade `json:"trades"`
 }
 
 // Signaler produces a signal per bar in [-1, 1] (NaN: no signal), where

@@ -14,8 +14,10 @@ var ErrParam = errors.New("invalid parameter")
 // Series is a validated bar series in column form, ready for repeated
 // backtests. Build it with NewSeries; do not modify it afterwards.
 type Series struct {
+	// Symbol names the instrument in errors and reports.
 	Symbol string
-	Class  providers.AssetClass
+	// Class sets the calendar for validation and BarsPerYear.
+	Class providers.AssetClass
 	// Bars are the bars the series was built from.
 	Bars []providers.Bar
 	// Open, High, Low and Close are the price columns of Bars.

@@ -7,7 +7,9 @@ import (
 
 // SMAParams are the periods of an SMA cross.
 type SMAParams struct {
+	// Fast is the shorter period.
 	Fast int `json:"fast"`
+	// Slow is the longer period.
 	Slow int `json:"slow"`
 }
 

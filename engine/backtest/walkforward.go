@@ -95,13 +95,20 @@ type WalkForwardConfig struct {
 // Window is one train/test split and its outcome. Ranges are bar indexes,
 // from inclusive, to exclusive.
 type Window struct {
-	TrainFrom  int       `json:"train_from"`
-	TrainTo    int       `json:"train_to"`
-	TestFrom   int       `json:"test_from"`
-	TestTo     int       `json:"test_to"`
+	// TrainFrom and TrainTo bound the training bars.
+	TrainFrom int `json:"train_from"`
+	// TrainTo: see TrainFrom.
+	TrainTo int `json:"train_to"`
+	// TestFrom and TestTo bound the test bars.
+	TestFrom int `json:"test_from"`
+	// TestTo: see TestFrom.
+	TestTo int `json:"test_to"`
+	// TrainStart is the time of the first training bar.
 	TrainStart time.Time `json:"train_start"`
-	TestStart  time.Time `json:"test_start"`
-	TestEnd    time.Time `json:"test_end"` // time of the last test bar
+	// TestStart is the time of the first test bar.
+	TestStart time.Time `json:"test_start"`
+	// TestEnd is the time of the last test bar.
+	TestEnd time.Time `json:"test_end"`
 	// Best is the grid point that maximised the objective in training.
 	Best SMAParams `json:"best"`
 	// InSample are Best's metrics on the training window.
@@ -112,12 +119,14 @@ type Window struct {
 
 // WalkForwardResult is the outcome of WalkForward.
 type WalkForwardResult struct {
+	// Windows are the train/test splits in time order.
 	Windows []Window `json:"windows"`
 	// Equity is the out-of-sample equity: Capital at the close of the bar
 	// before the first test window, then one point per test bar, each
 	// window continuing from the previous one's final equity.
-	Equity []float64   `json:"equity"`
-	Times  []time.Time `json:"times"`
+	Equity []float64 `json:"equity"`
+	// Times holds the bar times of Equity.
+	Times []time.Time `json:"times"`
 	// Metrics are those of Equity, with trades and fees summed over the
 	// test windows.
 	Metrics Metrics `json:"metrics"`

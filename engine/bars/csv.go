@@ -16,11 +16,14 @@ import (
 // CSVError is a problem at one place in a CSV input. Line and Column are
 // 1-based; Column is 0 when the problem concerns a whole line.
 type CSVError struct {
-	Line   int
+	// Line is the 1-based line of the problem.
+	Line int
+	// Column is the 1-based column, 0 for a whole line.
 	Column int
 	// Name is the header name of the column, if known.
 	Name string
-	Err  error
+	// Err says what is wrong.
+	Err error
 }
 
 // Error formats the error as "csv line 12, column 5 (close): ...".

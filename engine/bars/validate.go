@@ -74,9 +74,11 @@ type Issue struct {
 	// Index is the bar's position in the series.
 	Index int `json:"index"`
 	// Time is the bar's time.
-	Time     time.Time `json:"time"`
-	Kind     Kind      `json:"kind"`
-	Severity Severity  `json:"severity"`
+	Time time.Time `json:"time"`
+	// Kind names the failed check.
+	Kind Kind `json:"kind"`
+	// Severity says whether the issue stops trading.
+	Severity Severity `json:"severity"`
 	// Message says what is wrong, with the values involved.
 	Message string `json:"message"`
 }
@@ -103,7 +105,8 @@ type Report struct {
 	Bars int `json:"bars"`
 	// Errors and Warnings count all issues found, including any beyond
 	// Options.MaxIssues that Issues does not list.
-	Errors   int `json:"errors"`
+	Errors int `json:"errors"`
+	// Warnings counts issues that do not stop trading.
 	Warnings int `json:"warnings"`
 	// Issues lists the issues in bar order, at most Options.MaxIssues.
 	Issues []Issue `json:"issues,omitempty"`

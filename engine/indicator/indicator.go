@@ -252,7 +252,12 @@ func RSI(src []float64, period int) ([]float64, error) {
 
 // Bands holds Bollinger Bands, each as long as the input.
 type Bands struct {
-	Upper, Middle, Lower []float64
+	// Upper is Middle plus k standard deviations.
+	Upper []float64
+	// Middle is the simple moving average.
+	Middle []float64
+	// Lower is Middle minus k standard deviations.
+	Lower []float64
 }
 
 // BollingerInto writes Bollinger Bands of src into upper, middle and lower:

@@ -101,9 +101,12 @@ func (p Params) withDefaults() (Params, error) {
 
 // Decision is what to do about one symbol now, and why.
 type Decision struct {
-	Symbol string    `json:"symbol"`
-	Time   time.Time `json:"time"` // time of the last bar
-	Action Action    `json:"action"`
+	// Symbol is Input.Symbol.
+	Symbol string `json:"symbol"`
+	// Time is the time of the last bar.
+	Time time.Time `json:"time"`
+	// Action is BUY, SELL or HOLD.
+	Action Action `json:"action"`
 	// Score is the ensemble score in [-1, 1].
 	Score float64 `json:"score"`
 	// Confidence is |Score|, in [0, 1].
@@ -112,7 +115,8 @@ type Decision struct {
 	Agreement float64 `json:"agreement"`
 	// Price is the last close, the reference for size and stops.
 	Price float64 `json:"price"`
-	ATR   float64 `json:"atr"`
+	// ATR is the average true range at the last bar (Params.ATRPeriod).
+	ATR float64 `json:"atr"`
 	// Quantity is the order size in units (0 for HOLD); Action gives the
 	// side.
 	Quantity float64 `json:"quantity"`
@@ -120,9 +124,11 @@ type Decision struct {
 	Target float64 `json:"target"`
 	// StopLoss and TakeProfit are the exit prices for Target; 0 when
 	// Target is flat.
-	StopLoss   float64 `json:"stop_loss,omitempty"`
+	StopLoss float64 `json:"stop_loss,omitempty"`
+	// TakeProfit: see StopLoss.
 	TakeProfit float64 `json:"take_profit,omitempty"`
-	Votes      []Vote  `json:"votes"`
+	// Votes are the strategies' votes, in ensemble order.
+	Votes []Vote `json:"votes"`
 	// Reasons explain the decision: the score, one line per strategy, the
 	// sizing and the stops.
 	Reasons []string `json:"reasons"`

@@ -19,8 +19,10 @@ const DefaultWeight = 1.0
 // and a zero weight mutes a strategy. Learned weights come from
 // UpdateWeights.
 type Ensemble struct {
+	// Strategies vote in this order; names must be unique.
 	Strategies []Strategy
-	Weights    map[string]float64
+	// Weights are per strategy name, each ≥ 0.
+	Weights map[string]float64
 }
 
 // DefaultStrategies returns Trend, MeanReversion, Momentum and

@@ -7,6 +7,7 @@ import (
 
 // Outcome is how one strategy's vote fared on one closed trade.
 type Outcome struct {
+	// Strategy names the strategy that voted.
 	Strategy string `json:"strategy"`
 	// Signal is the strategy's vote when the trade was opened, in [-1, 1].
 	Signal float64 `json:"signal"`

@@ -59,6 +59,7 @@ type Sentiment struct {
 
 // Vote is one strategy's opinion at one bar.
 type Vote struct {
+	// Strategy names the voter.
 	Strategy string `json:"strategy"`
 	// Signal is in [-1, 1]: +1 strongly long, -1 strongly short. It is 0
 	// when Abstain is set.

@@ -85,14 +85,20 @@ func (c Config) withDefaults(nReturns int) (Config, error) {
 
 // Result summarises the simulated paths.
 type Result struct {
+	// Sims is the number of paths.
 	Sims int `json:"sims"`
+	// Days is the number of returns per path.
 	Days int `json:"days"`
 	// Percentiles of final equity (linear interpolation between order
 	// statistics).
-	P5  float64 `json:"p5"`
+	P5 float64 `json:"p5"`
+	// P25 is the 25th percentile of final equity.
 	P25 float64 `json:"p25"`
+	// P50 is the median final equity.
 	P50 float64 `json:"p50"`
+	// P75 is the 75th percentile of final equity.
 	P75 float64 `json:"p75"`
+	// P95 is the 95th percentile of final equity.
 	P95 float64 `json:"p95"`
 	// Mean final equity.
 	Mean float64 `json:"mean"`
@@ -101,10 +107,12 @@ type Result struct {
 	// -(5th percentile of final/Initial - 1). Negative when even that
 	// outcome is a gain.
 	VaR95 float64 `json:"var95"`
+	// VaR99: see VaR95.
 	VaR99 float64 `json:"var99"`
 	// CVaR95 and CVaR99 (expected shortfall) are the mean losses of the
 	// worst 5% and 1% of paths, ceil(α·Sims) of them.
 	CVaR95 float64 `json:"cvar95"`
+	// CVaR99: see CVaR95.
 	CVaR99 float64 `json:"cvar99"`
 	// ProbRuin is the fraction of paths whose equity reached Ruin·Initial
 	// or less at any point.
@@ -112,6 +120,7 @@ type Result struct {
 	// DrawdownP50 and DrawdownP95 are percentiles of the paths' maximum
 	// drawdowns, as positive fractions.
 	DrawdownP50 float64 `json:"drawdown_p50"`
+	// DrawdownP95: see DrawdownP50.
 	DrawdownP95 float64 `json:"drawdown_p95"`
 	// Finals holds every path's final equity, sorted ascending.
 	Finals []float64 `json:"-"`
