@@ -342,7 +342,11 @@ func (s *sampler) scrape(ctx context.Context, v []float64) {
 	}
 	set(v, iG, s.promOut[0])
 	if iH >= 0 {
-		v[iH] = s.promOut[1+slices.Index(heapGauges, s.heapGG)]
+		h := s.promOut[1+slices.Index(heapGauges, s.heapGG)]
+		if h == 0 && s.heapGG == heapGauges[0] {
+			h = math.NaN() // no collection yet: the live heap is not known
+		}
+		v[iH] = h
 	}
 }
 
