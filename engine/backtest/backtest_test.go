@@ -1,6 +1,7 @@
 package backtest
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -176,8 +177,8 @@ func TestRunByHand(t *testing.T) {
 			if tt.wantTrades == 0 {
 				tt.wantTrades = 1
 			}
-			require.Len(t, res.Trades, tt.wantTrades)
-			got := res.Trades[0]
+			require.Len(t, res.TradeLog, tt.wantTrades)
+			got := res.TradeLog[0]
 			tt.wantTrade.EntryTime, tt.wantTrade.ExitTime = s.Bars[tt.wantTrade.EntryIndex].Time, s.Bars[tt.wantTrade.ExitIndex].Time
 			require.InDelta(t, tt.wantTrade.EntryPrice, got.EntryPrice, 1e-12)
 			require.InDelta(t, tt.wantTrade.ExitPrice, got.ExitPrice, 1e-12)
@@ -320,7 +321,7 @@ func TestBuyAndHoldSPY(t *testing.T) {
 	// 0.0040, plus the costs, 1.8252·0.0006 = 0.0011.
 	require.InDelta(t, last/first-1, res.TotalReturn, 0.006)
 	require.Equal(t, 1, res.Metrics.Trades)
-	require.True(t, res.Trades[0].Open)
+	require.True(t, res.TradeLog[0].Open)
 	// SPY fell about 55% from October 2007 to March 2009 (unadjusted closes).
 	require.InDelta(t, 0.55, res.MaxDrawdown, 0.03)
 	require.InDelta(t, math.Pow(1+res.TotalReturn, 252.0/float64(s.Len()-1))-1, res.CAGR, 1e-12)
@@ -348,14 +349,14 @@ func TestStrategiesOnRealData(t *testing.T) {
 			res, err := RunStrategy(tt.s, tt.st, tt.cfg)
 			require.NoError(t, err)
 			require.Greater(t, res.Metrics.Trades, 5)
-			require.Len(t, res.Trades, res.Metrics.Trades)
+			require.Len(t, res.TradeLog, res.Metrics.Trades)
 			require.Greater(t, res.FinalEquity, 0.0)
 			require.False(t, math.IsNaN(res.Sharpe))
 			require.GreaterOrEqual(t, res.MaxDrawdown, 0.0)
 			require.LessOrEqual(t, res.MaxDrawdown, 1.0)
 			require.Greater(t, res.Exposure, 0.0)
 			require.Less(t, res.Exposure, 1.0)
-			for _, tr := range res.Trades {
+			for _, tr := range res.TradeLog {
 				require.Less(t, tr.EntryIndex, tr.ExitIndex+1)
 			}
 		})
@@ -409,4 +410,14 @@ func TestSMACrossDoesNotAllocate(t *testing.T) {
 		_, _ = b.SMACross(s, 50, 200, Config{FeeBps: 5})
 	})
 	require.Zero(t, allocs)
+}
+
+// The trade count and the trade log both survive JSON encoding.
+func TestResultJSON(t *testing.T) {
+	res, err := Run(series(t, fiveBars), []float64{1, 1, -1, nan, nan}, Config{})
+	require.NoError(t, err)
+	out, err := json.Marshal(res)
+	require.NoError(t, err)
+	require.Contains(t, string(out), `"trades":1,`)
+	require.Contains(t, string(out), `"trade_log":[{"direction":"long","entry_index":1,"exit_index":3`)
 }

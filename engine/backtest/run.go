@@ -54,8 +54,9 @@ type Result struct {
 	Equity []float64 `json:"equity"`
 	// Times holds the bar times of Equity.
 	Times []time.Time `json:"times"`
-	// Trades lists every trade in entry order.
-	Trades []Trade `json:"trades"`
+	// TradeLog lists every trade in entry order (Metrics.Trades counts
+	// them).
+	TradeLog []Trade `json:"trade_log"`
 }
 
 // Signaler produces a signal per bar in [-1, 1] (NaN: no signal), where
@@ -104,10 +105,10 @@ func (b *Backtester) Run(s *Series, signals []float64, cfg Config) (Result, erro
 	b.trades = b.trades[:0]
 	st := simulate(s, signals, cfg, c, 0, n, b.equity, &b.trades)
 	res := Result{
-		Metrics: st.metrics(b.equity, cfg),
-		Equity:  append([]float64(nil), b.equity...),
-		Times:   make([]time.Time, n),
-		Trades:  append([]Trade(nil), b.trades...),
+		Metrics:  st.metrics(b.equity, cfg),
+		Equity:   append([]float64(nil), b.equity...),
+		Times:    make([]time.Time, n),
+		TradeLog: append(make([]Trade, 0, len(b.trades)), b.trades...),
 	}
 	for i, bar := range s.Bars {
 		res.Times[i] = bar.Time

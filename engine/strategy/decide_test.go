@@ -2,6 +2,8 @@ package strategy
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -145,4 +147,40 @@ func TestDecideHasNoLookAhead(t *testing.T) {
 		bs[i].High *= 2
 	}
 	require.Equal(t, before, at(bs))
+}
+
+func TestDecideOnRealData(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "..", "providers", "sandbox", "data", "prices", "SPY_daily_2007-12-31_2017-12-29_yahoo.csv"))
+	require.NoError(t, err)
+	defer f.Close()
+	bs, err := bars.LoadCSV(f)
+	require.NoError(t, err)
+	in := Input{Symbol: "SPY", Class: providers.Equity, Bars: bs, Sentiment: Sentiment{Score: 0.3, Samples: 40, Source: "reddit"}}
+	d, err := Decide(in, DefaultEnsemble(), Params{Equity: 100_000})
+	require.NoError(t, err)
+	// At the end of 2017 the trend votes long and mean reversion short
+	// (RSI 61, close in the upper half of the bands): the score is weak.
+	require.Len(t, d.Votes, 4)
+	for _, v := range d.Votes {
+		require.False(t, v.Abstain, v.Reasons)
+	}
+	require.Greater(t, d.Votes[0].Signal, 0.0)
+	require.Less(t, d.Votes[1].Signal, 0.0)
+	require.Less(t, math.Abs(d.Score), 0.2)
+	require.Equal(t, Hold, d.Action, d.Reasons)
+	require.Zero(t, d.Quantity)
+	require.InDelta(t, 266.86, d.Price, 0.01)
+	// SPY's daily range in late 2017 was about a dollar or two.
+	require.Greater(t, d.ATR, 0.5)
+	require.Less(t, d.ATR, 5.0)
+	require.Len(t, d.Reasons, 1+4+1) // score, one per strategy, action
+
+	// A strong outside signal tips it: sized within the account.
+	in.Sentiment.Score = 1
+	e := Ensemble{Strategies: DefaultStrategies(), Weights: map[string]float64{"sentiment": 5}}
+	d, err = Decide(in, e, Params{Equity: 100_000})
+	require.NoError(t, err)
+	require.Equal(t, Buy, d.Action, d.Reasons)
+	require.LessOrEqual(t, d.Quantity*d.Price, 100_000.0*(1+1e-12))
+	require.Less(t, d.StopLoss, d.Price)
 }
