@@ -11,6 +11,8 @@ import (
 	"math"
 	"math/big"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -149,7 +151,27 @@ type coinbaseState struct {
 	mu       sync.Mutex
 	balances map[string]float64
 	orders   map[string]*cbOrder
-	order    []string // ids, oldest first; at most cbMaxOrders
+	fills    map[string]*cbFill // by order id
+	order    []string           // ids, oldest first; at most cbMaxOrders
+}
+
+// cbFill is a fill as GET /orders/historical/fills reports it, in the
+// recorded key order.
+type cbFill struct {
+	EntryID            string `json:"entry_id"`
+	TradeID            string `json:"trade_id"`
+	OrderID            string `json:"order_id"`
+	TradeTime          string `json:"trade_time"`
+	TradeType          string `json:"trade_type"`
+	Price              string `json:"price"`
+	Size               string `json:"size"`
+	Commission         string `json:"commission"`
+	ProductID          string `json:"product_id"`
+	SequenceTimestamp  string `json:"sequence_timestamp"`
+	LiquidityIndicator string `json:"liquidity_indicator"`
+	SizeInQuote        bool   `json:"size_in_quote"`
+	UserID             string `json:"user_id"`
+	Side               string `json:"side"`
 }
 
 // cbMaxOrders bounds the orders kept for lookup, so a long run does not
@@ -165,6 +187,7 @@ const (
 func (s *coinbaseState) init() {
 	s.balances = map[string]float64{"USD": cbStartUSD, "BTC": cbStartBTC}
 	s.orders = map[string]*cbOrder{}
+	s.fills = map[string]*cbFill{}
 }
 
 // cbOrder is an order as GET /orders/historical/{id} reports it; field
@@ -233,7 +256,9 @@ func (h *Handler) coinbaseAdvanced(r *http.Request, rest string) reply {
 	case api == "orders" && r.Method == http.MethodPost:
 		return h.cbPlaceOrder(r)
 	case api == "orders/historical/batch" && r.Method == http.MethodGet:
-		return h.cbListOrders()
+		return h.cbListOrders(r)
+	case api == "orders/historical/fills" && r.Method == http.MethodGet:
+		return h.cbListFills(r)
 	case strings.HasPrefix(api, "orders/historical/") && r.Method == http.MethodGet:
 		return h.cbGetOrder(strings.TrimPrefix(api, "orders/historical/"))
 	}
@@ -500,7 +525,16 @@ func (h *Handler) cbPlaceOrder(r *http.Request) reply {
 		o.CompletionPercentage, o.NumberOfFills = "0", "0"
 		o.FilledSize, o.AverageFilledPrice, o.FilledValue, o.TotalFees, o.TotalValueAfterFees = "0", "0", "0", "0", "0"
 	}
-	h.coinbase.store(o)
+	var fill *cbFill
+	if market {
+		fill = &cbFill{
+			EntryID: fmt.Sprintf("%016x%016x", mix(h.nextID()), mix(h.nextID())), TradeID: h.uuid(), OrderID: id,
+			TradeTime: o.CreatedTime, TradeType: "FILL", Price: o.AverageFilledPrice, Size: o.FilledSize,
+			Commission: o.TotalFees, ProductID: o.ProductID, SequenceTimestamp: o.CreatedTime,
+			LiquidityIndicator: "TAKER", UserID: cbUserID, Side: o.Side,
+		}
+	}
+	h.coinbase.store(o, fill)
 	return jsonValue(http.StatusOK, ctJSONCharset, cbCreateResponse{
 		Success:            true,
 		SuccessResponse:    &cbSuccessResponse{OrderID: id, ProductID: req.ProductID, Side: req.Side, ClientOrderID: req.ClientOrderID},
@@ -508,14 +542,18 @@ func (h *Handler) cbPlaceOrder(r *http.Request) reply {
 	})
 }
 
-func (s *coinbaseState) store(o *cbOrder) {
+func (s *coinbaseState) store(o *cbOrder, f *cbFill) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.order) >= cbMaxOrders {
 		delete(s.orders, s.order[0])
-		s.order = s.order[1:]
+		delete(s.fills, s.order[0])
+		s.order = slices.Delete(s.order, 0, 1)
 	}
 	s.orders[o.OrderID] = o
+	if f != nil {
+		s.fills[o.OrderID] = f
+	}
 	s.order = append(s.order, o.OrderID)
 }
 
@@ -540,13 +578,18 @@ func (h *Handler) cbGetOrder(id string) reply {
 	}{o})
 }
 
-// cbListOrders serves GET /orders/historical/batch: every kept order,
-// newest first, on one page.
-func (h *Handler) cbListOrders() reply {
+// cbListOrders serves GET /orders/historical/batch: the kept orders,
+// newest first, on one page, filtered by product_ids, order_status and
+// order_ids when given.
+func (h *Handler) cbListOrders(r *http.Request) reply {
+	q := r.URL.Query()
 	h.coinbase.mu.Lock()
 	list := make([]*cbOrder, 0, len(h.coinbase.order))
 	for i := len(h.coinbase.order) - 1; i >= 0; i-- {
-		list = append(list, h.coinbase.orders[h.coinbase.order[i]])
+		o := h.coinbase.orders[h.coinbase.order[i]]
+		if cbFilter(q, "product_ids", o.ProductID) && cbFilter(q, "order_status", o.Status) && cbFilter(q, "order_ids", o.OrderID) {
+			list = append(list, o)
+		}
 	}
 	h.coinbase.mu.Unlock()
 	return jsonValue(http.StatusOK, ctJSONCharset, struct {
@@ -555,4 +598,40 @@ func (h *Handler) cbListOrders() reply {
 		HasNext  bool       `json:"has_next"`
 		Cursor   string     `json:"cursor"`
 	}{list, "0", false, ""})
+}
+
+// cbListFills serves GET /orders/historical/fills: the fills of the kept
+// market orders, newest first, filtered by order_ids and product_ids.
+func (h *Handler) cbListFills(r *http.Request) reply {
+	q := r.URL.Query()
+	h.coinbase.mu.Lock()
+	list := make([]*cbFill, 0, len(h.coinbase.fills))
+	for i := len(h.coinbase.order) - 1; i >= 0; i-- {
+		f := h.coinbase.fills[h.coinbase.order[i]]
+		if f != nil && cbFilter(q, "order_ids", f.OrderID) && cbFilter(q, "product_ids", f.ProductID) {
+			list = append(list, f)
+		}
+	}
+	h.coinbase.mu.Unlock()
+	return jsonValue(http.StatusOK, ctJSONCharset, struct {
+		Fills  []*cbFill `json:"fills"`
+		Cursor string    `json:"cursor"`
+	}{list, ""})
+}
+
+// cbFilter reports whether v passes the list filter key of q (repeated
+// parameters or comma-separated values; absent means everything passes).
+func cbFilter(q url.Values, key, v string) bool {
+	vals := q[key]
+	if len(vals) == 0 {
+		return true
+	}
+	for _, x := range vals {
+		for _, y := range strings.Split(x, ",") {
+			if y == v {
+				return true
+			}
+		}
+	}
+	return false
 }

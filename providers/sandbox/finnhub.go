@@ -115,10 +115,10 @@ func (h *Handler) finnhubCandles(q map[string][]string, class providers.AssetCla
 		return finnhubError(http.StatusUnprocessableEntity, "Wrong from/to")
 	}
 	sym, ok := finnhubSymbol(get("symbol"), class)
-	if !ok || res != "D" {
+	s, n, known := h.view(sym)
+	if !ok || !known || res != "D" {
 		return finnhubJSON(http.StatusOK, noData)
 	}
-	s, n, _ := h.view(sym)
 	lo := s.search(time.Unix(from, 0).UTC().Add(-24 * time.Hour))
 	for lo < n && finnhubStamp(s, lo) < from {
 		lo++

@@ -258,9 +258,18 @@ func (h *Handler) oandaSummary(id string) reply {
 	return oandaJSON(http.StatusOK, object{}.set("account", acct).set("lastTransactionID", strconv.Itoa(h.oanda.lastTxn)))
 }
 
+// oandaPriceBucket is a price and its liquidity, as pricing answers spell
+// it (liquidity a number).
 type oandaPriceBucket struct {
 	Price     string `json:"price"`
 	Liquidity int    `json:"liquidity"`
+}
+
+// oandaFillBucket is a price bucket as recorded in order fills (liquidity
+// a string).
+type oandaFillBucket struct {
+	Price     string `json:"price"`
+	Liquidity string `json:"liquidity"`
 }
 
 // oandaPricing serves GET /v3/accounts/{id}/pricing?instruments=… from the
@@ -430,8 +439,8 @@ func (h *Handler) oandaOrder(r *http.Request, account string) reply {
 			set("closeoutBid", string(appendDec(nil, bid, 5))).
 			set("closeoutAsk", string(appendDec(nil, ask, 5))).
 			set("timestamp", now).
-			set("bids", []oandaPriceBucket{{string(appendDec(nil, bid, 5)), 10000000}}).
-			set("asks", []oandaPriceBucket{{string(appendDec(nil, ask, 5)), 10000000}})).
+			set("bids", []oandaFillBucket{{string(appendDec(nil, bid, 5)), "10000000"}}).
+			set("asks", []oandaFillBucket{{string(appendDec(nil, ask, 5)), "10000000"}})).
 		set("id", fillID).set("userID", oandaUserID).set("accountID", account).set("batchID", createID).
 		set("requestID", reqID).set("time", now)
 	if ext := o.ClientExtensions; len(ext) > 0 {

@@ -85,7 +85,8 @@ const (
 	// new daily bar on every poll. Quote requests are: Alpha Vantage
 	// GLOBAL_QUOTE and CURRENCY_EXCHANGE_RATE, Coinbase Exchange ticker,
 	// OANDA pricing, Polygon last trade and previous close, Finnhub quote,
-	// and Yahoo charts asked by range rather than by period.
+	// and Yahoo charts asked by range, or by a period of at most 14 days
+	// reaching past the latest bar.
 	StepPerQuote
 )
 

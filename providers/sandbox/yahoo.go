@@ -34,6 +34,10 @@ var yahooSplits = map[string][]struct {
 	"AAPL": {{"2005-02-28", 2, 1}, {"2014-06-09", 7, 1}},
 }
 
+// yahooQuoteSpan is the longest period1–period2 window that counts as a
+// quote request when it reaches past the latest bar.
+const yahooQuoteSpan = 14 * 24 * 3600
+
 var yahooIntervals = []string{"1m", "2m", "5m", "15m", "30m", "60m", "90m", "1h", "1d", "5d", "1wk", "1mo", "3mo"}
 
 var yahooRanges = map[string]func(time.Time) time.Time{
@@ -81,10 +85,10 @@ func (h *Handler) yahoo(r *http.Request, rest string) reply {
 		return yahooError(http.StatusBadRequest, "Bad Request",
 			"Invalid input - interval="+interval+" is not supported. Valid intervals: ["+strings.Join(yahooIntervals, ", ")+"]")
 	}
-	var s *series
-	var n int
+	s, n, _ := h.view(norm)
 	rangeName := ""
 	p1S, p2S := q.Get("period1"), q.Get("period2")
+	var p1, p2 int64
 	if p1S == "" {
 		rangeName = q.Get("range")
 		if rangeName == "" {
@@ -93,25 +97,23 @@ func (h *Handler) yahoo(r *http.Request, rest string) reply {
 		if yahooRanges[rangeName] == nil {
 			return yahooError(http.StatusBadRequest, "Bad Request", "Invalid input - range="+rangeName+" is not supported.")
 		}
-		var i int
-		s, i, _ = h.quoteIndex(norm) // a chart by range is how Yahoo clients quote
+		_, i, _ := h.quoteIndex(norm) // a chart by range is how Yahoo clients quote
 		n = i + 1
+		nowStamp := yahooStamp(s, n-1)
+		p1 = yahooRanges[rangeName](time.Unix(nowStamp, 0).UTC()).Unix()
+		if days := map[string]int{"1d": 1, "5d": 5}[rangeName]; days > 0 {
+			p1 = yahooStamp(s, max(0, n-days)) // trading days, not calendar days
+		}
+		p2 = nowStamp + 1
 	} else {
-		s, n, _ = h.view(norm)
-	}
-	nowStamp := yahooStamp(s, n-1)
-	var p1, p2 int64
-	if p1S != "" {
+		nowStamp := yahooStamp(s, n-1)
 		var err1, err2 error
 		p1, err1 = strconv.ParseInt(p1S, 10, 64)
 		p2 = nowStamp + 1
 		if p2S != "" {
 			p2, err2 = strconv.ParseInt(p2S, 10, 64)
 		}
-		if err1 != nil || err2 != nil {
-			return yahooError(http.StatusBadRequest, "Bad Request", "Invalid input - start date cannot be after end date. startDate = "+p1S+", endDate = "+p2S)
-		}
-		if p1 > p2 {
+		if err1 != nil || err2 != nil || p1 > p2 {
 			return yahooError(http.StatusBadRequest, "Bad Request", "Invalid input - start date cannot be after end date. startDate = "+p1S+", endDate = "+p2S)
 		}
 		if p2 <= yahooStamp(s, 0) {
@@ -120,9 +122,12 @@ func (h *Handler) yahoo(r *http.Request, rest string) reply {
 				[]byte("startDate = "+strconv.FormatInt(p1, 10)+", endDate = "+strconv.FormatInt(p2, 10)), 1)
 			return bodyReply(http.StatusBadRequest, ctYahoo, b)
 		}
-	} else {
-		p1 = yahooRanges[rangeName](time.Unix(nowStamp, 0).UTC()).Unix()
-		p2 = nowStamp + 1
+		// A short window reaching past the latest bar is how Yahoo clients
+		// ask for a quote.
+		if p2 > nowStamp && p2-p1 <= yahooQuoteSpan {
+			_, i, _ := h.quoteIndex(norm)
+			n = i + 1
+		}
 	}
 	lo, hi := 0, 0
 	if interval == "1d" {
