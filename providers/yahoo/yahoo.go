@@ -199,6 +199,11 @@ func (c *Client) chart(ctx context.Context, sym string, class providers.AssetCla
 		Op: op,
 	})
 	if err != nil {
+		if _, bare := err.(*providers.StatusError); bare {
+			// The core wraps transport errors with the operation but
+			// returns error answers as they are.
+			err = fmt.Errorf("%s: %s: %w", name, op, err)
+		}
 		return Chart{}, err
 	}
 	ch, err := ParseChart(resp.Body)

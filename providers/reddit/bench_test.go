@@ -1,0 +1,38 @@
+package reddit_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/leakgate/leakgate/providers/reddit"
+)
+
+// BenchmarkParseListing decodes the recorded 100-post r/AskReddit page
+// (186 KB, the largest a listing request returns).
+func BenchmarkParseListing(b *testing.B) {
+	body := fixture(b, askreddit)
+	l, err := reddit.ParseListing(body)
+	require.NoError(b, err)
+	posts := float64(len(l.Posts))
+	allocs := testing.AllocsPerRun(20, func() { reddit.ParseListing(body) })
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := reddit.ParseListing(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(allocs/posts, "allocs/post")
+}
+
+// BenchmarkSentiment scores the same page for one symbol.
+func BenchmarkSentiment(b *testing.B) {
+	l, err := reddit.ParseListing(fixture(b, askreddit))
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		reddit.Sentiment(l.Posts, "AAPL")
+	}
+}
