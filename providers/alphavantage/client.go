@@ -155,8 +155,8 @@ func (c *Client) Classes() []providers.AssetClass {
 // Close releases the client's connections. It is idempotent.
 func (c *Client) Close() error { return c.core.Close() }
 
-// Bars returns daily bars of q.Symbol between q.From and q.To (inclusive),
-// ascending: TIME_SERIES_DAILY (or _ADJUSTED, see Config.Adjusted) for
+// Bars returns daily bars of q.Symbol dated from q.From's to q.To's UTC
+// date (inclusive), ascending: TIME_SERIES_DAILY (or _ADJUSTED, see Config.Adjusted) for
 // equities, FX_DAILY for forex, DIGITAL_CURRENCY_DAILY for crypto. Only the
 // daily interval is offered; others match providers.ErrUnsupported.
 func (c *Client) Bars(ctx context.Context, q providers.BarQuery) ([]providers.Bar, error) {
@@ -298,9 +298,15 @@ func (c *Client) get(ctx context.Context, op string, params url.Values) ([]byte,
 	return resp.Body, nil
 }
 
+// inRange keeps the bars dated from From's date to To's date, inclusive:
+// bars are dates, so the time of day of the bounds does not matter.
 func inRange[T any](bars []T, from, to time.Time, at func(T) time.Time) []T {
 	if from.IsZero() && to.IsZero() {
 		return bars
+	}
+	if !from.IsZero() {
+		y, m, d := from.UTC().Date()
+		from = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	}
 	out := bars[:0]
 	for _, b := range bars {
@@ -331,7 +337,7 @@ var dataKeys = [...]string{keyMetaData, keyGlobalQuote, keyExchangeRate, keyDail
 // typed errors. It is the core's providers.Classifier.
 func (c *Client) classify(resp *providers.Response) error {
 	if b := bytes.TrimSpace(resp.Body); len(b) > 0 && b[0] == '<' {
-		return c.core.NewStatusError(resp, providers.ErrUpstream, providers.Excerpt(resp.Body))
+		return c.core.NewStatusError(resp, providers.ErrUpstream, excerpt(resp.Body))
 	}
 	be, ok := ClassifyBody(resp.Body)
 	if !ok {

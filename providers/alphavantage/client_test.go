@@ -194,6 +194,12 @@ func TestBarsFilterRange(t *testing.T) {
 	require.Equal(t, providers.Bar{Time: day(2018, 5, 29), Open: 97.84, High: 98.88, Low: 97.23, Close: 98.01, Volume: 28670981}, bars[0])
 	require.Equal(t, providers.Bar{Time: day(2018, 6, 1), Open: 99.2798, High: 100.86, Low: 99.17, Close: 100.79, Volume: 28655624}, bars[3])
 
+	// Bounds are dates: the time of day does not cut a bar off.
+	bars, err = c.Bars(t.Context(), providers.BarQuery{Symbol: "MSFT", From: day(2018, 6, 7).Add(15 * time.Hour), To: day(2018, 6, 7).Add(16 * time.Hour)})
+	require.NoError(t, err)
+	require.Len(t, bars, 1)
+	require.Equal(t, day(2018, 6, 7), bars[0].Time)
+
 	_, err = c.Bars(t.Context(), providers.BarQuery{Symbol: "MSFT", From: day(2019, 1, 1), To: day(2019, 2, 1)})
 	require.ErrorIs(t, err, providers.ErrNoData)
 }
@@ -292,6 +298,8 @@ const (
 	volumeBody  = `{"Information": "Thank you for using Alpha Vantage! Please kindly contact support@alphavantage.co if you would like to have a higher API call volume."}`
 	badKeyBody  = `{"Error Message": "the parameter apikey is invalid or missing."}`
 	htmlBody    = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>cloudflare</center></body></html>"
+	// notUTF8HTML once made the title search slice past the body's end.
+	notUTF8HTML = "<000\xbc0000000<title>"
 	emptySeries = `{"Meta Data": {"1. Information": "Daily Prices (open, high, low, close) and Volumes", "2. Symbol": "IBM"}, "Time Series (Daily)": {}}`
 )
 
@@ -329,6 +337,8 @@ func TestErrors(t *testing.T) {
 		{name: "empty body", steps: []step{ok(nil)}, wantErr: providers.ErrDecode, wantCalls: 1},
 		{name: "HTML 502 page, retried", steps: []step{{status: 502, body: []byte(htmlBody)}},
 			wantErr: providers.ErrUpstream, wantCalls: 3, wantMsg: "HTML page: 502 Bad Gateway", wantStatus: 502},
+		{name: "HTML page, not UTF-8 (fuzz regression)", steps: []step{{status: 502, body: []byte(notUTF8HTML)}},
+			wantErr: providers.ErrUpstream, wantCalls: 3, wantMsg: "HTML page", wantStatus: 502},
 		{name: "HTML page with status 200", steps: []step{ok([]byte(htmlBody))},
 			wantErr: providers.ErrUpstream, wantCalls: 1, wantMsg: "HTML page"},
 		{name: "empty series", steps: []step{ok([]byte(emptySeries))}, wantErr: providers.ErrNoData, wantCalls: 1},

@@ -31,6 +31,7 @@ func seedFixtures(f *testing.F) {
 	}
 	f.Add([]byte(emptySeries))
 	f.Add([]byte(htmlBody))
+	f.Add([]byte(notUTF8HTML))
 	f.Add([]byte(`{"Global Quote": {}}`))
 	f.Add([]byte(`{"Time Series (Daily)": {"2020-02-30": {"1. open": "NaN"}}}`))
 }
