@@ -1,0 +1,222 @@
+package export
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leakgate/leakgate/engine/exportbundle"
+	"github.com/leakgate/leakgate/providers"
+)
+
+// MaxSymbols is the most symbols one export may ask for.
+const MaxSymbols = 100
+
+// Formats an export can write bars in.
+const (
+	FormatCSV  = "csv"
+	FormatJSON = "json"
+)
+
+// Request is the body of a download-tracker trigger. Every field is
+// optional; Resolve fills the gaps from Defaults.
+type Request struct {
+	Symbols []string `json:"symbols,omitempty"`
+	// Range is "1d", "5d", "2w", "1mo", "6mo", "1y", "5y" (back from now),
+	// "ytd", "max", or two dates "2016-01-01/2016-12-31".
+	Range    string   `json:"range,omitempty"`
+	Interval string   `json:"interval,omitempty"`
+	Formats  []string `json:"formats,omitempty"`
+	Crew     *bool    `json:"crew,omitempty"`
+}
+
+// Defaults are what a Request leaves out.
+type Defaults struct {
+	// Symbols is the tracked watchlist.
+	Symbols  []string
+	Range    string
+	Interval providers.Interval
+	Formats  []string
+	Crew     bool
+}
+
+// Spec is a resolved export: what a job stores as its parameters, so a
+// job resumed after a restart exports the same data.
+type Spec struct {
+	Symbols  []string           `json:"symbols"`
+	Range    string             `json:"range"`
+	From     time.Time          `json:"from"`
+	To       time.Time          `json:"to"`
+	Interval providers.Interval `json:"interval"`
+	Formats  []string           `json:"formats"`
+	Crew     bool               `json:"crew"`
+}
+
+// FieldError is a problem with one field of a Request. Field is a JSON
+// path such as "symbols" or "formats[1]".
+type FieldError struct {
+	Field  string `json:"field"`
+	Detail string `json:"detail"`
+}
+
+// Error implements error.
+func (e *FieldError) Error() string { return e.Field + ": " + e.Detail }
+
+// FieldErrors returns every *FieldError in err (joined errors included).
+func FieldErrors(err error) []*FieldError {
+	var out []*FieldError
+	var walk func(error)
+	walk = func(err error) {
+		if fe, ok := err.(*FieldError); ok {
+			out = append(out, fe)
+			return
+		}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		if e := errors.Unwrap(err); e != nil {
+			walk(e)
+		}
+	}
+	walk(err)
+	return out
+}
+
+// Resolve checks r and fills it from d, resolving a relative range against
+// now. Its error joins a *FieldError per problem.
+func (r Request) Resolve(d Defaults, now time.Time) (Spec, error) {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Detail: fmt.Sprintf(format, args...)})
+	}
+	spec := Spec{Crew: d.Crew}
+	if r.Crew != nil {
+		spec.Crew = *r.Crew
+	}
+
+	symbols, field := r.Symbols, "symbols"
+	if len(symbols) == 0 {
+		symbols = d.Symbols
+	}
+	switch {
+	case len(symbols) == 0:
+		bad(field, "no symbols given and no watchlist configured")
+	case len(symbols) > MaxSymbols:
+		bad(field, "at most %d symbols per export, got %d", MaxSymbols, len(symbols))
+	default:
+		for i, raw := range symbols {
+			sym, _, err := providers.NormalizeSymbol(raw)
+			if err == nil {
+				err = exportbundle.ValidName(sym)
+			}
+			if err != nil {
+				bad(fmt.Sprintf("%s[%d]", field, i), "%v", err)
+				continue
+			}
+			if !slices.Contains(spec.Symbols, sym) {
+				spec.Symbols = append(spec.Symbols, sym)
+			}
+		}
+	}
+
+	spec.Range = r.Range
+	if spec.Range == "" {
+		spec.Range = d.Range
+	}
+	from, to, err := ParseRange(spec.Range, now)
+	if err != nil {
+		bad("range", "%v", err)
+	}
+	spec.From, spec.To = from, to
+
+	spec.Interval = d.Interval
+	if r.Interval != "" || spec.Interval == "" {
+		iv, err := providers.ParseInterval(r.Interval)
+		if err != nil {
+			bad("interval", "%v", err)
+		}
+		spec.Interval = iv
+	}
+
+	formats := r.Formats
+	if len(formats) == 0 {
+		formats = d.Formats
+	}
+	if len(formats) == 0 {
+		formats = []string{FormatCSV, FormatJSON}
+	}
+	for i, f := range formats {
+		f = strings.ToLower(strings.TrimSpace(f))
+		if f != FormatCSV && f != FormatJSON {
+			bad(fmt.Sprintf("formats[%d]", i), "unknown format %q: use csv or json", formats[i])
+			continue
+		}
+		if !slices.Contains(spec.Formats, f) {
+			spec.Formats = append(spec.Formats, f)
+		}
+	}
+	if len(errs) > 0 {
+		return Spec{}, errors.Join(errs...)
+	}
+	return spec, nil
+}
+
+// DefaultRange is the range of a Request that gives none, when Defaults
+// has none either.
+const DefaultRange = "1y"
+
+var relRange = regexp.MustCompile(`^([1-9][0-9]{0,3})(d|w|mo|y)$`)
+
+// ParseRange resolves a range (see Request.Range) against now into a start
+// and an end time, in UTC. An empty range is DefaultRange.
+func ParseRange(s string, now time.Time) (from, to time.Time, err error) {
+	now = now.UTC()
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		s = DefaultRange
+	}
+	if a, b, ok := strings.Cut(s, "/"); ok {
+		from, err1 := time.Parse(time.DateOnly, a)
+		to, err2 := time.Parse(time.DateOnly, b)
+		if err1 != nil || err2 != nil {
+			return time.Time{}, time.Time{}, fmt.Errorf("range %q: want two dates YYYY-MM-DD/YYYY-MM-DD", s)
+		}
+		to = to.Add(24*time.Hour - time.Nanosecond) // the whole last day
+		if !from.Before(to) {
+			return time.Time{}, time.Time{}, fmt.Errorf("range %q: the first date must not be after the second", s)
+		}
+		return from, to, nil
+	}
+	switch s {
+	case "max":
+		return now.AddDate(-100, 0, 0), now, nil
+	case "ytd":
+		return time.Date(now.Year(), 1, 1, 0, 0, 0, 0, time.UTC), now, nil
+	}
+	m := relRange.FindStringSubmatch(s)
+	if m == nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("range %q: use 5d, 2w, 6mo, 1y, ytd, max or YYYY-MM-DD/YYYY-MM-DD", s)
+	}
+	n, _ := strconv.Atoi(m[1])
+	switch m[2] {
+	case "d":
+		from = now.AddDate(0, 0, -n)
+	case "w":
+		from = now.AddDate(0, 0, -7*n)
+	case "mo":
+		from = now.AddDate(0, -n, 0)
+	case "y":
+		from = now.AddDate(-n, 0, 0)
+	}
+	if now.Sub(from) > 100*365*24*time.Hour {
+		return time.Time{}, time.Time{}, fmt.Errorf("range %q: at most 100 years; use max", s)
+	}
+	return from, now, nil
+}
