@@ -37,9 +37,8 @@ type series struct {
 	source string
 }
 
-// first and last return the dates of the first and last bar.
-func (s *series) first() time.Time { return s.bars[0].Time }
-func (s *series) last() time.Time  { return s.bars[len(s.bars)-1].Time }
+// last returns the date of the last bar.
+func (s *series) last() time.Time { return s.bars[len(s.bars)-1].Time }
 
 // search returns the index of the first bar at or after t.
 func (s *series) search(t time.Time) int {
@@ -110,16 +109,23 @@ func loadAll() (map[string]*series, error) {
 	return out, nil
 }
 
-// mergeAdjusted takes the adjusted closes of other for the dates both hold.
+// mergeAdjusted derives adjusted closes from other, a Yahoo export of the
+// same symbol: each shared day gets the export's adjustment factor (Adj
+// Close over Close) applied to its own close. Days before the export take
+// its first factor and days after it its last, so the adjusted series has
+// no jumps at the export's edges.
 func (s *series) mergeAdjusted(other *series) {
+	factor := func(j int) float64 { return other.adj[j] / other.bars[j].Close }
 	j := 0
 	for i, b := range s.bars {
-		for j < len(other.bars) && other.bars[j].Time.Before(b.Time) {
+		for j < len(other.bars)-1 && other.bars[j].Time.Before(b.Time) {
 			j++
 		}
-		if j < len(other.bars) && other.bars[j].Time.Equal(b.Time) {
-			s.adj[i] = other.adj[j]
+		f := factor(j)
+		if b.Time.After(other.last()) {
+			f = factor(len(other.bars) - 1)
 		}
+		s.adj[i] = round6(b.Close * f)
 	}
 }
 
@@ -185,16 +191,6 @@ func parseCSV(raw []byte, format csvFormat) (*series, error) {
 // rounded to six (half a pip), the precision OANDA gives mid prices.
 func mid(bid, ask float64) float64 {
 	return round6((bid + ask) / 2)
-}
-
-// lookup returns the series of a normalised symbol.
-func lookup(symbol string) (*series, bool) {
-	all, err := dataset()
-	if err != nil {
-		return nil, false
-	}
-	s, ok := all[symbol]
-	return s, ok
 }
 
 // Symbols returns the symbols the sandbox serves, in their normalised

@@ -244,12 +244,7 @@ func TestCoinbaseAdvanced(t *testing.T) {
 	runRoutes(t, h, []routeTest{
 		{name: "accounts", target: "/coinbase/api/v3/brokerage/accounts", cbAuth: true, status: 200, ctype: ctJSONCharset,
 			check: func(t *testing.T, b []byte) {
-				var a struct {
-					Accounts []cbAccount `json:"accounts"`
-					HasNext  bool        `json:"has_next"`
-					Size     int         `json:"size"`
-				}
-				a = decode[struct {
+				a := decode[struct {
 					Accounts []cbAccount `json:"accounts"`
 					HasNext  bool        `json:"has_next"`
 					Size     int         `json:"size"`
@@ -359,13 +354,7 @@ func TestOanda(t *testing.T) {
 		{name: "candles ask", target: "/oanda/v3/instruments/EUR_USD/candles?granularity=D&price=A&count=5", hdr: auth, status: 200, ctype: ctJSON,
 			fixture: "oanda/v3_instruments_GBP_USD_candles_D_ask.json",
 			check: func(t *testing.T, b []byte) {
-				var c struct {
-					Candles []struct {
-						Time string
-						Ask  map[string]string
-					}
-				}
-				c = decode[struct {
+				c := decode[struct {
 					Candles []struct {
 						Time string
 						Ask  map[string]string
@@ -377,13 +366,7 @@ func TestOanda(t *testing.T) {
 			}},
 		{name: "candles mid default price", target: "/oanda/v3/instruments/EUR_USD/candles?granularity=D&from=2018-12-24T00:00:00Z&to=2018-12-31T00:00:00Z", hdr: auth, status: 200, ctype: ctJSON,
 			check: func(t *testing.T, b []byte) {
-				var c struct {
-					Candles []struct {
-						Time string
-						Mid  map[string]string
-					}
-				}
-				c = decode[struct {
+				c := decode[struct {
 					Candles []struct {
 						Time string
 						Mid  map[string]string
@@ -774,11 +757,7 @@ func TestLLM(t *testing.T) {
 		{name: "json mode", method: "POST", target: "/llm/v1/chat/completions", hdr: auth, status: 200, ctype: ctJSON,
 			body: `{"model":"m","response_format":{"type":"json_object"},"messages":[{"role":"user","content":[{"type":"text","text":"bitcoin outlook"}]}]}`,
 			check: func(t *testing.T, b []byte) {
-				var a struct {
-					Analysis []llmAnalysis
-					Summary  string
-				}
-				a = decode[struct {
+				a := decode[struct {
 					Analysis []llmAnalysis
 					Summary  string
 				}](t, []byte(decode[completion](t, b).Choices[0].Message.Content))

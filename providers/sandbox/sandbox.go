@@ -124,11 +124,6 @@ func WithCoinbaseKey(pub *ecdsa.PublicKey) Option {
 	return optionFunc(func(o *options) { o.coinbaseKey = pub })
 }
 
-// withNow replaces the wall clock used to check JWT expiry (tests only).
-func withNow(now func() time.Time) Option {
-	return optionFunc(func(o *options) { o.now = now })
-}
-
 // New returns a Handler serving the embedded dataset.
 func New(opts ...Option) *Handler {
 	o := options{now: time.Now}
@@ -155,7 +150,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f := h.pickFault(prefix, r.Header.Get(FaultHeader))
 	if err := f.wait(r.Context()); err != nil {
 		h.record(prefix, 0, "canceled")
-		return
+		panic(http.ErrAbortHandler) // no answer: not an empty 200
 	}
 	if f.kind == faultReset {
 		h.record(prefix, 0, f.kind.String())
