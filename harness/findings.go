@@ -189,11 +189,10 @@ func childFindings(base, final []procfs.Child) []Finding {
 		if seen[c.PID] {
 			continue
 		}
-		state := c.State
-		if state == "Z" {
-			state = "Z, exited and not waited for"
+		key := c.Comm
+		if c.State == "Z" {
+			key += " (zombie: exited, not waited for)"
 		}
-		key := fmt.Sprintf("%s (%s)", c.Comm, state)
 		g, ok := groups[key]
 		if !ok {
 			g = &Finding{Metric: MetricChildren, Kind: FindingChild, Summary: key}
@@ -201,7 +200,7 @@ func childFindings(base, final []procfs.Child) []Finding {
 			order = append(order, key)
 		}
 		g.Count++
-		g.Items = appendItem(g.Items, fmt.Sprintf("pid %d", c.PID))
+		g.Items = appendItem(g.Items, fmt.Sprintf("pid %d (%s)", c.PID, c.State))
 	}
 	out := make([]Finding, 0, len(order))
 	for _, k := range order {

@@ -79,7 +79,7 @@ func WithSettleTimeout(d time.Duration) Option {
 
 // WithGCBudget sets the fraction of the scenario's time that forced garbage
 // collections for heap samples may take (default 0.01). 0 forces a
-// collection only at the first and middle iterations and at the end; 1
+// collection only after the first and middle iterations and at the end; 1
 // forces one after every iteration but the last. See "Heap" in the package
 // documentation.
 func WithGCBudget(fraction float64) Option {

@@ -283,10 +283,11 @@ func (r *runner) timed(f func() error) error {
 }
 
 // gcMode decides whether sample k (1-based) forces a collection for a heap
-// point: always after the first and the middle iteration, never after the
-// last (the final snapshot's collection gives that point, after the
-// descriptors are counted), and otherwise when the collections so far plus
-// one more stay within the GC budget of the measured scenario time.
+// point: always after the first and the middle iteration, so that there are
+// three points with the final one; never after the last (the final
+// snapshot's collection gives that point, after the descriptors are
+// counted); and otherwise when the collections so far plus one more stay
+// within the GC budget of the measured scenario time.
 func (r *runner) gcMode(k int) gcMode {
 	n := r.o.iterations
 	switch {

@@ -340,7 +340,7 @@ func TestChildProcessLeak(t *testing.T) {
 	f := res.FindingsFor(harness.MetricChildren)
 	require.Len(t, f, 1, report(res))
 	require.Equal(t, 3, f[0].Count)
-	require.Equal(t, "sleep (S)", f[0].Summary)
+	require.Equal(t, "sleep", f[0].Summary)
 }
 
 func TestResultJSON(t *testing.T) {

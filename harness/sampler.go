@@ -55,6 +55,7 @@ type sampler struct {
 	heapGG  string    // the heap gauge the endpoint has
 
 	heapMetric []metrics.Sample
+	finSamples []metrics.Sample
 
 	gcCost  time.Duration // the latest forced collection's duration
 	gcTotal time.Duration
@@ -359,41 +360,66 @@ func (s *sampler) forceGC() {
 	s.gcCount++
 }
 
-// collect runs two collections and waits, each time, for the finalizers
-// and cleanups they queued: the first closes what was dropped, the second
-// frees what those finalizers released and proves the first batch is done.
+// collect forces a collection and waits until the finalizers and cleanups
+// it queued have run: those close what was dropped without Close. When it
+// queued any, a second collection frees what they released, so the heap
+// read next does not count it.
 func (s *sampler) collect(timeout time.Duration) {
 	if !s.self {
 		return
 	}
-	for range 2 {
-		fin, clean := armSentinels()
+	before := s.finalizerStats()
+	s.forceGC()
+	queued := s.finalizerStats()
+	s.waitFinalizers(queued, timeout)
+	if queued.queued > before.queued {
 		s.forceGC()
-		t := time.NewTimer(timeout)
-		for _, c := range []chan struct{}{fin, clean} {
-			select {
-			case <-c:
-			case <-t.C:
-			}
-		}
-		t.Stop()
+		s.waitFinalizers(s.finalizerStats(), timeout)
 	}
 }
 
-// armSentinels allocates two unreachable objects, one with a finalizer and
-// one with a cleanup, and returns the channels their functions close.
-func armSentinels() (fin, clean chan struct{}) {
-	fin, clean = make(chan struct{}), make(chan struct{})
-	runtime.SetFinalizer(new(gcSentinel), func(*gcSentinel) { close(fin) })
-	runtime.AddCleanup(new(gcSentinel), func(c chan struct{}) { close(c) }, clean)
-	return fin, clean
+// finStats are the runtime's counts of queued and executed finalizers and
+// cleanups, summed.
+type finStats struct{ queued, executed uint64 }
+
+var finMetrics = []string{
+	"/gc/finalizers/queued:finalizers",
+	"/gc/finalizers/executed:finalizers",
+	"/gc/cleanups/queued:cleanups",
+	"/gc/cleanups/executed:cleanups",
 }
 
-// gcSentinel holds a pointer so that it is never a tiny allocation, whose
-// finalizer might not run.
-type gcSentinel struct {
-	_ *int
-	_ [8]byte
+func (s *sampler) finalizerStats() finStats {
+	if s.finSamples == nil {
+		s.finSamples = make([]metrics.Sample, len(finMetrics))
+		for i, name := range finMetrics {
+			s.finSamples[i].Name = name
+		}
+	}
+	metrics.Read(s.finSamples)
+	var st finStats
+	for i, smp := range s.finSamples {
+		if smp.Value.Kind() != metrics.KindUint64 {
+			continue
+		}
+		if i%2 == 0 {
+			st.queued += smp.Value.Uint64()
+		} else {
+			st.executed += smp.Value.Uint64()
+		}
+	}
+	return st
+}
+
+// waitFinalizers waits, polling with backoff, until the finalizers and
+// cleanups counted in target have run, or the timeout passes.
+func (s *sampler) waitFinalizers(target finStats, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	pause := 20 * time.Microsecond
+	for s.finalizerStats().executed < target.queued && time.Now().Before(deadline) {
+		time.Sleep(pause)
+		pause = min(2*pause, 10*time.Millisecond)
+	}
 }
 
 // details is what the baseline and final snapshots list besides counts.

@@ -1,0 +1,130 @@
+package harness
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+)
+
+// loadProcess opens 100 descriptors and starts 1,000 parked goroutines, the
+// process the per-sample targets are stated for.
+func loadProcess(b *testing.B) {
+	b.Helper()
+	stop := make(chan struct{})
+	var files []*os.File
+	for range 100 {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			b.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	for range 1000 {
+		go func() { <-stop }()
+	}
+	b.Cleanup(func() {
+		close(stop)
+		for _, f := range files {
+			f.Close()
+		}
+	})
+}
+
+func benchSampler(b *testing.B) *sampler {
+	b.Helper()
+	o, err := buildOptions(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := newSampler(context.Background(), o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(s.close)
+	return s
+}
+
+// BenchmarkSample is one per-iteration sample: every count, no forced
+// collection. Target: under 100µs with 100 open descriptors and 1,000
+// goroutines.
+func BenchmarkSample(b *testing.B) {
+	loadProcess(b)
+	s := benchSampler(b)
+	v := make([]float64, len(s.defs))
+	ctx := context.Background()
+	for b.Loop() {
+		if err := s.sample(ctx, gcNone, v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/sample")
+}
+
+// BenchmarkSampleWithGC is a sample that also forces a collection for a
+// heap point; the GC budget decides how often that happens.
+func BenchmarkSampleWithGC(b *testing.B) {
+	loadProcess(b)
+	s := benchSampler(b)
+	v := make([]float64, len(s.defs))
+	ctx := context.Background()
+	for b.Loop() {
+		if err := s.sample(ctx, gcForce, v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/sample")
+}
+
+// BenchmarkSnapshot is a full snapshot as at the baseline and the end:
+// counts, goroutine stacks, descriptor and connection details, children.
+// Target: under 10ms with 100 open descriptors and 1,000 goroutines.
+func BenchmarkSnapshot(b *testing.B) {
+	loadProcess(b)
+	s := benchSampler(b)
+	v := make([]float64, len(s.defs))
+	ctx := context.Background()
+	for b.Loop() {
+		if err := s.sample(ctx, gcNone, v); err != nil {
+			b.Fatal(err)
+		}
+		d, err := s.details(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(d.goroutines) < 1000 || len(d.fds) < 100 {
+			b.Fatalf("%d goroutines, %d fds", len(d.goroutines), len(d.fds))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/snapshot")
+}
+
+// BenchmarkOverhead runs a scenario of 10ms per iteration with default
+// options and reports the harness's share of the wall time. Target: under
+// 5%.
+func BenchmarkOverhead(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		loaded bool
+	}{{"plain", false}, {"loaded", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			if bc.loaded {
+				loadProcess(b)
+			}
+			sc := Scenario{Name: "10ms", Run: func(context.Context, int) error {
+				time.Sleep(10 * time.Millisecond)
+				return nil
+			}}
+			var wall, harness float64
+			for b.Loop() {
+				res, err := Run(context.Background(), sc)
+				if err != nil {
+					b.Fatal(err)
+				}
+				wall += res.Seconds
+				harness += res.Timing.HarnessSeconds
+			}
+			b.ReportMetric(100*harness/wall, "overhead-%")
+		})
+	}
+}
