@@ -190,7 +190,9 @@ func timespan(i providers.Interval) (string, bool) {
 // history). Daily and weekly ranges are whole UTC dates: a bar dated on
 // To's date is included. next_url pages are followed against BaseURL (its
 // host is ignored, so the key never goes elsewhere), at most
-// Config.MaxPages of them.
+// Config.MaxPages of them; a range needing more matches
+// providers.ErrUnsupported, so a caller can narrow it or try another
+// provider.
 func (c *Client) Bars(ctx context.Context, q providers.BarQuery) ([]providers.Bar, error) {
 	sym, tick, _, err := ticker(q.Symbol)
 	if err != nil {
