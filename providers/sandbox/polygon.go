@@ -54,6 +54,12 @@ func (h *Handler) polygon(r *http.Request, rest string) reply {
 		return h.polygonLastTrade(p[3])
 	case len(p) == 5 && p[0] == "v1" && p[1] == "last" && p[2] == "crypto":
 		return h.polygonLastCrypto(p[3], p[4])
+	case len(p) == 5 && p[0] == "v1" && p[1] == "last_quote" && p[2] == "currencies":
+		return h.polygonLastForex(p[3], p[4])
+	case len(p) == 4 && p[0] == "v2" && p[1] == "last" && p[2] == "nbbo":
+		return h.polygonNBBO(p[3])
+	case len(p) == 4 && p[0] == "v1" && p[1] == "open-close":
+		return h.polygonOpenClose(p[2], p[3])
 	}
 	return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Route not found.")
 }
@@ -330,5 +336,93 @@ func (h *Handler) polygonLastCrypto(from, to string) reply {
 	b = appendStr(b, h.requestID())
 	b = append(b, `,"status":"success","symbol":`...)
 	b = appendStr(b, sym)
+	return bodyReply(http.StatusOK, ctJSON, append(b, '}'))
+}
+
+// polygonLastForex serves GET /v1/last_quote/currencies/{from}/{to}: the
+// current closing bid and ask.
+func (h *Handler) polygonLastForex(from, to string) reply {
+	sym := strings.ToUpper(from) + "_" + strings.ToUpper(to)
+	s, i, ok := h.quoteIndex(sym)
+	if !ok || s.class != providers.Forex {
+		return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
+	}
+	bid, ask := quoteSides(s, i)
+	b := make([]byte, 0, 256)
+	b = append(b, `{"last":{"ask":`...)
+	b = appendNum(b, ask)
+	b = append(b, `,"bid":`...)
+	b = appendNum(b, bid)
+	b = append(b, `,"exchange":48,"timestamp":`...)
+	b = strconv.AppendInt(b, endOfDay(s.bars[i].Time).UnixMilli(), 10)
+	b = append(b, `},"request_id":`...)
+	b = appendStr(b, h.requestID())
+	b = append(b, `,"status":"success","symbol":`...)
+	b = appendStr(b, strings.ToUpper(from)+"/"+strings.ToUpper(to))
+	return bodyReply(http.StatusOK, ctJSON, append(b, '}'))
+}
+
+// polygonNBBO serves GET /v2/last/nbbo/{T} for stocks: a cent either side
+// of the current close.
+func (h *Handler) polygonNBBO(ticker string) reply {
+	sym, known := polygonSymbol(ticker)
+	s, i, ok := h.quoteIndex(sym)
+	if !known || !ok || s.class != providers.Equity {
+		return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
+	}
+	bid, ask := quoteSides(s, i)
+	ns := polygonTradeTime(s, i).UnixNano()
+	b := make([]byte, 0, 256)
+	b = append(b, `{"results":{"p":`...)
+	b = appendNum(b, bid)
+	b = append(b, `,"s":1,"x":19,"P":`...)
+	b = appendNum(b, ask)
+	b = append(b, `,"S":1,"X":11,"z":`...)
+	b = strconv.AppendInt(b, map[string]int64{"AAPL": 3, "SPY": 2}[sym], 10)
+	b = append(b, `,"T":`...)
+	b = appendStr(b, ticker)
+	for _, k := range []string{`,"t":`, `,"y":`} {
+		b = append(b, k...)
+		b = strconv.AppendInt(b, ns, 10)
+	}
+	b = append(b, `,"q":`...)
+	b = strconv.AppendInt(b, int64(i)+1, 10)
+	b = append(b, `},"status":"OK","request_id":`...)
+	b = appendStr(b, h.requestID())
+	return bodyReply(http.StatusOK, ctJSON, append(b, '}'))
+}
+
+// polygonOpenClose serves GET /v1/open-close/{T}/{date} for stocks. The
+// source has no extended-hours prices: preMarket is the open and
+// afterHours the close.
+func (h *Handler) polygonOpenClose(ticker, date string) reply {
+	sym, known := polygonSymbol(ticker)
+	s, n, ok := h.view(sym)
+	d, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return h.polygonError(http.StatusBadRequest, "ERROR", "error", "Could not parse the date.")
+	}
+	if !known || !ok || s.class != providers.Equity {
+		return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
+	}
+	i := s.search(d)
+	if i >= n || !s.bars[i].Time.Equal(d) {
+		return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
+	}
+	bar := s.bars[i]
+	b := make([]byte, 0, 256)
+	b = append(b, `{"status":"OK","from":`...)
+	b = appendStr(b, date)
+	b = append(b, `,"symbol":`...)
+	b = appendStr(b, ticker)
+	for _, f := range []struct {
+		k string
+		v float64
+	}{{"open", bar.Open}, {"high", bar.High}, {"low", bar.Low}, {"close", bar.Close}, {"volume", bar.Volume}, {"afterHours", bar.Close}, {"preMarket", bar.Open}} {
+		b = append(b, ',')
+		b = appendStr(b, f.k)
+		b = append(b, ':')
+		b = appendNum(b, f.v)
+	}
 	return bodyReply(http.StatusOK, ctJSON, append(b, '}'))
 }

@@ -295,7 +295,14 @@ func (h *Handler) reddit(r *http.Request, rest string) reply {
 	sub := strings.ToLower(p[1])
 	action := strings.TrimSuffix(p[2], ".json")
 	posts, subs := redditData()
-	if !subs[sub] || action != "new" && action != "search" {
+	in := map[string]bool{} // the subreddits of a multireddit "a+b"
+	for _, s := range strings.Split(sub, "+") {
+		if !subs[s] {
+			return redditJSON(http.StatusNotFound, fixture("reddit/error_404_not_found.json"))
+		}
+		in[s] = true
+	}
+	if action != "new" && action != "search" {
 		return redditJSON(http.StatusNotFound, fixture("reddit/error_404_not_found.json"))
 	}
 	q := r.URL.Query()
@@ -303,12 +310,12 @@ func (h *Handler) reddit(r *http.Request, rest string) reply {
 	if v, err := strconv.Atoi(q.Get("limit")); err == nil && v > 0 {
 		limit = min(v, 100)
 	}
-	match := func(rp *redditPost) bool { return sub == "all" || rp.subreddit == sub }
+	match := func(rp *redditPost) bool { return in["all"] || in[rp.subreddit] }
 	if action == "search" {
-		restrict := sub != "all" && (q.Get("restrict_sr") == "1" || q.Get("restrict_sr") == "true" || q.Get("restrict_sr") == "on")
+		restrict := !in["all"] && (q.Get("restrict_sr") == "1" || q.Get("restrict_sr") == "true" || q.Get("restrict_sr") == "on")
 		alts := redditQuery(q.Get("q"))
 		match = func(rp *redditPost) bool {
-			if restrict && rp.subreddit != sub {
+			if restrict && !in[rp.subreddit] {
 				return false
 			}
 			for _, words := range alts {

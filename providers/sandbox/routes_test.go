@@ -497,6 +497,17 @@ func TestPolygon(t *testing.T) {
 		{name: "range bare crypto pair is a stock ticker", target: "/polygon/v2/aggs/ticker/BTCUSD/range/1/day/2018-08-01/2018-08-13?" + k, status: 200, ctype: ctJSON,
 			check: func(t *testing.T, b []byte) { require.Equal(t, 0, decode[aggs](t, b).ResultsCount) }},
 		{name: "range bad span", target: "/polygon/v2/aggs/ticker/AAPL/range/1/fortnight/2017-01-03/2017-01-05?" + k, status: 400, ctype: ctJSON},
+		{name: "last forex quote", target: "/polygon/v1/last_quote/currencies/EUR/USD?" + k, status: 200, ctype: ctJSON,
+			check: func(t *testing.T, b []byte) {
+				require.Contains(t, string(b), `{"last":{"ask":1.14707,"bid":1.14607,"exchange":48,"timestamp":1546300799999},"request_id":"`)
+				require.Contains(t, string(b), `","status":"success","symbol":"EUR/USD"}`)
+			}},
+		{name: "nbbo", target: "/polygon/v2/last/nbbo/AAPL?" + k, status: 200, ctype: ctJSON, fixture: "polygon/v2_last_nbbo_AAPL.json"},
+		{name: "open-close", target: "/polygon/v1/open-close/AAPL/2018-01-19?" + k, status: 200, ctype: ctJSON, fixture: "polygon/v1_open-close_AAPL_2005-04-01.json",
+			check: func(t *testing.T, b []byte) {
+				require.Contains(t, string(b), `"from":"2018-01-19","symbol":"AAPL","open":178.610001`)
+			}},
+		{name: "open-close holiday", target: "/polygon/v1/open-close/AAPL/2018-01-15?" + k, status: 404, ctype: ctJSON},
 		{name: "prev", target: "/polygon/v2/aggs/ticker/AAPL/prev?" + k, status: 200, ctype: ctJSON, fixture: "polygon/v2_aggs_ticker_AAPL_prev.json"},
 		{name: "prev forex", target: "/polygon/v2/aggs/ticker/C:EURUSD/prev?" + k, status: 200, ctype: ctJSON},
 		{name: "last trade", target: "/polygon/v2/last/trade/AAPL?" + k, status: 200, ctype: ctJSON, fixture: "polygon/v2_last_trade_AAPL.json",
@@ -510,6 +521,38 @@ func TestPolygon(t *testing.T) {
 		{name: "revoked key", target: "/polygon/v2/last/trade/AAPL?apiKey=" + RevokedKey, status: 401, ctype: ctJSON,
 			check: func(t *testing.T, b []byte) { require.Contains(t, string(b), `"error":"Unknown API Key"`) }},
 	})
+}
+
+// Following next_url pages through a whole range.
+func TestPolygonNextURL(t *testing.T) {
+	h := New()
+	target := "/polygon/v2/aggs/ticker/SPY/range/1/day/1998-01-01/2021-12-31?limit=1000&apiKey=" + Key
+	total, pages := 0, 0
+	var last int64
+	for target != "" {
+		pages++
+		_, b := call(t, h, "GET", target, nil)
+		a := decode[struct {
+			Results []struct {
+				T int64 `json:"t"`
+			}
+			NextURL string `json:"next_url"`
+		}](t, b)
+		for _, r := range a.Results {
+			require.Greater(t, r.T, last, "ascending, no repeats")
+			last = r.T
+		}
+		total += len(a.Results)
+		target = ""
+		if a.NextURL != "" {
+			u, err := url.Parse(a.NextURL)
+			require.NoError(t, err)
+			require.NotContains(t, a.NextURL, "apiKey", "the key is not echoed")
+			target = u.RequestURI() + "&apiKey=" + Key
+		}
+	}
+	require.Equal(t, 6, pages)
+	require.Equal(t, 5849, total)
 }
 
 func TestFinnhub(t *testing.T) {
@@ -687,6 +730,14 @@ func TestReddit(t *testing.T) {
 					require.Equal(t, "stocks", c.Data.Subreddit)
 					require.Contains(t, c.Data.Title+c.Data.Selftext, "AAPL")
 				}
+			}},
+		{name: "multireddit", target: "/reddit/r/stocks+Forex/new?limit=100", hdr: auth, status: 200, ctype: ctReddit,
+			check: func(t *testing.T, b []byte) {
+				subs := map[string]int{}
+				for _, c := range decode[listing](t, b).Data.Children {
+					subs[c.Data.Subreddit]++
+				}
+				require.Equal(t, map[string]int{"stocks": 50, "Forex": 50}, subs)
 			}},
 		{name: "search or", target: "/reddit/r/all/search?q=" + url.QueryEscape("EUR/USD OR btc") + "&limit=100", hdr: auth, status: 200, ctype: ctReddit,
 			check: func(t *testing.T, b []byte) { require.Len(t, decode[listing](t, b).Data.Children, 100) }},
