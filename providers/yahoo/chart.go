@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -550,16 +551,25 @@ func (d *decoder) finite(v *fastjson.Value) (float64, error) {
 	return f, nil
 }
 
-// pow10 holds the powers of ten a float64 represents exactly.
-var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+// pow5 holds 5^0 … 5^27, the powers of five that fit in 64 bits.
+var pow5 = func() (p [28]uint64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 5
+	}
+	return p
+}()
 
-// exactDecimal converts a plain decimal ("-123.4567") whose digits fit in 53
-// bits with Clinger's fast path: both the integer and the power of ten are
-// exact, so the one division rounds correctly. It reports false for anything
-// else (exponents, long mantissas), which strconv then handles. Most prices
-// and every volume and timestamp take this path; it is what makes large
-// charts decode quickly.
+// exactDecimal converts a plain decimal ("-123.4567", at most 19 digits, no
+// exponent) to the nearest float64, exactly as strconv.ParseFloat would,
+// and reports false for any other spelling, which strconv then handles.
+// Prices, volumes and timestamps are all plain decimals, so a chart decodes
+// without strconv's general (and slower) path.
+//
+// The value is m / 10^f for the digits m and f fraction digits, that is
+// (m / 5^f) · 2^-f: the quotient m·2^s / 5^f is computed in 128-bit integer
+// arithmetic with enough bits, rounded to 53 bits (half to even, the
+// remainder breaking ties), and scaled by a power of two, which is exact.
 func exactDecimal(s []byte) (float64, bool) {
 	i, neg := 0, false
 	if len(s) > 0 && s[0] == '-' {
@@ -592,18 +602,46 @@ func exactDecimal(s []byte) (float64, bool) {
 			return 0, false
 		}
 	}
-	// 19 digits cannot overflow m; 2^53 bounds the exact integers.
-	if i != len(s) || digits+frac > 19 || m > 1<<53 {
+	if i != len(s) || digits+frac > 19 { // 19 digits cannot overflow m
 		return 0, false
 	}
-	f := float64(m)
-	if frac > 0 {
-		f /= pow10[frac]
-	}
+	f := divPow10(m, frac)
 	if neg {
 		f = -f
 	}
 	return f, true
+}
+
+// divPow10 returns m / 10^f correctly rounded, for f < len(pow5).
+func divPow10(m uint64, f int) float64 {
+	if m == 0 {
+		return 0
+	}
+	if f == 0 && m <= 1<<53 {
+		return float64(m)
+	}
+	d := pow5[f]
+	// Shift m so the quotient has 63 or 64 bits: 10 or 11 below the 53 a
+	// float64 keeps, for rounding.
+	shift := 63 + bits.Len64(d) - bits.Len64(m)
+	var hi, lo uint64
+	if shift >= 64 {
+		hi = m << (shift - 64)
+	} else {
+		hi, lo = m>>(64-shift), m<<shift
+	}
+	q, r := bits.Div64(hi, lo, d) // hi < d, so q fits in 64 bits
+	drop := bits.Len64(q) - 53
+	mant := q >> drop
+	rest, half := q&(1<<drop-1), uint64(1)<<(drop-1)
+	if rest > half || rest == half && (r != 0 || mant&1 == 1) {
+		mant++
+		if mant == 1<<53 {
+			mant >>= 1
+			drop++
+		}
+	}
+	return math.Ldexp(float64(mant), drop-shift-f)
 }
 
 // isDaily reports whether a Yahoo granularity is a day or longer.
