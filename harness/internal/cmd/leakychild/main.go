@@ -62,6 +62,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	var held []io.Closer
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
 	block := make(chan struct{})
 	sc := bufio.NewScanner(stdin)
 	for sc.Scan() {

@@ -1,0 +1,281 @@
+// Package harness finds resource leaks by repetition: it runs a scenario
+// many times, samples the process's goroutines, file descriptors, TCP
+// connections, threads, child processes, resident memory and Go heap before,
+// during and after, and fails when their growth passes thresholds.
+//
+// It is a library for any Go project's tests, and knows nothing of the
+// code it measures:
+//
+//	func TestExportDoesNotLeak(t *testing.T) {
+//		srv := startServer(t)
+//		harness.Check(t, harness.Scenario{
+//			Name: "export",
+//			Run: func(ctx context.Context, i int) error {
+//				return srv.Client().Export(ctx, "AAPL")
+//			},
+//		})
+//	}
+//
+// Check fails the test with a report such as
+//
+//	leakgate: export: LEAK, 50/50 iterations (warm-up 5) in 812ms, iteration p50 9.9ms p95 12ms, not settled after 2s
+//	METRIC      BASELINE  FINAL    DELTA     MAX      SLOPE/IT  GROWTH  THRESHOLD   VERDICT
+//	goroutines  12        62       +50       62       +1.00     steady  delta<=0    FAIL (delta 50)
+//	    50 × [select] net/http.(*persistConn).writeLoop, created by net/http.(*Transport).dialConn
+//	        goroutine 97 [select]:
+//	        ...
+//	fds         14        64       +50       64       +1.00     steady  delta<=0    FAIL (delta 50)
+//	    50 × socket tcp 127.0.0.1:41234->127.0.0.1:8080 ESTABLISHED
+//	...
+//
+// Run does the same and returns the Result for a program to inspect,
+// render (WriteText, WriteJSON) or store.
+//
+// # The run
+//
+// Run goes through these steps; the numbers it reports come from them.
+//
+//  1. Setup, once. What it holds for the whole run (a server, a pool) is in
+//     both the baseline and the final snapshot, so it is not growth.
+//  2. Warm-up: WithWarmup iterations (default 5), not measured. Caches and
+//     pools fill, lazily started goroutines and descriptors (the network
+//     poller's, say) appear, so that they are part of the baseline.
+//  3. Baseline: a forced garbage collection, a wait for the finalizers it
+//     queued (see below), then every count, goroutine stacks, descriptor and
+//     connection details, child processes.
+//  4. WithIterations measured iterations (default 50), each followed by a
+//     sample of every count into a series. Iterations are numbered from 0
+//     across the warm-up and the measured ones.
+//  5. Settle: goroutines, descriptors and connections are polled with
+//     backoff (1ms doubling to 100ms) until none is above its baseline or
+//     WithSettleTimeout passes (default 2s); it returns as soon as they are.
+//     Goroutines that end a moment after their iteration, and connections
+//     the peer closes asynchronously, are not leaks.
+//  6. Final snapshot: every count and the details, before any collection;
+//     then a forced collection and a wait for its finalizers, then the
+//     counts again, the heap and the counters.
+//  7. Teardown, once, with a context that the run's cancellation does not
+//     end.
+//
+// A scenario that returns an error (from Setup, an iteration or Teardown)
+// stops the run with status "error" and an error that matches ErrScenario:
+// a broken scenario is not a leak. When ctx is done the run stops after the
+// current iteration, skips settling, still takes the final snapshot and
+// returns status "cancelled" with what it measured. The scenario must
+// return promptly when ctx is done: Run starts no goroutine to abandon it.
+// Run starts no goroutines at all, so it is safe in tests that use goleak.
+//
+// # Metrics and probes
+//
+// Every metric has a stable name used in thresholds and reports. Each can
+// be switched off with WithoutProbes; a metric unsupported on the platform
+// or target reads -1 in snapshots and has verdict "unsupported".
+//
+//	goroutines  runtime.NumGoroutine; an external target's go_goroutines
+//	fds         open descriptors (/proc/PID/fd)
+//	conns       TCP sockets owned by a descriptor, in any state, listeners
+//	            included (TIME_WAIT sockets belong to no descriptor)
+//	threads     kernel threads (/proc/PID/stat)
+//	children    child processes, zombies included (/proc/PID/task/*/children)
+//	rss         resident set size in bytes (/proc/PID/stat)
+//	heap        Go live heap in bytes after a collection (runtime/metrics
+//	            /gc/heap/live:bytes); see Heap
+//	unclosed    a counter that libraries feed when a resource is collected
+//	            without Close; present only with WithProbes(Unclosed(f))
+//
+// Gauge and Counter add any other number (sql.DB's open connections, a
+// cache's size); a Probe that also implements ItemProbe lists its items so
+// that new ones are named in the findings. The descriptor, connection,
+// thread, RSS and children probes read Linux's /proc; elsewhere they are
+// unsupported.
+//
+// # Sampling order
+//
+// os.File and net.Conn close themselves in finalizers, so a collection
+// before counting would hide exactly the resources that were dropped
+// without Close. Within every sample the harness therefore reads all
+// counts and gauges first, then an external target's metrics endpoint,
+// then, if the sample forces a collection, the heap, and last the Counter
+// probes, which finalizers feed.
+//
+// The baseline is the exception: it is taken after a collection, so that
+// what setup and warm-up dropped is closed and does not inflate it. At the
+// end, the counts before and after the final collection are both kept: the
+// verdicts use the counts before it, and a descriptor or connection that
+// only the collection released is reported as a finding of kind
+// "gc-released" (dropped without Close).
+//
+// Waiting for finalizers uses the runtime's own counts
+// (/gc/finalizers/queued and /executed, /gc/cleanups likewise): after a
+// forced collection the harness waits, for at most a second, until the
+// executed counts reach the queued ones. When that collection queued any,
+// a second one frees what they released.
+//
+// A per-iteration sample is counts only: for this process, descriptors are
+// enumerated with one poll(2) over the numbers below twice the highest
+// descriptor seen (at least 256) and classified with fstat(2), socket
+// protocols are cached by inode, and /proc files stay open between samples.
+// Goroutine stacks, descriptor details and connection tables are read only
+// for the baseline and the final snapshot.
+//
+// # Heap
+//
+// "Heap" is the Go live heap after a collection: what a leak holds, without
+// the garbage that comes and goes. A forced collection costs from a few
+// hundred microseconds (small heap, idle machine) to several milliseconds
+// (thousands of goroutines, a loaded machine), which is more than the whole
+// budget of a per-iteration sample. So not every sample forces one:
+//
+//   - the first and the middle measured iterations always do;
+//   - the last never does: its heap point is the final snapshot's, read
+//     after the final collection, because a collection right after the last
+//     iteration would close its dropped descriptors before the final count;
+//   - any other does when the time spent in forced collections so far, plus
+//     the latest one's, stays within WithGCBudget (default 1%) of the
+//     measured iterations' time.
+//
+// The heap series has a value at those iterations and NaN (null in JSON)
+// elsewhere; its slope and steadiness use the points it has. For a scenario
+// of 10ms per iteration a collection of 0.5ms comes every few iterations.
+//
+// An external target cannot be made to collect: its heap is the first of
+// go_gc_heap_live_bytes (the live heap of its latest collection; unknown
+// before its first), go_memstats_heap_inuse_bytes and
+// go_memstats_alloc_bytes that its metrics endpoint exports. The last two
+// include garbage and are noisy; prefer exporting the first
+// (client_golang's collectors.WithGoCollectorRuntimeMetrics with
+// collectors.MetricsGC) and longer runs.
+//
+// # Statistics
+//
+// For each metric the Result has the baseline, the final value, delta
+// (final - baseline), max and min (over the baseline, the series and the
+// final value), the series, and slope: the least-squares slope of the
+// series against the iteration number, per iteration.
+//
+// Steady tells growth that goes on from a one-time step. The series'
+// measured points are split at the middle one (which belongs to both
+// halves); growth is steady when the second half still rises end to end and
+// its least-squares slope is positive and at least half that of the first
+// half. A leak of one goroutine per iteration is steady; a cache that fills
+// and then plateaus, or a pool that opens its connections once, is not,
+// because its second half is flat. Steady is reported, not a verdict:
+// thresholds decide.
+//
+// # Thresholds
+//
+// A threshold is a k6-style comparison of one of the metric's statistics:
+//
+//	expr     = stat op operand { ("+" | "-") operand }
+//	stat     = "baseline" | "final" | "delta" | "max" | "min" | "slope"
+//	op       = "<" | "<=" | ">" | ">=" | "==" | "!="
+//	operand  = number [unit] | stat
+//	unit     = "B" | "KB" | "KiB" | "MB" | "MiB" | "GB" | "GiB" | "%"
+//
+// for example delta<=0, slope<4KiB, max<200, final<=baseline+2 or
+// delta<10%. Spaces between tokens are allowed, units are case-insensitive,
+// KB and MB are powers of 1000 and KiB and MiB of 1024, and % is a
+// percentage of the baseline. Byte units are refused on count metrics.
+// Errors (ThresholdError) name the metric, the expression and the bad
+// token.
+//
+// WithThreshold replaces a metric's defaults; every expression must hold.
+// A threshold on a metric that does not exist, is switched off, or cannot
+// be measured on the target makes Run return an error before the scenario
+// starts: it is never a silent pass. The defaults are:
+//
+//	goroutines, fds, conns, children, unclosed   delta<=0
+//	threads                                      delta<=2
+//	rss                                          delta<50MB
+//	heap                                         slope<8KiB
+//
+// Threads may grow by a few when the runtime starts a thread for a blocking
+// system call; RSS depends on the allocator and the kernel, hence the wide
+// bound; the heap is judged by its slope, which a one-time allocation
+// barely moves and a per-iteration leak sets. Added probes have no default
+// thresholds: they are reported until one is set.
+//
+// # Findings
+//
+// A finding names what grew between the baseline and the final snapshot:
+//
+//	goroutine    new goroutines grouped by state, top function and creator,
+//	             with a count and one example stack
+//	fd           new descriptors grouped by description ("file /tmp/x",
+//	             "socket tcp 127.0.0.1:41234->127.0.0.1:8080 ESTABLISHED",
+//	             "pipe", "anon_inode:[eventpoll]"), with their numbers
+//	conn         new TCP connections grouped by state and peer: the remote
+//	             address of outgoing ones, the listening address of accepted
+//	             ones
+//	child        new child processes grouped by command
+//	item         new items of an ItemProbe
+//	gc-released  descriptors or connections that only the final collection
+//	             released
+//
+// Goroutine findings need this process; the others work for any target.
+//
+// # Targets
+//
+// The default target is this process. Process(pid) watches another one, in
+// any language: descriptors, connections, threads, RSS and children are
+// read from /proc/PID, and with WithMetricsURL, goroutines and heap from its
+// Prometheus text endpoint. The harness keeps one HTTP/1.1 connection to the
+// endpoint for the whole run, opened before the baseline, so the target sees
+// a constant connection rather than one per sample (Go servers keep a closed
+// connection's descriptor for half a second); that connection is left out
+// of findings. The scenario drives the target (requests, input); the
+// harness only watches. A target that exits ends the run with status
+// "error".
+//
+// # Result JSON
+//
+// A Result marshals to JSON with this schema, identified by its first
+// field. Numbers that could not be measured are null. Fields may be added
+// within a schema version; a field that changes meaning or goes away
+// changes the version.
+//
+//	schema            "leakgate.result/v1"
+//	scenario          the scenario's name
+//	status            "pass", "leak" (a threshold failed), "error" (the
+//	                  scenario or the measurement failed) or "cancelled"
+//	error             why the run did not complete, if it did not
+//	target            {pid, self, metrics_url}
+//	started           start time, RFC 3339
+//	duration_seconds  wall time of the run
+//	iterations        {requested, completed, warmup}
+//	timing            per measured iteration: iteration_p50_seconds,
+//	                  iteration_p95_seconds, iteration_mean_seconds,
+//	                  iteration_max_seconds; scenario_seconds (setup,
+//	                  warm-up, iterations, teardown), harness_seconds (the
+//	                  rest), settle_seconds, settled, forced_gcs, gc_seconds
+//	metrics           one object per metric, in report order:
+//	  name            the metric name
+//	  unit            "count", "bytes", or "" for added probes
+//	  supported       false when not measurable here (numbers are null)
+//	  reason          why unsupported, or the sampling error
+//	  baseline, final, delta, max, min
+//	  slope           least-squares slope per iteration
+//	  steady          growth continues rather than a one-time step
+//	  series          one value per completed iteration (null: not sampled)
+//	  thresholds      [{expr, actual, limit, passed}]: actual is the
+//	                  left-hand statistic, limit the right-hand side
+//	  verdict         "pass", "fail", "none" (no thresholds), "unsupported",
+//	                  "unknown" (too few samples) or "error"
+//	  breakdown       [{key, baseline, final}]: fds by kind, conns by state
+//	findings          [{metric, kind, count, summary, items, stack}]
+//	baseline, final   snapshots: taken, goroutines, fds, conns, threads,
+//	                  children, rss_bytes, heap_bytes, unclosed (-1: not
+//	                  measured), gauges {name: value}
+//
+// # Limits
+//
+// Like goleak, the harness measures the whole process: tests running in
+// parallel (t.Parallel) with a checked scenario add their goroutines and
+// descriptors to its counts. Per-iteration descriptor counts of this
+// process see descriptors below twice the highest one seen at the baseline
+// or since (at least 256); the baseline and final listings see all of them.
+// Go listeners use Multipath TCP where the kernel has it: in this process
+// they count as connections; in another process they are read from
+// /proc/PID/net/tcp, where their inode differs, and are counted as other
+// sockets.
+package harness
