@@ -56,11 +56,10 @@ func Excerpt(body []byte) string {
 		return ""
 	}
 	if b[0] == '<' {
-		lower := bytes.ToLower(b)
-		if i := bytes.Index(lower, []byte("<title>")); i >= 0 {
+		if i := indexFold(b, "<title>"); i >= 0 {
 			rest := b[i+len("<title>"):]
-			if j := bytes.Index(bytes.ToLower(rest), []byte("</title>")); j >= 0 {
-				return "HTML page: " + truncate(strings.Join(strings.Fields(string(rest[:j])), " "), 120)
+			if j := indexFold(rest, "</title>"); j >= 0 {
+				return "HTML page: " + truncate(strings.Join(strings.Fields(strings.ToValidUTF8(string(rest[:j]), "\uFFFD")), " "), 120)
 			}
 		}
 		return "HTML page"
@@ -77,4 +76,26 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// indexFold returns the index of the first ASCII-case-insensitive match of
+// the lower-case ASCII needle in b, or -1. Unlike bytes.ToLower it never
+// changes offsets, whatever bytes b holds.
+func indexFold(b []byte, needle string) int {
+	for i := 0; i+len(needle) <= len(b); i++ {
+		j := 0
+		for ; j < len(needle); j++ {
+			c := b[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != needle[j] {
+				break
+			}
+		}
+		if j == len(needle) {
+			return i
+		}
+	}
+	return -1
 }

@@ -337,7 +337,7 @@ var dataKeys = [...]string{keyMetaData, keyGlobalQuote, keyExchangeRate, keyDail
 // typed errors. It is the core's providers.Classifier.
 func (c *Client) classify(resp *providers.Response) error {
 	if b := bytes.TrimSpace(resp.Body); len(b) > 0 && b[0] == '<' {
-		return c.core.NewStatusError(resp, providers.ErrUpstream, excerpt(resp.Body))
+		return c.core.NewStatusError(resp, providers.ErrUpstream, providers.Excerpt(resp.Body))
 	}
 	be, ok := ClassifyBody(resp.Body)
 	if !ok {

@@ -200,7 +200,7 @@ func seriesObject(p *fastjson.Parser, body []byte, seriesKey string) (*fastjson.
 // parseRoot parses body, which must be a JSON object.
 func parseRoot(p *fastjson.Parser, body []byte) (*fastjson.Object, error) {
 	if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '<' {
-		return nil, providers.Decodef(Name, "", "got an HTML page, not JSON: %s", excerpt(body))
+		return nil, providers.Decodef(Name, "", "got an HTML page, not JSON: %s", providers.Excerpt(body))
 	}
 	v, err := p.ParseBytes(body)
 	if err != nil {
@@ -218,7 +218,7 @@ func parseRoot(p *fastjson.Parser, body []byte) (*fastjson.Object, error) {
 func missingKey(root *fastjson.Object, key string) error {
 	for _, k := range errorKeys {
 		if v := root.Get(k); v != nil {
-			return providers.Decodef(Name, key, "missing; the answer is an error: %s: %s", k, excerpt(v.GetStringBytes()))
+			return providers.Decodef(Name, key, "missing; the answer is an error: %s: %s", k, providers.Excerpt(v.GetStringBytes()))
 		}
 	}
 	return providers.Decodef(Name, key, "missing")

@@ -170,7 +170,7 @@ func ParseQuote(body []byte) (providers.Quote, error) {
 // answer.
 func parseRoot(p *fastjson.Parser, body []byte) (*fastjson.Value, error) {
 	if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '<' {
-		return nil, providers.Decodef(Name, "", "got an HTML page, not JSON: %s", excerpt(body))
+		return nil, providers.Decodef(Name, "", "got an HTML page, not JSON: %s", providers.Excerpt(body))
 	}
 	v, err := p.ParseBytes(body)
 	if err != nil {

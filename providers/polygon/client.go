@@ -476,7 +476,7 @@ const smallBody = 4 << 10
 // message. It is the core's providers.Classifier.
 func (c *Client) classify(resp *providers.Response) error {
 	if b := bytes.TrimSpace(resp.Body); len(b) > 0 && b[0] == '<' {
-		return c.core.NewStatusError(resp, providers.ErrUpstream, excerpt(resp.Body))
+		return c.core.NewStatusError(resp, providers.ErrUpstream, providers.Excerpt(resp.Body))
 	}
 	if resp.Status < 400 && len(resp.Body) > smallBody {
 		return nil
@@ -493,7 +493,7 @@ func (c *Client) classify(resp *providers.Response) error {
 		kind = providers.ErrNotFound
 	}
 	if msg == "" {
-		msg = excerpt(resp.Body)
+		msg = providers.Excerpt(resp.Body)
 	}
 	return c.core.NewStatusError(resp, kind, msg)
 }

@@ -311,7 +311,7 @@ func ParseLastForexQuote(body []byte) (ForexQuote, error) {
 // parseRoot parses body, which must be a JSON object.
 func parseRoot(p *fastjson.Parser, body []byte) (*fastjson.Value, error) {
 	if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '<' {
-		return nil, providers.Decodef(Name, "", "got an HTML page, not JSON: %s", excerpt(body))
+		return nil, providers.Decodef(Name, "", "got an HTML page, not JSON: %s", providers.Excerpt(body))
 	}
 	v, err := p.ParseBytes(body)
 	if err != nil {
