@@ -126,6 +126,10 @@ type Data struct {
 	// sandbox server (for example a loopback one), in either mode; missing
 	// credentials then default to the sandbox's key.
 	SandboxURL string `yaml:"sandbox_url"`
+	// SandboxDate, in sandbox mode, replays the recorded data as of that
+	// day (2006-01-02): bars end there and quotes are its closes. Empty
+	// serves everything recorded.
+	SandboxDate string `yaml:"sandbox_date"`
 	// Interval is the bar width analyze and backtest ask for.
 	Interval string `yaml:"interval"`
 	// HistoryBars is how many bars analyze reads (the latest ones).
@@ -156,6 +160,9 @@ type Provider struct {
 	Timeout time.Duration `yaml:"timeout,omitempty"`
 	// AccountID is the trading account (OANDA).
 	AccountID string `yaml:"account_id,omitempty"`
+	// Live selects OANDA's fxTrade (real money) API instead of the
+	// practice one when BaseURL is empty.
+	Live bool `yaml:"live,omitempty"`
 	// UserAgent is sent with requests (Reddit requires a descriptive one).
 	UserAgent string `yaml:"user_agent,omitempty"`
 	// Model names the model to ask (LLM).
@@ -498,6 +505,11 @@ func (c *Config) Validate() error {
 	if c.Data.SandboxURL != "" {
 		if err := checkURL(c.Data.SandboxURL); err != nil {
 			return bad("data.sandbox_url: %v", err)
+		}
+	}
+	if c.Data.SandboxDate != "" {
+		if _, err := time.Parse(time.DateOnly, c.Data.SandboxDate); err != nil {
+			return bad("data.sandbox_date %q: use a date such as 2017-06-01", c.Data.SandboxDate)
 		}
 	}
 	if _, err := providers.ParseInterval(c.Data.Interval); err != nil {

@@ -1,0 +1,456 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/leakgate/leakgate/engine/backtest"
+	"github.com/leakgate/leakgate/engine/backtest/montecarlo"
+	"github.com/leakgate/leakgate/engine/bars"
+	"github.com/leakgate/leakgate/engine/strategy"
+	"github.com/leakgate/leakgate/providers"
+)
+
+// Strategy names the backtest commands accept.
+const (
+	StrategyEnsemble    = "ensemble"
+	StrategyBuyAndHold  = "buy-and-hold"
+	DefaultBacktestSpan = 3 * 365 * 24 * time.Hour
+)
+
+// StrategyNames lists the strategies a backtest can run: the ensemble of
+// the default strategies with the learned weights, each strategy alone,
+// the SMA cross, and buy-and-hold.
+func StrategyNames() []string {
+	out := []string{StrategyEnsemble}
+	for _, s := range strategy.DefaultStrategies() {
+		if s.Name() != "sentiment" { // no history: it abstains in backtests
+			out = append(out, s.Name())
+		}
+	}
+	return append(out, strategy.SMACross{}.Name(), StrategyBuyAndHold)
+}
+
+// buyAndHold is always long.
+type buyAndHold struct{}
+
+func (buyAndHold) Signals(dst []float64, bs []providers.Bar) error {
+	for i := range bs {
+		dst[i] = 1
+	}
+	return nil
+}
+
+// signaler returns the strategy called name.
+func (e *Engine) signaler(ctx context.Context, name string) (backtest.Signaler, error) {
+	switch name {
+	case "", StrategyEnsemble:
+		return e.ensemble(ctx)
+	case StrategyBuyAndHold:
+		return buyAndHold{}, nil
+	case strategy.SMACross{}.Name():
+		return strategy.SMACross{}, nil
+	}
+	for _, s := range strategy.DefaultStrategies() {
+		if s.Name() == name {
+			return s, nil
+		}
+	}
+	return nil, Usagef("unknown strategy %q: use one of %s", name, strings.Join(StrategyNames(), ", "))
+}
+
+// BarSource says where a backtest's bars come from.
+type BarSource struct {
+	Symbol string
+	// CSV, when set, is a file read with bars.LoadCSV instead of asking
+	// the providers.
+	CSV string
+	// From and To bound the history; zero To means the provider's latest
+	// bar, zero From means DefaultBacktestSpan before To.
+	From, To time.Time
+}
+
+// series loads and validates the bars of src.
+func (e *Engine) series(ctx context.Context, src BarSource) (*backtest.Series, string, error) {
+	sym, class, err := normalize(src.Symbol)
+	if err != nil {
+		return nil, "", err
+	}
+	if !src.From.IsZero() && !src.To.IsZero() && !src.From.Before(src.To) {
+		return nil, "", Usagef("--from %s is not before --to %s", src.From.Format(time.DateOnly), src.To.Format(time.DateOnly))
+	}
+	var bs []providers.Bar
+	origin := e.md.Name()
+	if src.CSV != "" {
+		origin = src.CSV
+		f, err := os.Open(src.CSV)
+		if err != nil {
+			return nil, "", Usagef("--csv: %w", err)
+		}
+		defer f.Close()
+		bs, err = bars.LoadCSV(f)
+		if err != nil {
+			return nil, "", &BadDataError{Symbol: sym, Source: src.CSV, Report: &bars.Report{}, Err: err}
+		}
+		bs = trim(bs, src.From, src.To)
+	} else {
+		bs, err = e.history(ctx, sym, class, src.From, src.To)
+		if err != nil {
+			return nil, "", err
+		}
+	}
+	s, err := backtest.NewSeries(sym, class, bs)
+	switch {
+	case errors.Is(err, bars.ErrBadData):
+		return nil, "", &BadDataError{Symbol: sym, Source: origin, Err: err}
+	case errors.Is(err, backtest.ErrParam):
+		return nil, "", Usagef("%s from %s: %w; widen --from/--to", sym, origin, err)
+	case err != nil:
+		return nil, "", err
+	}
+	return s, origin, nil
+}
+
+// trim keeps the bars within [from, to]; zero bounds are open.
+func trim(bs []providers.Bar, from, to time.Time) []providers.Bar {
+	out := bs[:0:0]
+	for _, b := range bs {
+		if (from.IsZero() || !b.Time.Before(from)) && (to.IsZero() || !b.Time.After(to)) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// history fetches daily bars of sym in [from, to]. A zero to is the
+// provider's latest bar (asked for with the default range first, since
+// recorded data ends in the past).
+func (e *Engine) history(ctx context.Context, sym string, class providers.AssetClass, from, to time.Time) ([]providers.Bar, error) {
+	if to.IsZero() {
+		latest, err := e.md.Bars(ctx, providers.BarQuery{Symbol: sym, Interval: providers.Day})
+		if err != nil {
+			return nil, e.dataError(sym, class, err)
+		}
+		if len(latest) == 0 {
+			return nil, e.dataError(sym, class, providers.ErrNoData)
+		}
+		to = latest[len(latest)-1].Time
+	}
+	if from.IsZero() {
+		from = to.Add(-DefaultBacktestSpan)
+	}
+	bs, err := e.md.Bars(ctx, providers.BarQuery{Symbol: sym, Interval: providers.Day, From: from, To: to})
+	if err != nil {
+		return nil, e.dataError(sym, class, err)
+	}
+	return append([]providers.Bar(nil), bs...), nil
+}
+
+// BacktestRequest configures Backtest.
+type BacktestRequest struct {
+	BarSource
+	// Strategy is one of StrategyNames [ensemble].
+	Strategy string
+	// Capital is the starting equity [platform.starting_cash].
+	Capital float64
+	// FeeBps and SlippageBps default to the fees section; pass a negative
+	// value for zero.
+	FeeBps, SlippageBps float64
+	AllowShort          bool
+	// Threshold is the signal needed to trade [0.2, as analyze].
+	Threshold float64
+}
+
+func (e *Engine) costs(capital, fee, slip, threshold float64, short bool) backtest.Config {
+	c := backtest.Config{Capital: capital, FeeBps: fee, SlippageBps: slip, AllowShort: short, Threshold: threshold}
+	if c.Capital == 0 {
+		c.Capital = e.cfg.Platform.StartingCash
+	}
+	switch {
+	case c.FeeBps == 0:
+		c.FeeBps = e.cfg.Fees.FeeBps
+	case c.FeeBps < 0:
+		c.FeeBps = 0
+	}
+	switch {
+	case c.SlippageBps == 0:
+		c.SlippageBps = e.cfg.Fees.SlippageBps
+	case c.SlippageBps < 0:
+		c.SlippageBps = 0
+	}
+	if c.Threshold == 0 {
+		c.Threshold = strategy.DefaultParams().Threshold
+	}
+	return c
+}
+
+// BacktestResult is the result of Backtest.
+type BacktestResult struct {
+	Symbol   string `json:"symbol"`
+	Strategy string `json:"strategy"`
+	// Source is the provider or file the bars came from.
+	Source string          `json:"source"`
+	Config backtest.Config `json:"config"`
+	backtest.Result
+	// Warnings are data quirks validation found (not errors).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+func warnings(rep *bars.Report) []string {
+	var out []string
+	if rep == nil {
+		return nil
+	}
+	for _, is := range rep.Issues {
+		if is.Severity == bars.Warning && len(out) < 5 {
+			out = append(out, is.String())
+		}
+	}
+	if rep.Warnings > len(out) {
+		out = append(out, fmt.Sprintf("… %d data warnings in all", rep.Warnings))
+	}
+	return out
+}
+
+func wrapParam(err error) error {
+	if errors.Is(err, backtest.ErrParam) || errors.Is(err, montecarlo.ErrParam) || errors.Is(err, strategy.ErrParam) {
+		return &UsageError{Err: err}
+	}
+	return err
+}
+
+// Backtest runs a strategy over historical bars with fees and slippage.
+func (e *Engine) Backtest(ctx context.Context, r BacktestRequest) (*BacktestResult, error) {
+	sig, err := e.signaler(ctx, r.Strategy)
+	if err != nil {
+		return nil, err
+	}
+	s, origin, err := e.series(ctx, r.BarSource)
+	if err != nil {
+		return nil, err
+	}
+	cfg := e.costs(r.Capital, r.FeeBps, r.SlippageBps, r.Threshold, r.AllowShort)
+	res, err := backtest.RunStrategy(s, sig, cfg)
+	if err != nil {
+		return nil, wrapParam(err)
+	}
+	name := r.Strategy
+	if name == "" {
+		name = StrategyEnsemble
+	}
+	return &BacktestResult{Symbol: s.Symbol, Strategy: name, Source: origin, Config: cfg, Result: res, Warnings: warnings(s.Report)}, nil
+}
+
+// PortfolioRequest configures PortfolioBacktest.
+type PortfolioRequest struct {
+	Symbols []string
+	// Weights are the target fractions, one per symbol; empty means equal
+	// weights.
+	Weights []float64
+	// Rebalance is the number of bars between rebalances [21]; negative
+	// means never.
+	Rebalance int
+	// Strategy, when set, drives each asset's position; empty holds every
+	// asset long.
+	Strategy    string
+	From, To    time.Time
+	Capital     float64
+	FeeBps      float64
+	SlippageBps float64
+}
+
+// PortfolioResult is the result of PortfolioBacktest.
+type PortfolioResult struct {
+	Symbols []string        `json:"symbols"`
+	Targets []float64       `json:"target_weights"`
+	Config  backtest.Config `json:"config"`
+	backtest.PortfolioResult
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// PortfolioBacktest backtests several symbols held at target weights and
+// rebalanced periodically.
+func (e *Engine) PortfolioBacktest(ctx context.Context, r PortfolioRequest) (*PortfolioResult, error) {
+	if len(r.Symbols) < 1 {
+		return nil, Usagef("no symbols: pass --symbols AAPL,SPY")
+	}
+	w := r.Weights
+	if len(w) == 0 {
+		for range r.Symbols {
+			w = append(w, 1/float64(len(r.Symbols)))
+		}
+	}
+	if len(w) != len(r.Symbols) {
+		return nil, Usagef("%d weights for %d symbols: pass one weight per symbol", len(w), len(r.Symbols))
+	}
+	var sum float64
+	for _, x := range w {
+		if !(x >= 0) || math.IsInf(x, 0) {
+			return nil, Usagef("weight %v: use fractions ≥ 0 such as 0.6,0.4", x)
+		}
+		sum += x
+	}
+	if sum > 1+1e-9 {
+		return nil, Usagef("weights sum to %.4g: they must sum to at most 1 (the rest is cash)", sum)
+	}
+	var sig backtest.Signaler
+	if r.Strategy != "" {
+		var err error
+		if sig, err = e.signaler(ctx, r.Strategy); err != nil {
+			return nil, err
+		}
+	}
+	out := &PortfolioResult{Targets: w}
+	assets := make([]backtest.Asset, len(r.Symbols))
+	for i, sym := range r.Symbols {
+		s, _, err := e.series(ctx, BarSource{Symbol: sym, From: r.From, To: r.To})
+		if err != nil {
+			return nil, err
+		}
+		out.Symbols = append(out.Symbols, s.Symbol)
+		out.Warnings = append(out.Warnings, warnings(s.Report)...)
+		assets[i] = backtest.Asset{Series: s, Weight: w[i]}
+		if sig != nil {
+			assets[i].Signals = make([]float64, s.Len())
+			if err := sig.Signals(assets[i].Signals, s.Bars); err != nil {
+				return nil, wrapParam(err)
+			}
+		}
+	}
+	out.Config = e.costs(r.Capital, r.FeeBps, r.SlippageBps, 0, false)
+	res, err := backtest.Portfolio(assets, backtest.PortfolioConfig{Config: out.Config, Rebalance: r.Rebalance})
+	if err != nil {
+		return nil, wrapParam(err)
+	}
+	out.PortfolioResult = res
+	return out, nil
+}
+
+// WalkForwardRequest configures WalkForward.
+type WalkForwardRequest struct {
+	BarSource
+	// Train and Test are window lengths in bars [252, 63].
+	Train, Test int
+	// Fast and Slow are the SMA periods of the grid [5,10,20 and 50,100].
+	Fast, Slow []int
+	Objective  string
+	Anchored   bool
+	Capital    float64
+	FeeBps     float64
+	// SlippageBps: see BacktestRequest.
+	SlippageBps float64
+}
+
+// WalkForwardResult is the result of WalkForward.
+type WalkForwardResult struct {
+	Symbol    string                     `json:"symbol"`
+	Source    string                     `json:"source"`
+	Objective string                     `json:"objective"`
+	Grid      []backtest.SMAParams       `json:"grid"`
+	Config    backtest.Config            `json:"config"`
+	Result    backtest.WalkForwardResult `json:"result"`
+	Warnings  []string                   `json:"warnings,omitempty"`
+}
+
+// WalkForward optimises an SMA cross on rolling training windows and
+// scores each choice on the following test window.
+func (e *Engine) WalkForward(ctx context.Context, r WalkForwardRequest) (*WalkForwardResult, error) {
+	if r.Train == 0 {
+		r.Train = 252
+	}
+	if r.Test == 0 {
+		r.Test = 63
+	}
+	if len(r.Fast) == 0 {
+		r.Fast = []int{5, 10, 20}
+	}
+	if len(r.Slow) == 0 {
+		r.Slow = []int{50, 100}
+	}
+	obj, err := backtest.ParseObjective(r.Objective)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	grid := backtest.SMAGrid(r.Fast, r.Slow)
+	if len(grid) == 0 {
+		return nil, Usagef("the grid is empty: every --fast period must be below some --slow period")
+	}
+	s, origin, err := e.series(ctx, r.BarSource)
+	if err != nil {
+		return nil, err
+	}
+	cfg := e.costs(r.Capital, r.FeeBps, r.SlippageBps, 0, false)
+	res, err := backtest.WalkForward(ctx, s, backtest.WalkForwardConfig{Config: cfg, Train: r.Train, Test: r.Test,
+		Anchored: r.Anchored, Grid: grid, Objective: obj})
+	if err != nil {
+		return nil, wrapParam(err)
+	}
+	return &WalkForwardResult{Symbol: s.Symbol, Source: origin, Objective: string(obj), Grid: grid, Config: cfg,
+		Result: res, Warnings: warnings(s.Report)}, nil
+}
+
+// MonteCarloRequest configures MonteCarlo.
+type MonteCarloRequest struct {
+	BarSource
+	// Strategy's backtest supplies the returns to resample [ensemble];
+	// buy-and-hold resamples the price returns.
+	Strategy string
+	Sims     int
+	Days     int
+	// Seed makes the run reproducible; 0 picks a random seed, reported in
+	// the result.
+	Seed  uint64
+	Block int
+	// Capital is the starting equity [platform.starting_cash].
+	Capital float64
+	Ruin    float64
+}
+
+// MonteCarloResult is the result of MonteCarlo.
+type MonteCarloResult struct {
+	Symbol   string            `json:"symbol"`
+	Strategy string            `json:"strategy"`
+	Source   string            `json:"source"`
+	Seed     uint64            `json:"seed"`
+	Returns  int               `json:"returns"`
+	Initial  float64           `json:"initial"`
+	Result   montecarlo.Result `json:"result"`
+}
+
+// MonteCarlo bootstraps the per-bar returns of a strategy's backtest into
+// simulated paths, on every core, and reports percentiles of final equity,
+// VaR, CVaR and the probability of ruin.
+func (e *Engine) MonteCarlo(ctx context.Context, r MonteCarloRequest) (*MonteCarloResult, error) {
+	bt, err := e.Backtest(ctx, BacktestRequest{BarSource: r.BarSource, Strategy: r.Strategy, Capital: r.Capital})
+	if err != nil {
+		return nil, err
+	}
+	rets, err := montecarlo.Returns(bt.Equity)
+	if err != nil {
+		return nil, wrapParam(err)
+	}
+	seed := r.Seed
+	if seed == 0 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		seed = binary.LittleEndian.Uint64(b[:]) | 1
+	}
+	initial := bt.Config.Capital
+	res, err := montecarlo.Run(ctx, rets, montecarlo.Config{Sims: r.Sims, Days: r.Days, Seed: seed, Block: r.Block,
+		Initial: initial, Ruin: r.Ruin})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, wrapParam(err)
+	}
+	return &MonteCarloResult{Symbol: bt.Symbol, Strategy: bt.Strategy, Source: bt.Source, Seed: seed, Returns: len(rets),
+		Initial: initial, Result: res}, nil
+}

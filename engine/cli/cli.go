@@ -1,0 +1,277 @@
+// Package cli is the command-line interface of ffe, the finance feedback
+// engine: a cobra command tree over engine.Engine.
+//
+// Every command that needs the engine runs through one wrapper, withEngine,
+// which opens the engine and closes it on every path: success, error,
+// panic (recovered into an error) and interruption. Exit codes are mapped
+// in one place, exitCode: 0 success, 1 failure, 2 usage error (unknown
+// command or flag, bad symbol, unknown decision id, invalid config).
+//
+// Run is the whole program minus os.Exit and signal handling, so tests and
+// the leak harness can run any command line in-process, many times.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/leakgate/leakgate/engine"
+	"github.com/leakgate/leakgate/engine/config"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+// CloseTimeout bounds how long closing the engine waits for its
+// background goroutines after a command.
+const CloseTimeout = 10 * time.Second
+
+// Option configures Run.
+type Option interface{ apply(*app) }
+
+type optionFunc func(*app)
+
+func (f optionFunc) apply(a *app) { f(a) }
+
+// WithEnv makes Run read the environment through lookup instead of
+// os.LookupEnv, so tests control FFE_* variables and directories.
+func WithEnv(lookup func(string) (string, bool)) Option {
+	return optionFunc(func(a *app) { a.env = lookup })
+}
+
+// WithEngineOptions passes options to engine.New for every command (an
+// httpmock transport, a clock).
+func WithEngineOptions(opts ...engine.Option) Option {
+	return optionFunc(func(a *app) { a.engineOpts = append(a.engineOpts, opts...) })
+}
+
+// Main runs ffe with args under the process's signals (SIGINT and SIGTERM
+// cancel the command, which stops cleanly) and returns the exit code. It
+// never exits itself.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, args, stdin, stdout, stderr)
+}
+
+// Run runs one ffe command line and returns its exit code; errors are
+// printed to stderr as "ffe: message". Canceling ctx stops the command and
+// closes the engine.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, opts ...Option) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, env: os.LookupEnv}
+	for _, o := range opts {
+		o.apply(a)
+	}
+	root := a.newRoot()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	return a.report(ctx, err)
+}
+
+// app holds the state of one Run.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	env            func(string) (string, bool)
+	engineOpts     []engine.Option
+
+	// Persistent flags.
+	configPath string
+	dataDir    string
+	jsonOut    bool
+	logLevel   string
+}
+
+// usageHintError is a usage error that names the command to get help on.
+type usageHintError struct {
+	err  error
+	path string
+}
+
+func (e *usageHintError) Error() string { return e.err.Error() }
+func (e *usageHintError) Unwrap() error { return e.err }
+
+// PanicError is a panic in a command, recovered after the engine was
+// closed.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+// Error implements error.
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("internal error: %v (a bug in ffe; please report it with the stack trace above)", e.Value)
+}
+
+// exitCode maps an error to the exit status: the one place that does.
+func exitCode(err error) int {
+	var ue *engine.UsageError
+	var he *usageHintError
+	var ce *config.Error
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ue), errors.As(err, &he), errors.As(err, &ce):
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// report prints err with what to do next and returns the exit code.
+func (a *app) report(ctx context.Context, err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	code := exitCode(err)
+	var pe *PanicError
+	switch {
+	case errors.As(err, &pe):
+		fmt.Fprintf(a.stderr, "ffe: panic: %v\n%s\n", pe.Value, pe.Stack)
+	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
+		fmt.Fprintln(a.stderr, "ffe: interrupted; nothing was left half-done (the engine closed cleanly)")
+		return code
+	}
+	fmt.Fprintf(a.stderr, "ffe: %v\n", err)
+	var he *usageHintError
+	if errors.As(err, &he) {
+		fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", he.path)
+	}
+	return code
+}
+
+func usageErr(cmd *cobra.Command, format string, args ...any) error {
+	return &usageHintError{err: fmt.Errorf(format, args...), path: cmd.CommandPath()}
+}
+
+// loadConfig reads the configuration the flags and environment point at.
+func (a *app) loadConfig() (*config.Config, error) {
+	cfg, err := config.Load(config.LoadOptions{Path: a.configPath, DataDir: a.dataDir, LookupEnv: a.env})
+	if err != nil {
+		return nil, err
+	}
+	if a.logLevel != "" {
+		cfg.Log.Level = a.logLevel
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	return cfg, nil
+}
+
+// withEngine opens the engine, runs fn, and closes the engine on every
+// path: when fn returns, fails, panics (the panic becomes a *PanicError,
+// exit 1) or the context is canceled. The close gets CloseTimeout even
+// when ctx is already done.
+func (a *app) withEngine(cmd *cobra.Command, fn func(context.Context, *engine.Engine) error) (err error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: engine.LogLevel(cfg.Log.Level)}))
+	opts := append([]engine.Option{engine.WithLogger(logger)}, a.engineOpts...)
+	e, err := engine.New(ctx, cfg, opts...)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r, Stack: debug.Stack()}
+		}
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CloseTimeout)
+		defer cancel()
+		if cerr := e.Close(cctx); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
+	return fn(ctx, e)
+}
+
+// output writes v as one JSON document with --json, and otherwise calls
+// human.
+func (a *app) output(v any, human func(w io.Writer) error) error {
+	if a.jsonOut {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	return human(a.stdout)
+}
+
+func (a *app) newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ffe",
+		Short: "ffe, the finance feedback engine: analyze, trade, learn and backtest",
+		Long: `ffe analyzes market data with an ensemble of strategies, executes its decisions on a
+paper account (or Coinbase/OANDA when configured), learns from closed trades, and
+backtests strategies.
+
+With no configuration it runs on recorded sandbox market data (no keys, no network),
+paper trading, and a SQLite database under the user's data directory.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				hint := ""
+				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+					hint = "; did you mean " + strings.Join(s, " or ") + "?"
+				}
+				return usageErr(cmd, "unknown command %q%s", args[0], hint)
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &usageHintError{err: err, path: cmd.CommandPath()}
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.configPath, "config", "", "config file (default: $FFE_CONFIG, else config.yaml under the user's config directory)")
+	pf.StringVar(&a.dataDir, "data-dir", "", "directory of the database (default: $FFE_DATA_DIR, data_dir, else the user's data directory)")
+	pf.BoolVar(&a.jsonOut, "json", false, "print one JSON document instead of tables")
+	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error (default: log.level)")
+
+	root.AddCommand(
+		a.analyzeCmd(), a.historyCmd(), a.balanceCmd(), a.executeCmd(), a.runAgentCmd(),
+		a.learningReportCmd(), a.pruneMemoryCmd(), a.backtestCmd(), a.portfolioBacktestCmd(),
+		a.walkForwardCmd(), a.monteCarloCmd(), a.configCmd(),
+	)
+	return root
+}
+
+// exactArgs requires n positional arguments, named in the error.
+func exactArgs(names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != len(names) {
+			return usageErr(cmd, "%s takes %s; got %d argument(s)", cmd.Name(), strings.Join(names, " "), len(args))
+		}
+		return nil
+	}
+}
+
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErr(cmd, "%s takes no arguments; got %q", cmd.Name(), args[0])
+	}
+	return nil
+}

@@ -1,0 +1,355 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/leakgate/leakgate/engine/config"
+	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/alphavantage"
+	"github.com/leakgate/leakgate/providers/coinbase"
+	"github.com/leakgate/leakgate/providers/finnhub"
+	"github.com/leakgate/leakgate/providers/oanda"
+	"github.com/leakgate/leakgate/providers/polygon"
+	"github.com/leakgate/leakgate/providers/reddit"
+	"github.com/leakgate/leakgate/providers/sandbox"
+	"github.com/leakgate/leakgate/providers/unified"
+	"github.com/leakgate/leakgate/providers/yahoo"
+)
+
+// sandboxHost is the base URL of the in-process sandbox: its transport
+// serves any host, and the path prefix picks the API.
+const sandboxHost = "http://sandbox"
+
+// dataSource builds provider clients from the configuration: their base
+// URLs, credentials, transport and options. Clients it builds are closed by
+// close (again, harmlessly, after their owners closed them).
+type dataSource struct {
+	cfg *config.Config
+	log *slog.Logger
+	// rt is the transport every client uses; nil means each client's own.
+	rt http.RoundTripper
+	// base, when set, points every API at base/<prefix>.
+	base string
+	// sandboxCreds makes missing credentials default to the sandbox's.
+	sandboxCreds bool
+	// Sandbox is the in-process sandbox in sandbox mode, else nil.
+	sandbox *sandbox.Handler
+	opts    []providers.Option
+
+	built map[string]builtClient
+	order []string
+}
+
+type builtClient struct {
+	md     providers.MarketData
+	broker providers.Broker
+	posts  providers.PostSource
+	close  func() error
+}
+
+func newDataSource(cfg *config.Config, o options, log *slog.Logger) (*dataSource, error) {
+	ds := &dataSource{cfg: cfg, log: log, rt: o.transport, built: map[string]builtClient{}}
+	switch {
+	case cfg.Data.SandboxURL != "":
+		ds.base = strings.TrimRight(cfg.Data.SandboxURL, "/")
+		ds.sandboxCreds = true
+	case cfg.Data.Source == config.SourceSandbox:
+		ds.base = sandboxHost
+		ds.sandboxCreds = true
+		if ds.rt == nil {
+			var opts []sandbox.Option
+			if d := cfg.Data.SandboxDate; d != "" {
+				day, err := time.Parse(time.DateOnly, d)
+				if err != nil {
+					return nil, fmt.Errorf("engine: data.sandbox_date: %w", err)
+				}
+				opts = append(opts, sandbox.WithReplay(day, sandbox.StepManual))
+			}
+			ds.sandbox = sandbox.New(opts...)
+			ds.rt = ds.sandbox.Transport()
+		}
+	}
+	ds.opts = append(ds.opts, providers.WithLogger(log), providers.WithSecrets(cfg.SecretValues()...))
+	if ds.rt != nil {
+		ds.opts = append(ds.opts, providers.WithTransport(ds.rt))
+	}
+	ds.opts = append(ds.opts, o.providerOpts...)
+	return ds, nil
+}
+
+// close closes every client built, in reverse order.
+func (ds *dataSource) close() error {
+	var errs []error
+	for i := len(ds.order) - 1; i >= 0; i-- {
+		if err := ds.built[ds.order[i]].close(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", ds.order[i], err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// url returns the base URL of provider name's API under prefix: the
+// per-provider override, else the sandbox's, else "" (the provider's
+// default).
+func (ds *dataSource) url(override, prefix string) string {
+	if override != "" {
+		return override
+	}
+	if ds.base != "" {
+		return ds.base + "/" + prefix
+	}
+	return ""
+}
+
+// secret returns a provider's secret, or in sandbox setups the sandbox's
+// stand-in for it.
+func (ds *dataSource) secret(provider, name string) string {
+	if v := ds.cfg.Secret(provider, name); v != "" {
+		return v
+	}
+	if !ds.sandboxCreds {
+		return ""
+	}
+	switch provider + "." + name {
+	case "coinbase.key_name":
+		return sandbox.CoinbaseKeyName
+	case "coinbase.private_key":
+		return sandbox.CoinbasePrivateKey
+	}
+	return sandbox.Key
+}
+
+// enabled reports whether provider name is to be built: an explicit
+// setting wins; otherwise it is on in sandbox setups and, live, when its
+// credentials are present. required lists the secrets it cannot work
+// without.
+func (ds *dataSource) enabled(name string, required ...string) (bool, error) {
+	on, set := ds.cfg.Providers[name].IsEnabled()
+	if set && !on {
+		return false, nil
+	}
+	var missing []string
+	for _, s := range required {
+		if ds.secret(name, s) == "" {
+			missing = append(missing, config.EnvName(name+"."+s))
+		}
+	}
+	if len(missing) == 0 {
+		return true, nil
+	}
+	if set {
+		return false, fmt.Errorf("engine: %s is enabled but has no credentials: set %s (or the matching *_FILE variable or providers.%s.*_file)",
+			name, strings.Join(missing, " and "), name)
+	}
+	ds.log.Debug("provider off: no credentials", "provider", name, "set", strings.Join(missing, ", "))
+	return false, nil
+}
+
+// clientOpts returns the options of provider name's clients.
+func (ds *dataSource) clientOpts(name string) []providers.Option {
+	p := ds.cfg.Providers[name]
+	opts := append([]providers.Option(nil), ds.opts...)
+	opts = append(opts, ds.sandboxOpts()...)
+	if p.RateLimit > 0 {
+		opts = append(opts, providers.WithRateLimit(rate.Limit(p.RateLimit), max(p.Burst, 1)))
+	}
+	if p.Timeout > 0 {
+		opts = append(opts, providers.WithTimeout(p.Timeout))
+	}
+	if p.UserAgent != "" {
+		opts = append(opts, providers.WithUserAgent(p.UserAgent))
+	}
+	return opts
+}
+
+// sandboxOpts are the defaults against a sandbox, before the configured
+// settings: no rate limit (the upstream's quotas do not apply), and brief
+// retry back-off so fault tests stay fast.
+func (ds *dataSource) sandboxOpts() []providers.Option {
+	if ds.base == "" {
+		return nil
+	}
+	return []providers.Option{providers.WithRateLimit(rate.Inf, 1),
+		providers.WithRetry(providers.DefaultMaxAttempts, 10*time.Millisecond, 200*time.Millisecond),
+		providers.WithMaxRetryAfter(2 * time.Second)}
+}
+
+// client builds provider name once and returns it. It returns a zero
+// builtClient (and no error) when the provider is off or not wired.
+func (ds *dataSource) client(name string) (builtClient, error) {
+	if c, ok := ds.built[name]; ok {
+		return c, nil
+	}
+	p := ds.cfg.Providers[name]
+	var c builtClient
+	switch name {
+	case config.AlphaVantage:
+		if on, err := ds.enabled(name, "api_key"); !on || err != nil {
+			return c, err
+		}
+		cl, err := alphavantage.New(alphavantage.Config{BaseURL: ds.url(p.BaseURL, "alphavantage"),
+			APIKey: ds.secret(name, "api_key")}, ds.clientOpts(name)...)
+		if err != nil {
+			return c, fmt.Errorf("engine: %w", err)
+		}
+		c = builtClient{md: cl, close: cl.Close}
+	case config.Polygon:
+		if on, err := ds.enabled(name, "api_key"); !on || err != nil {
+			return c, err
+		}
+		cl, err := polygon.New(polygon.Config{BaseURL: ds.url(p.BaseURL, "polygon"), APIKey: ds.secret(name, "api_key")},
+			ds.clientOpts(name)...)
+		if err != nil {
+			return c, fmt.Errorf("engine: %w", err)
+		}
+		c = builtClient{md: cl, close: cl.Close}
+	case config.Finnhub:
+		if on, err := ds.enabled(name, "api_key"); !on || err != nil {
+			return c, err
+		}
+		cl, err := finnhub.New(finnhub.Config{BaseURL: ds.url(p.BaseURL, "finnhub"), APIKey: ds.secret(name, "api_key")},
+			ds.clientOpts(name)...)
+		if err != nil {
+			return c, fmt.Errorf("engine: %w", err)
+		}
+		c = builtClient{md: cl, close: cl.Close}
+	case config.OANDA:
+		if on, err := ds.enabled(name, "token"); !on || err != nil {
+			return c, err
+		}
+		account := p.AccountID
+		if account == "" && ds.sandboxCreds {
+			account = sandbox.OandaAccountID
+		}
+		cl, err := oanda.New(oanda.Config{BaseURL: ds.url(p.BaseURL, "oanda"), Live: p.Live, Token: ds.secret(name, "token"),
+			AccountID: account}, ds.clientOpts(name)...)
+		if err != nil {
+			return c, fmt.Errorf("engine: %w", err)
+		}
+		c = builtClient{md: cl, close: cl.Close}
+		if account != "" {
+			c.broker = cl
+		}
+	case config.Reddit:
+		if on, err := ds.enabled(name, "client_id", "client_secret"); !on || err != nil {
+			return c, err
+		}
+		cl, err := reddit.New(reddit.Config{BaseURL: ds.url(p.BaseURL, "reddit"), AuthURL: ds.url(p.AuthURL, "reddit-www"),
+			ClientID: ds.secret(name, "client_id"), ClientSecret: ds.secret(name, "client_secret"), UserAgent: p.UserAgent},
+			ds.clientOpts(name)...)
+		if err != nil {
+			return c, fmt.Errorf("engine: %w", err)
+		}
+		c = builtClient{posts: cl, close: cl.Close}
+	case config.Yahoo:
+		if on, err := ds.enabled(name); !on || err != nil {
+			return c, err
+		}
+		cl, err := yahoo.New(yahoo.Config{BaseURL: ds.url(p.BaseURL, "yahoo")}, ds.clientOpts(name)...)
+		if err != nil {
+			return c, fmt.Errorf("engine: %w", err)
+		}
+		c = builtClient{md: cl, close: cl.Close}
+	case config.Coinbase:
+		// Market data is public; the key is needed for trading only.
+		if on, err := ds.enabled(name); !on || err != nil {
+			return c, err
+		}
+		cl, err := coinbase.New(coinbase.Config{
+			BaseURL: ds.url(p.BaseURL, "coinbase"), ExchangeURL: ds.url(p.ExchangeURL, "coinbase-exchange"),
+			KeyName: ds.secret(name, "key_name"), PrivateKey: ds.secret(name, "private_key"),
+		}, ds.clientOpts(name)...)
+		if err != nil {
+			return c, fmt.Errorf("engine: %w", err)
+		}
+		c = builtClient{md: cl, broker: cl, close: cl.Close}
+	default:
+		ds.log.Debug("provider not available in this build", "provider", name)
+		return c, nil
+	}
+	ds.built[name] = c
+	ds.order = append(ds.order, name)
+	return c, nil
+}
+
+// marketData builds the unified provider over the routed providers.
+func (ds *dataSource) marketData(context.Context) (providers.MarketData, error) {
+	routes := unified.Routes{}
+	for _, class := range []providers.AssetClass{providers.Equity, providers.Crypto, providers.Forex} {
+		for _, name := range ds.cfg.Routing[class] {
+			c, err := ds.client(name)
+			if err != nil {
+				return nil, err
+			}
+			if c.md == nil || !providers.Serves(c.md, class) {
+				continue
+			}
+			routes[class] = append(routes[class], c.md)
+		}
+	}
+	if len(routes) == 0 {
+		return nil, fmt.Errorf("engine: no market data provider is enabled for %s data: set the credentials of one "+
+			"(for example %s), or use data.source: sandbox", ds.cfg.Data.Source, config.EnvName("alphavantage.api_key"))
+	}
+	md, err := unified.New(routes, unified.WithTTL(ds.cfg.Data.BarsTTL, ds.cfg.Data.QuoteTTL), unified.WithLogger(ds.log))
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	return md, nil
+}
+
+// broker builds the trading platform name (coinbase or oanda).
+func (ds *dataSource) broker(name string) (providers.Broker, error) {
+	c, err := ds.client(name)
+	if err != nil {
+		return nil, err
+	}
+	if c.broker == nil {
+		return nil, fmt.Errorf("engine: platform %s is not available: enable providers.%s and set its credentials (%s)",
+			name, name, strings.Join(secretEnvs(name), ", "))
+	}
+	if name == config.Coinbase && ds.secret(name, "private_key") == "" {
+		return nil, fmt.Errorf("engine: platform coinbase needs an API key: set %s", strings.Join(secretEnvs(name), " and "))
+	}
+	if name == config.OANDA && ds.cfg.Providers[name].AccountID == "" && !ds.sandboxCreds {
+		return nil, fmt.Errorf("engine: platform oanda needs an account: set providers.oanda.account_id or %s",
+			config.EnvName("providers.oanda.account_id"))
+	}
+	return nonClosing{c.broker}, nil
+}
+
+// postSource builds the Reddit client for sentiment, or returns nil when
+// it is not available.
+func (ds *dataSource) postSource() (providers.PostSource, error) {
+	c, err := ds.client(config.Reddit)
+	if err != nil {
+		return nil, err
+	}
+	if c.posts == nil {
+		ds.log.Warn("sentiment is enabled but no Reddit client is available; analyze runs without it")
+		return nil, nil
+	}
+	return c.posts, nil
+}
+
+func secretEnvs(provider string) []string {
+	var out []string
+	for _, s := range config.RequiredSecrets(provider) {
+		out = append(out, config.EnvName(provider+"."+s))
+	}
+	return out
+}
+
+// nonClosing is a broker whose Close is left to the data source, because
+// the same client also serves market data.
+type nonClosing struct{ providers.Broker }
+
+func (nonClosing) Close() error { return nil }
