@@ -1,0 +1,191 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+
+	"github.com/leakgate/leakgate/engine/jobs"
+	"github.com/leakgate/leakgate/providers"
+)
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// marketNow is the market clock of the tests: the recorded sandbox data
+// covers 2016.
+var marketNow = time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC)
+
+const testToken = "test-token-0123456789"
+
+// dsn opens SQLite as the engine store does.
+const dsn = "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+
+func openDB(t testing.TB, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path+dsn)
+	require.NoError(t, err)
+	db.SetMaxOpenConns(4)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// fakeMD serves generated bars and quotes. Bars wait for gate when it is
+// set.
+type fakeMD struct {
+	mu     sync.Mutex
+	gate   chan struct{}
+	calls  int
+	prices []float64 // successive quote prices
+}
+
+func (f *fakeMD) Name() string                    { return "fake" }
+func (f *fakeMD) Classes() []providers.AssetClass { return []providers.AssetClass{providers.Equity} }
+func (f *fakeMD) Close() error                    { return nil }
+
+func (f *fakeMD) Quote(_ context.Context, sym string) (providers.Quote, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	price := 100.0
+	if len(f.prices) > 0 {
+		price = f.prices[0]
+		if len(f.prices) > 1 {
+			f.prices = f.prices[1:]
+		}
+	}
+	return providers.Quote{Symbol: sym, Price: price, Provider: "fake"}, nil
+}
+
+func (f *fakeMD) Bars(ctx context.Context, q providers.BarQuery) ([]providers.Bar, error) {
+	f.mu.Lock()
+	f.calls++
+	gate := f.gate
+	f.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	bars := make([]providers.Bar, 30)
+	for i := range bars {
+		c := 50 + float64(i%7)
+		bars[i] = providers.Bar{Time: q.From.AddDate(0, 0, i), Open: c, High: c + 1, Low: c - 1, Close: c, Volume: 1}
+	}
+	return bars, nil
+}
+
+func (f *fakeMD) barCalls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+// testServer builds a Server over md with a fresh database and export
+// directory; edit adjusts the config.
+func testServer(t testing.TB, md providers.MarketData, edit func(*Config, *Deps)) *Server {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := Config{
+		Token:           testToken,
+		ExportDir:       filepath.Join(dir, "exports"),
+		Watchlist:       []string{"AAPL", "SPY"},
+		DefaultRange:    "1y",
+		MonitorInterval: -1,
+		ShutdownTimeout: 10 * time.Second,
+	}
+	deps := Deps{MarketData: md, DB: openDB(t, filepath.Join(dir, "ffe.db")), Logger: quiet,
+		MarketClock: func() time.Time { return marketNow }}
+	if edit != nil {
+		edit(&cfg, &deps)
+	}
+	s, err := New(cfg, deps)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s
+}
+
+// serve runs s on a loopback port until the test ends and returns its
+// base URL.
+func serve(t testing.TB, s *Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	for !s.ready.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	return "http://" + ln.Addr().String()
+}
+
+// call sends a request to h in process and returns the response.
+func call(t testing.TB, h http.Handler, method, target, token string, body io.Reader, hdr ...string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(method, target, body)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+func decode[T any](t testing.TB, res *http.Response) T {
+	t.Helper()
+	defer res.Body.Close()
+	var v T
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&v))
+	return v
+}
+
+func jsonBody(v any) io.Reader {
+	b, _ := json.Marshal(v)
+	return bytes.NewReader(b)
+}
+
+// trigger queues an export through h and returns the job.
+func trigger(t testing.TB, h http.Handler, body any) JobView {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		r = jsonBody(body)
+	}
+	res := call(t, h, http.MethodPost, "/api/jobs/download-tracker/trigger", testToken, r)
+	require.Equal(t, http.StatusAccepted, res.StatusCode)
+	return decode[JobView](t, res)
+}
+
+// waitJob waits for job id to finish.
+func waitJob(t testing.TB, s *Server, id string) jobs.Job {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	j, err := s.Queue().Wait(ctx, id)
+	require.NoError(t, err)
+	return j
+}
+
+func jsonMarshal(v any) ([]byte, error)   { return json.Marshal(v) }
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
