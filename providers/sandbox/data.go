@@ -35,6 +35,23 @@ type series struct {
 	bid, ask []ohlc
 	// source names the embedded file the series was read from.
 	source string
+	// midnight and open are each bar's Unix time at the start of its day
+	// and at the market open, in the exchange's time zone (New York for
+	// equities, UTC otherwise), as the APIs stamp daily bars.
+	midnight, open []int64
+}
+
+// stamp fills midnight and open.
+func (s *series) stamp() {
+	s.midnight = make([]int64, len(s.bars))
+	s.open = make([]int64, len(s.bars))
+	for i, b := range s.bars {
+		if s.class == providers.Equity {
+			s.midnight[i], s.open[i] = nyMidnight(b.Time).Unix(), nyOpen(b.Time).Unix()
+		} else {
+			s.midnight[i], s.open[i] = b.Time.Unix(), b.Time.Unix()
+		}
+	}
 }
 
 // last returns the date of the last bar.
@@ -104,6 +121,7 @@ func loadAll() (map[string]*series, error) {
 			}
 			s.mergeAdjusted(adj)
 		}
+		s.stamp()
 		out[f.symbol] = s
 	}
 	return out, nil

@@ -85,12 +85,7 @@ func finnhubSymbolAny(raw string) (string, bool) {
 
 // finnhubStamp is a bar's Finnhub timestamp: 00:00 New York for stocks,
 // 00:00 UTC for forex and crypto.
-func finnhubStamp(s *series, i int) int64 {
-	if s.class == providers.Equity {
-		return nyMidnight(s.bars[i].Time).Unix()
-	}
-	return s.bars[i].Time.Unix()
-}
+func finnhubStamp(s *series, i int) int64 { return s.midnight[i] }
 
 var noData = []byte(`{"s":"no_data"}`)
 

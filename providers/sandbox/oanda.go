@@ -64,11 +64,18 @@ func timeFormat(r *http.Request) oandaTimeFormat {
 	return oandaTimeFormat(strings.EqualFold(r.Header.Get("Accept-Datetime-Format"), "UNIX"))
 }
 
-func (f oandaTimeFormat) format(t time.Time) string {
+func (f oandaTimeFormat) format(t time.Time) string { return string(f.append(nil, t)) }
+
+func (f oandaTimeFormat) append(b []byte, t time.Time) []byte {
 	if f {
-		return strconv.FormatInt(t.Unix(), 10) + "." + strconv.Itoa(1e9 + t.Nanosecond())[1:]
+		b = strconv.AppendInt(b, t.Unix(), 10)
+		b = append(b, '.')
+		start := len(b)
+		b = strconv.AppendInt(b, 1e9+int64(t.Nanosecond()), 10) // nine digits after a leading 1
+		copy(b[start:], b[start+1:])
+		return b[:len(b)-1]
 	}
-	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
+	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000000Z")
 }
 
 func (h *Handler) oandaRoute(r *http.Request, rest string) reply {
@@ -173,8 +180,9 @@ func (h *Handler) oandaCandles(r *http.Request, inst string) reply {
 		if i > lo {
 			b = append(b, ',')
 		}
-		b = append(b, `{"complete":true,"volume":0,"time":`...)
-		b = appendStr(b, tf.format(s.bars[i].Time))
+		b = append(b, `{"complete":true,"volume":0,"time":"`...)
+		b = tf.append(b, s.bars[i].Time)
+		b = append(b, '"')
 		bar := s.bars[i]
 		for _, c := range "MBA" {
 			if !strings.ContainsRune(price, c) {

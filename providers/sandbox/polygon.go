@@ -84,12 +84,7 @@ func polygonSymbol(ticker string) (string, bool) {
 
 // polygonStamp is a bar's Polygon timestamp: 00:00 New York for stocks,
 // 00:00 UTC for crypto and forex.
-func polygonStamp(s *series, i int) time.Time {
-	if s.class == providers.Equity {
-		return nyMidnight(s.bars[i].Time)
-	}
-	return s.bars[i].Time
-}
+func polygonStamp(s *series, i int) time.Time { return time.Unix(s.midnight[i], 0).UTC() }
 
 // polygonTrades is a deterministic trade count for a bar, derived from its
 // volume (the source has none).
@@ -176,9 +171,12 @@ func (h *Handler) polygonRange(r *http.Request, ticker, multS, span, fromS, toS 
 	sym, known := polygonSymbol(ticker)
 	s, n, ok := h.view(sym)
 	if known && ok && mult == 1 && span == "day" {
-		for i := 0; i < n; i++ {
+		for i := s.search(from.Add(-24 * time.Hour)); i < n; i++ {
 			t := polygonStamp(s, i)
-			if !t.Before(from) && !t.After(to) {
+			if t.After(to) {
+				break
+			}
+			if !t.Before(from) {
 				idx = append(idx, i)
 			}
 		}

@@ -145,12 +145,7 @@ func (h *Handler) yahoo(r *http.Request, rest string) reply {
 
 // yahooStamp is a bar's Yahoo timestamp: the New York open (09:30) for
 // stocks, 00:00 UTC for crypto and currencies.
-func yahooStamp(s *series, i int) int64 {
-	if s.class == providers.Equity {
-		return nyOpen(s.bars[i].Time).Unix()
-	}
-	return s.bars[i].Time.Unix()
-}
+func yahooStamp(s *series, i int) int64 { return s.open[i] }
 
 // yahooZone returns the exchange zone's abbreviation and offset on date.
 func yahooZone(s *series, date time.Time) (string, int) {
