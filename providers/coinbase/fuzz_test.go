@@ -2,6 +2,7 @@ package coinbase_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"math"
 	"testing"
@@ -34,6 +35,9 @@ func FuzzParseCandles(f *testing.F) {
 		requireDecodeErr(t, err)
 		if err != nil {
 			return
+		}
+		if !json.Valid(body) {
+			t.Fatalf("accepted invalid JSON %q", body)
 		}
 		for i, b := range bars {
 			if b.Time.Location() != time.UTC {

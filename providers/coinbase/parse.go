@@ -107,24 +107,52 @@ func (s *scanner) consume(c byte) bool {
 	return false
 }
 
-// number reads a JSON number.
+// number reads a number, checked against the JSON grammar
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, and parses it exactly.
 func (s *scanner) number() (float64, error) {
 	s.skipSpace()
-	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		if c >= '0' && c <= '9' || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E' {
-			s.i++
-			continue
-		}
-		break
+	b, i := s.b, s.i
+	start := i
+	if i < len(b) && b[i] == '-' {
+		i++
 	}
-	if start == s.i {
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
 		return 0, fmt.Errorf("want a number, got %s", s.near())
 	}
-	f, err := parseFloat(s.b[start:s.i])
+	if i < len(b) && b[i] == '.' {
+		i++
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return 0, fmt.Errorf("bad number %q", truncate(string(b[start:i])))
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return 0, fmt.Errorf("bad number %q", truncate(string(b[start:i])))
+		}
+	}
+	s.i = i
+	f, err := parseFloat(b[start:i])
 	if err != nil {
-		return 0, fmt.Errorf("%q is %w", truncate(string(s.b[start:s.i])), err)
+		return 0, fmt.Errorf("%q is %w", truncate(string(b[start:i])), err)
 	}
 	return f, nil
 }

@@ -90,11 +90,11 @@ func decimals(lit []byte) int {
 	return n
 }
 
-// mid returns the midpoint of two prices given with at most places decimal
+// midpoint returns the midpoint of two prices given with at most places decimal
 // places each. The exact midpoint has at most places+1 of them, so the
 // float result is rounded there: the mid of 1.29360 and 1.29470 is 1.29415,
 // not 1.2941500000000001.
-func mid(a, b float64, places int) float64 {
+func midpoint(a, b float64, places int) float64 {
 	m := (a + b) / 2
 	if places < 0 || places+1 >= len(pow10) {
 		return m

@@ -14,40 +14,60 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/valyala/fastjson"
-
 	"github.com/leakgate/leakgate/providers"
 )
-
-// parsers holds reusable fastjson parsers for the candle decoders.
-var parsers fastjson.ParserPool
 
 // ParseCandles decodes GET /v3/instruments/{instrument}/candles:
 // {"instrument","granularity","candles":[{"complete","volume","time",
 // "mid"|"bid"|"ask":{"o","h","l","c"}}]}, prices as decimal strings.
 //
-// A bar takes the mid prices when present, else the average of bid and
-// ask, else whichever of the two is present. Volume is OANDA's tick volume
-// (the number of price updates in the candle), not traded volume. Candles
-// with "complete": false are skipped unless includeIncomplete is set. Bars
-// are returned oldest first, in UTC, without repeated times; an empty
-// candle list gives an empty slice and no error.
+// A bar takes the mid prices when present, else the midpoint of bid and ask,
+// else whichever of the two is present. Volume is OANDA's tick volume (the
+// number of price updates in the candle), not traded volume. Candles with
+// "complete": false are skipped unless includeIncomplete is set. Bars are
+// returned oldest first, in UTC, without repeated times; an empty candle
+// list gives an empty slice and no error.
+//
+// The answer is read in one pass without building a JSON tree (unknown
+// fields are skipped but validated); prices are parsed exactly (as
+// strconv.ParseFloat would). The only allocation is the result.
 func ParseCandles(body []byte, includeIncomplete bool) ([]providers.Bar, error) {
-	p := parsers.Get()
-	defer parsers.Put(p)
-	v, err := p.ParseBytes(body)
-	if err != nil {
-		return nil, decodeErr("candles", "%s", truncate(err.Error()))
+	s := scanner{b: body}
+	if !s.consume('{') {
+		return nil, decodeErr("candles", "want a JSON object, got %s", s.near())
 	}
-	if v.Type() != fastjson.TypeObject {
-		return nil, decodeErr("candles", "want a JSON object, got %s", v.Type())
+	var bars []providers.Bar
+	found := false
+	for more := !s.consume('}'); more; {
+		k, err := s.key()
+		if err != nil {
+			return nil, decodeErr("candles", "%v", err)
+		}
+		if string(k) == "candles" {
+			if bars, err = s.candles("candles", includeIncomplete, candleCount(body)); err != nil {
+				return nil, err
+			}
+			found = true
+		} else if err := s.skip(0); err != nil {
+			return nil, decodeErr(string(k), "%v", err)
+		}
+		if more, err = s.nextMember(); err != nil {
+			return nil, decodeErr("candles", "%v", err)
+		}
 	}
-	arr := v.Get("candles")
-	if arr == nil {
+	if err := s.end(); err != nil {
+		return nil, decodeErr("candles", "%v", err)
+	}
+	if !found {
 		return nil, decodeErr("candles", "field missing")
 	}
-	return candles(arr, "candles", includeIncomplete)
+	return bars, nil
 }
+
+// candleCount estimates the number of candles in body, for the capacity of
+// the result: a candle and its prices open two objects (three with bid and
+// ask). Counting one byte is much cheaper than counting a key.
+func candleCount(body []byte) int { return max(bytes.Count(body, []byte{'{'})-1, 0) / 2 }
 
 // LatestCandles is one entry of GET /v3/accounts/{accountID}/candles/latest.
 type LatestCandles struct {
@@ -62,42 +82,91 @@ type LatestCandles struct {
 // {"latestCandles":[{"instrument","granularity","candles":[…]}]}, each
 // candle list as ParseCandles reads it.
 func ParseLatestCandles(body []byte, includeIncomplete bool) ([]LatestCandles, error) {
-	p := parsers.Get()
-	defer parsers.Put(p)
-	v, err := p.ParseBytes(body)
-	if err != nil {
-		return nil, decodeErr("latestCandles", "%s", truncate(err.Error()))
+	s := scanner{b: body}
+	if !s.consume('{') {
+		return nil, decodeErr("latestCandles", "want a JSON object, got %s", s.near())
 	}
-	if v.Type() != fastjson.TypeObject {
-		return nil, decodeErr("latestCandles", "want a JSON object, got %s", v.Type())
+	var out []LatestCandles
+	found := false
+	for more := !s.consume('}'); more; {
+		k, err := s.key()
+		if err != nil {
+			return nil, decodeErr("latestCandles", "%v", err)
+		}
+		if string(k) == "latestCandles" {
+			if out, err = s.latest(includeIncomplete); err != nil {
+				return nil, err
+			}
+			found = true
+		} else if err := s.skip(0); err != nil {
+			return nil, decodeErr(string(k), "%v", err)
+		}
+		if more, err = s.nextMember(); err != nil {
+			return nil, decodeErr("latestCandles", "%v", err)
+		}
 	}
-	lc := v.Get("latestCandles")
-	if lc == nil {
+	if err := s.end(); err != nil {
+		return nil, decodeErr("latestCandles", "%v", err)
+	}
+	if !found {
 		return nil, decodeErr("latestCandles", "field missing")
 	}
-	items, err := lc.Array()
-	if err != nil {
-		return nil, decodeErr("latestCandles", "want an array, got %s", lc.Type())
+	return out, nil
+}
+
+func (s *scanner) latest(includeIncomplete bool) ([]LatestCandles, error) {
+	if !s.consume('[') {
+		return nil, decodeErr("latestCandles", "want an array, got %s", s.near())
 	}
-	out := make([]LatestCandles, 0, len(items))
-	for i, it := range items {
+	out := []LatestCandles{}
+	for i, more := 0, !s.consume(']'); more; i++ {
 		field := fmt.Sprintf("latestCandles[%d]", i)
-		if it.Type() != fastjson.TypeObject {
-			return nil, decodeErr(field, "want an object, got %s", it.Type())
+		if !s.consume('{') {
+			return nil, decodeErr(field, "want an object, got %s", s.near())
 		}
-		inst := string(it.GetStringBytes("instrument"))
-		if inst == "" {
+		var lc LatestCandles
+		found := false
+		for m := !s.consume('}'); m; {
+			k, err := s.key()
+			if err != nil {
+				return nil, decodeErr(field, "%v", err)
+			}
+			switch string(k) {
+			case "instrument", "granularity":
+				v, err := s.str()
+				if err != nil {
+					return nil, decodeErr(field+"."+string(k), "%v", err)
+				}
+				if k[0] == 'i' {
+					lc.Symbol = instrumentSymbol(string(v))
+				} else {
+					lc.Granularity = string(v)
+				}
+			case "candles":
+				if lc.Bars, err = s.candles(field+".candles", includeIncomplete, 2); err != nil {
+					return nil, err
+				}
+				found = true
+			default:
+				if err := s.skip(0); err != nil {
+					return nil, decodeErr(field+"."+string(k), "%v", err)
+				}
+			}
+			if m, err = s.nextMember(); err != nil {
+				return nil, decodeErr(field, "%v", err)
+			}
+		}
+		if lc.Symbol == "" {
 			return nil, decodeErr(field+".instrument", "empty")
 		}
-		arr := it.Get("candles")
-		if arr == nil {
+		if !found {
 			return nil, decodeErr(field+".candles", "field missing")
 		}
-		bars, err := candles(arr, field+".candles", includeIncomplete)
-		if err != nil {
-			return nil, err
+		out = append(out, lc)
+		var err error
+		if more, err = s.nextElement(); err != nil {
+			return nil, decodeErr("latestCandles", "%v", err)
 		}
-		out = append(out, LatestCandles{Symbol: instrumentSymbol(inst), Granularity: string(it.GetStringBytes("granularity")), Bars: bars})
 	}
 	return out, nil
 }
@@ -110,124 +179,159 @@ type ohlc struct {
 }
 
 // candles reads an array of v20 candlesticks.
-func candles(arr *fastjson.Value, field string, includeIncomplete bool) ([]providers.Bar, error) {
-	items, err := arr.Array()
-	if err != nil {
-		return nil, decodeErr(field, "want an array, got %s", arr.Type())
+func (s *scanner) candles(field string, includeIncomplete bool, capHint int) ([]providers.Bar, error) {
+	if !s.consume('[') {
+		return nil, decodeErr(field, "want an array, got %s", s.near())
 	}
-	bars := make([]providers.Bar, 0, len(items))
-	var scratch [40]byte
-	for i, it := range items {
-		if it.Type() != fastjson.TypeObject {
-			return nil, decodeErr(fmt.Sprintf("%s[%d]", field, i), "want an object, got %s", it.Type())
-		}
-		if c := it.Get("complete"); c != nil {
-			complete, err := c.Bool()
-			if err != nil {
-				return nil, decodeErr(fmt.Sprintf("%s[%d].complete", field, i), "want true or false, got %s", c.Type())
-			}
-			if !complete && !includeIncomplete {
-				continue
-			}
-		}
-		tv := it.Get("time")
-		if tv == nil {
-			return nil, decodeErr(fmt.Sprintf("%s[%d].time", field, i), "field missing")
-		}
-		t, err := timeValue(tv)
+	bars := make([]providers.Bar, 0, capHint)
+	for i, more := 0, !s.consume(']'); more; i++ {
+		bar, complete, sub, err := s.candle()
 		if err != nil {
-			return nil, decodeErr(fmt.Sprintf("%s[%d].time", field, i), "%v", err)
+			return nil, decodeErr(fmt.Sprintf("%s[%d]%s", field, i, sub), "%v", err)
 		}
-		var vol float64
-		if vv := it.Get("volume"); vv != nil {
-			if vol, _, err = numberValue(vv, scratch[:0]); err != nil || vol < 0 {
-				return nil, decodeErr(fmt.Sprintf("%s[%d].volume", field, i), "want a count of ticks, got %s", truncate(vv.String()))
-			}
+		if complete || includeIncomplete {
+			bars = append(bars, bar)
 		}
-		var px ohlc
-		midV, bid, ask := it.Get("mid"), it.Get("bid"), it.Get("ask")
-		switch {
-		case midV != nil:
-			px, err = readOHLC(midV, scratch[:0])
-		case bid != nil && ask != nil:
-			var b, a ohlc
-			if b, err = readOHLC(bid, scratch[:0]); err == nil {
-				if a, err = readOHLC(ask, scratch[:0]); err == nil {
-					d := max(b.places, a.places)
-					px = ohlc{o: mid(b.o, a.o, d), h: mid(b.h, a.h, d), l: mid(b.l, a.l, d), c: mid(b.c, a.c, d)}
-				}
-			}
-		case bid != nil:
-			px, err = readOHLC(bid, scratch[:0])
-		case ask != nil:
-			px, err = readOHLC(ask, scratch[:0])
-		default:
-			return nil, decodeErr(fmt.Sprintf("%s[%d]", field, i), "no mid, bid or ask prices")
+		if more, err = s.nextElement(); err != nil {
+			return nil, decodeErr(field, "%v", err)
 		}
-		if err != nil {
-			return nil, decodeErr(fmt.Sprintf("%s[%d]", field, i), "%v", err)
-		}
-		bars = append(bars, providers.Bar{Time: t, Open: px.o, High: px.h, Low: px.l, Close: px.c, Volume: vol})
 	}
 	return ascending(bars), nil
 }
 
-// readOHLC reads {"o","h","l","c"} (decimal strings, or numbers).
-func readOHLC(v *fastjson.Value, scratch []byte) (ohlc, error) {
-	if v.Type() != fastjson.TypeObject {
-		return ohlc{}, fmt.Errorf("prices: want an object, got %s", v.Type())
+// candle reads one candlestick object. On error sub names the member at
+// fault (".time").
+func (s *scanner) candle() (bar providers.Bar, complete bool, sub string, err error) {
+	if !s.consume('{') {
+		return bar, false, "", fmt.Errorf("want an object, got %s", s.near())
+	}
+	complete = true
+	var mid, bid, ask ohlc
+	var haveTime, haveMid, haveBid, haveAsk bool
+	for more := !s.consume('}'); more; {
+		k, err := s.key()
+		if err != nil {
+			return bar, false, "", err
+		}
+		switch string(k) {
+		case "complete":
+			complete, err = s.boolean()
+		case "volume":
+			var lit []byte
+			if lit, err = s.number(); err == nil {
+				if bar.Volume, err = parseFloat(lit); err != nil || bar.Volume < 0 {
+					err = fmt.Errorf("want a count of ticks, got %s", truncate(string(lit)))
+				}
+			}
+		case "time":
+			var v []byte
+			if v, err = s.str(); err == nil {
+				bar.Time, err = parseTime(v)
+				haveTime = true
+			}
+		case "mid":
+			mid, err = s.prices()
+			haveMid = true
+		case "bid":
+			bid, err = s.prices()
+			haveBid = true
+		case "ask":
+			ask, err = s.prices()
+			haveAsk = true
+		default:
+			err = s.skip(0)
+		}
+		if err != nil {
+			return bar, false, "." + truncate(string(k)), err
+		}
+		if more, err = s.nextMember(); err != nil {
+			return bar, false, "", err
+		}
+	}
+	if !haveTime {
+		return bar, false, ".time", errors.New("field missing")
+	}
+	var px ohlc
+	switch {
+	case haveMid:
+		px = mid
+	case haveBid && haveAsk:
+		d := max(bid.places, ask.places)
+		if bid.places < 0 || ask.places < 0 {
+			d = -1
+		}
+		px = ohlc{o: midpoint(bid.o, ask.o, d), h: midpoint(bid.h, ask.h, d), l: midpoint(bid.l, ask.l, d), c: midpoint(bid.c, ask.c, d)}
+	case haveBid:
+		px = bid
+	case haveAsk:
+		px = ask
+	default:
+		return bar, false, "", errors.New("no mid, bid or ask prices")
+	}
+	bar.Open, bar.High, bar.Low, bar.Close = px.o, px.h, px.l, px.c
+	return bar, complete, "", nil
+}
+
+// prices reads {"o","h","l","c"} (decimal strings, or numbers).
+func (s *scanner) prices() (ohlc, error) {
+	if !s.consume('{') {
+		return ohlc{}, fmt.Errorf("want an object of o, h, l, c, got %s", s.near())
 	}
 	var out ohlc
-	for _, k := range [...]struct {
-		key string
-		dst *float64
-	}{{"o", &out.o}, {"h", &out.h}, {"l", &out.l}, {"c", &out.c}} {
-		x := v.Get(k.key)
-		if x == nil {
-			return ohlc{}, fmt.Errorf("price %q missing", k.key)
-		}
-		f, places, err := numberValue(x, scratch)
+	var seen [4]bool
+	for more := !s.consume('}'); more; {
+		k, err := s.key()
 		if err != nil {
-			return ohlc{}, fmt.Errorf("price %q: %w", k.key, err)
+			return ohlc{}, err
 		}
-		*k.dst = f
-		if places < 0 || out.places < 0 {
-			out.places = -1
+		var dst *float64
+		idx := -1
+		if len(k) == 1 {
+			switch k[0] {
+			case 'o':
+				dst, idx = &out.o, 0
+			case 'h':
+				dst, idx = &out.h, 1
+			case 'l':
+				dst, idx = &out.l, 2
+			case 'c':
+				dst, idx = &out.c, 3
+			}
+		}
+		if dst == nil {
+			if err := s.skip(0); err != nil {
+				return ohlc{}, err
+			}
 		} else {
-			out.places = max(out.places, places)
+			var lit []byte
+			if s.peek() == '"' {
+				lit, err = s.str()
+			} else {
+				lit, err = s.number()
+			}
+			if err != nil {
+				return ohlc{}, fmt.Errorf("price %q: %w", k, err)
+			}
+			if *dst, err = parseFloat(lit); err != nil {
+				return ohlc{}, fmt.Errorf("price %q: %q is %w", k, truncate(string(lit)), err)
+			}
+			if p := decimals(lit); p < 0 || out.places < 0 {
+				out.places = -1
+			} else {
+				out.places = max(out.places, p)
+			}
+			seen[idx] = true
+		}
+		if more, err = s.nextMember(); err != nil {
+			return ohlc{}, err
+		}
+	}
+	for i, ok := range seen {
+		if !ok {
+			return ohlc{}, fmt.Errorf("price %q missing", "ohlc"[i:i+1])
 		}
 	}
 	return out, nil
-}
-
-// numberValue reads a decimal string or a JSON number exactly, and says how
-// many decimal places it had.
-func numberValue(v *fastjson.Value, scratch []byte) (float64, int, error) {
-	var lit []byte
-	switch v.Type() {
-	case fastjson.TypeString:
-		lit, _ = v.StringBytes()
-	case fastjson.TypeNumber:
-		lit = v.MarshalTo(scratch)
-	default:
-		return 0, 0, fmt.Errorf("want a decimal, got %s", v.Type())
-	}
-	f, err := parseFloat(lit)
-	if err != nil {
-		return 0, 0, fmt.Errorf("%q is %w", truncate(string(lit)), err)
-	}
-	return f, decimals(lit), nil
-}
-
-// timeValue reads a v20 DateTime: RFC 3339 with up to nanoseconds, or Unix
-// seconds with a fraction ("1539216000.000000000") as OANDA sends when
-// asked for Accept-Datetime-Format: UNIX.
-func timeValue(v *fastjson.Value) (time.Time, error) {
-	b, err := v.StringBytes()
-	if err != nil {
-		return time.Time{}, fmt.Errorf("want a time string, got %s", v.Type())
-	}
-	return parseTime(b)
 }
 
 // maxUnix bounds times to years 0001..9999.
@@ -237,7 +341,7 @@ func parseTime(b []byte) (time.Time, error) {
 	if len(b) == 0 {
 		return time.Time{}, errors.New("empty time")
 	}
-	if b[0] >= '0' && b[0] <= '9' && bytes.IndexByte(b, '-') < 0 {
+	if len(b) < 5 || b[4] != '-' { // not 2006-…: Unix seconds
 		sec, frac, _ := bytes.Cut(b, []byte{'.'})
 		s, err := strconv.ParseInt(string(sec), 10, 64)
 		if err != nil || s > maxUnix || len(frac) > 9 {
@@ -325,7 +429,7 @@ func ParsePricing(body []byte) ([]providers.Quote, error) {
 		}
 		switch {
 		case bidS != "" && askS != "":
-			q.Price = mid(q.Bid, q.Ask, max(decimals([]byte(bidS)), decimals([]byte(askS))))
+			q.Price = midpoint(q.Bid, q.Ask, max(decimals([]byte(bidS)), decimals([]byte(askS))))
 		case bidS != "":
 			q.Price = q.Bid
 		case askS != "":
