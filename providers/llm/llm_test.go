@@ -243,10 +243,10 @@ func TestCompleteResponses(t *testing.T) {
 			wantErr: []error{providers.ErrDecode}, wantCalls: 1},
 		{name: "empty choices", responder: httpmock.NewStringResponder(200, `{"id":"chatcmpl-1","object":"chat.completion","choices":[]}`),
 			wantErr: []error{providers.ErrDecode}, wantMsg: "choices", wantCalls: 1},
-		{name: "timeout not retried", responder: ok.Delay(time.Second), cfg: llm.Config{Timeout: 30 * time.Millisecond},
+		{name: "timeout not retried", responder: ok.Delay(time.Second), cfg: llm.Config{Timeout: 150 * time.Millisecond},
 			wantErr: []error{providers.ErrTimeout}, wantCalls: 1},
 		{name: "timeout retried when asked", responder: ok.Delay(time.Second).Then(ok),
-			cfg: llm.Config{Timeout: 30 * time.Millisecond, RetryTimeouts: true}, wantCalls: 2},
+			cfg: llm.Config{Timeout: 150 * time.Millisecond, RetryTimeouts: true}, wantCalls: 2},
 		{name: "one attempt", responder: file(500, "error_500_server_error.json"), cfg: llm.Config{MaxAttempts: 1},
 			wantErr: []error{providers.ErrUpstream}, wantCalls: 1},
 	}

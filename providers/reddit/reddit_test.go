@@ -376,7 +376,7 @@ func TestPostsResponses(t *testing.T) {
 		{name: "empty listing", responder: httpmock.NewStringResponder(200, `{"kind": "Listing", "data": {"after": null, "children": []}}`),
 			wantCalls: 1},
 		{name: "timeout", responder: httpmock.NewBytesResponder(200, ok).Delay(time.Second),
-			opts:    []providers.Option{providers.WithTimeout(30 * time.Millisecond), providers.WithRetry(2, time.Millisecond, time.Millisecond)},
+			opts:    []providers.Option{providers.WithTimeout(150 * time.Millisecond), providers.WithRetry(2, time.Millisecond, time.Millisecond)},
 			wantErr: providers.ErrTimeout, wantCalls: 2},
 	}
 	for _, tt := range tests {

@@ -414,10 +414,10 @@ func TestBarsResponses(t *testing.T) {
 		{name: "429 exhausted", responder: httpmock.NewStringResponder(429, "Too Many Requests\r\n"),
 			wantErr: providers.ErrRateLimited, wantCalls: 3},
 		{name: "timeout", responder: httpmock.NewBytesResponder(200, aapl).Delay(time.Second),
-			opts:    []providers.Option{providers.WithTimeout(30 * time.Millisecond), providers.WithRetry(2, time.Millisecond, time.Millisecond)},
+			opts:    []providers.Option{providers.WithTimeout(150 * time.Millisecond), providers.WithRetry(2, time.Millisecond, time.Millisecond)},
 			wantErr: providers.ErrTimeout, wantCalls: 2},
 		{name: "timeout then ok", responder: httpmock.NewBytesResponder(200, aapl).Delay(time.Second).Then(httpmock.NewBytesResponder(200, aapl)),
-			opts: []providers.Option{providers.WithTimeout(30 * time.Millisecond)}, wantCalls: 2, wantN: 1},
+			opts: []providers.Option{providers.WithTimeout(150 * time.Millisecond)}, wantCalls: 2, wantN: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
