@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,8 @@ import (
 	"github.com/leakgate/leakgate/providers/alphavantage"
 	"github.com/leakgate/leakgate/providers/coinbase"
 	"github.com/leakgate/leakgate/providers/finnhub"
+	"github.com/leakgate/leakgate/providers/llm"
+	"github.com/leakgate/leakgate/providers/oanda"
 	"github.com/leakgate/leakgate/providers/polygon"
 	"github.com/leakgate/leakgate/providers/reddit"
 	"github.com/leakgate/leakgate/providers/sandbox"
@@ -332,6 +335,85 @@ func TestRedditClient(t *testing.T) {
 		_, err = rc.Posts(ctx, providers.PostQuery{Subreddit: "stocks"})
 		require.ErrorIs(t, err, providers.ErrUnauthorized)
 	})
+}
+
+func TestOandaClient(t *testing.T) {
+	srv := start(t)
+	c, err := oanda.New(oanda.Config{BaseURL: srv.BaseURL("oanda"), Token: sandbox.Key, AccountID: sandbox.OandaAccountID}, fast()...)
+	require.NoError(t, err)
+	defer c.Close()
+	ctx := t.Context()
+	t.Run("bars", func(t *testing.T) {
+		got, err := c.Bars(ctx, providers.BarQuery{Symbol: "EUR_USD", Interval: providers.Day, From: date("2016-01-01"), To: date("2016-12-31")})
+		require.NoError(t, err)
+		requireBars(t, history(t, "EUR_USD", "2016-01-01", "2016-12-31"), got)
+	})
+	t.Run("bars over several requests", func(t *testing.T) {
+		got, err := c.Bars(ctx, providers.BarQuery{Symbol: "EUR_USD", Interval: providers.Day, From: date("2007-01-01"), To: date("2018-12-31")})
+		require.NoError(t, err)
+		requireBars(t, history(t, "EUR_USD", "2007-01-01", "2018-12-31"), got)
+	})
+	t.Run("quote", func(t *testing.T) {
+		q, err := c.Quote(ctx, "EUR_USD")
+		require.NoError(t, err)
+		require.Equal(t, 1.14607, q.Bid)
+		require.Equal(t, 1.14707, q.Ask)
+		require.InDelta(t, current(t, srv, "EUR_USD").Close, q.Price, 1e-9)
+	})
+	t.Run("latest candles", func(t *testing.T) {
+		_, err := c.LatestCandles(ctx, "EUR_USD:D:M")
+		require.NoError(t, err)
+	})
+	t.Run("account, order, account", func(t *testing.T) {
+		before, err := c.Account(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 100000.0, before.Balance)
+		o, err := c.PlaceOrder(ctx, providers.OrderRequest{Symbol: "EUR_USD", Side: providers.Buy, Type: providers.Market, Quantity: 1000})
+		require.NoError(t, err)
+		require.Equal(t, providers.OrderFilled, o.Status)
+		require.Equal(t, 1000.0, o.FilledQuantity)
+		require.Equal(t, 1.14707, o.AvgPrice)
+		after, err := c.Account(ctx)
+		require.NoError(t, err)
+		require.Less(t, after.UnrealizedPL, 0.0, "bought at the ask, valued at the bid")
+		require.Greater(t, after.MarginUsed, 0.0)
+	})
+	t.Run("refused order", func(t *testing.T) {
+		o, err := c.PlaceOrder(ctx, providers.OrderRequest{Symbol: "GBP_USD", Side: providers.Buy, Type: providers.Market, Quantity: 10})
+		require.Error(t, err)
+		require.Equal(t, providers.OrderRejected, o.Status)
+	})
+	t.Run("revoked token", func(t *testing.T) {
+		rc, err := oanda.New(oanda.Config{BaseURL: srv.BaseURL("oanda"), Token: sandbox.RevokedKey, AccountID: sandbox.OandaAccountID}, fast()...)
+		require.NoError(t, err)
+		defer rc.Close()
+		_, err = rc.Account(ctx)
+		require.ErrorIs(t, err, providers.ErrUnauthorized)
+	})
+}
+
+func TestLLMClient(t *testing.T) {
+	srv := start(t)
+	c, err := llm.New(llm.Config{BaseURL: srv.BaseURL("llm"), APIKey: sandbox.Key, MaxAttempts: 1}, fast()...)
+	require.NoError(t, err)
+	defer c.Close()
+	ctx := t.Context()
+	msgs := []llm.Message{{Role: "system", Content: "You are a careful analyst."}, {Role: "user", Content: "Compare AAPL with BTC-USD."}}
+	got, err := c.Complete(ctx, msgs)
+	require.NoError(t, err)
+	require.Equal(t, "stop", got.FinishReason)
+	require.True(t, strings.HasPrefix(got.Content, "AAPL: last close 178.460007"), got.Content)
+	require.Contains(t, got.Content, "BTC-USD: last close 6253.67")
+	require.Positive(t, got.Usage.TotalTokens)
+	again, err := c.Complete(ctx, msgs)
+	require.NoError(t, err)
+	require.Equal(t, got, again, "deterministic")
+
+	rc, err := llm.New(llm.Config{BaseURL: srv.BaseURL("llm"), APIKey: sandbox.RevokedKey, MaxAttempts: 1}, fast()...)
+	require.NoError(t, err)
+	defer rc.Close()
+	_, err = rc.Complete(ctx, msgs)
+	require.ErrorIs(t, err, providers.ErrUnauthorized)
 }
 
 // The embedded mode: a client over the in-process Transport, no socket.

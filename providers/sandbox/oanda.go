@@ -95,6 +95,8 @@ func (h *Handler) oandaRoute(r *http.Request, rest string) reply {
 		case parts[3] == "orders" && r.Method == http.MethodPost:
 			return h.oandaOrder(r, parts[2])
 		}
+	case len(parts) == 5 && parts[0] == "v3" && parts[1] == "accounts" && parts[3] == "candles" && parts[4] == "latest" && r.Method == http.MethodGet:
+		return h.oandaLatest(r)
 	}
 	return oandaError(http.StatusNotFound, "The requested resource was not found.")
 }
@@ -169,13 +171,20 @@ func (h *Handler) oandaCandles(r *http.Request, inst string) reply {
 	if gran != "D" {
 		lo, hi = 0, 0
 	}
-	tf := timeFormat(r)
 	b := make([]byte, 0, 128+(hi-lo)*(100+70*len(price)))
 	b = append(b, `{"instrument":`...)
 	b = appendStr(b, inst)
 	b = append(b, `,"granularity":`...)
 	b = appendStr(b, gran)
-	b = append(b, `,"candles":[`...)
+	b = append(b, `,"candles":`...)
+	b = appendCandles(b, s, lo, hi, price, timeFormat(r))
+	return bodyReply(http.StatusOK, ctJSON, append(b, '}'))
+}
+
+// appendCandles appends bars [lo, hi) of s as a v20 candle array with the
+// price components price asks for (letters of "MBA").
+func appendCandles(b []byte, s *series, lo, hi int, price string, tf oandaTimeFormat) []byte {
+	b = append(b, '[')
 	for i := lo; i < hi; i++ {
 		if i > lo {
 			b = append(b, ',')
@@ -203,8 +212,41 @@ func (h *Handler) oandaCandles(r *http.Request, inst string) reply {
 		}
 		b = append(b, '}')
 	}
-	b = append(b, "]}"...)
-	return bodyReply(http.StatusOK, ctJSON, b)
+	return append(b, ']')
+}
+
+// oandaLatest serves GET /v3/accounts/{id}/candles/latest?candleSpecifications=
+// INSTRUMENT:GRANULARITY:PRICE,…: the last two candles of each
+// specification (none for granularities other than D).
+func (h *Handler) oandaLatest(r *http.Request) reply {
+	specs := strings.Split(r.URL.Query().Get("candleSpecifications"), ",")
+	tf := timeFormat(r)
+	b := []byte(`{"latestCandles":[`)
+	for k, spec := range specs {
+		f := strings.Split(spec, ":")
+		if len(f) != 3 || !oandaGranularities[f[1]] || f[2] == "" || strings.Trim(f[2], "MBA") != "" {
+			return oandaError(http.StatusBadRequest, "Invalid value specified for 'candleSpecifications'")
+		}
+		s, n, ok := h.view(f[0])
+		if !ok || s.bid == nil {
+			return oandaError(http.StatusBadRequest, "Invalid value specified for 'candleSpecifications'")
+		}
+		lo, hi := max(0, n-2), n
+		if f[1] != "D" {
+			lo, hi = 0, 0
+		}
+		if k > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"instrument":`...)
+		b = appendStr(b, f[0])
+		b = append(b, `,"granularity":`...)
+		b = appendStr(b, f[1])
+		b = append(b, `,"candles":`...)
+		b = appendCandles(b, s, lo, hi, f[2], tf)
+		b = append(b, '}')
+	}
+	return bodyReply(http.StatusOK, ctJSON, append(b, "]}"...))
 }
 
 func appendOHLC(b []byte, p ohlc) []byte {

@@ -392,6 +392,13 @@ func TestOanda(t *testing.T) {
 			exact: `{"errorMessage":"Invalid value specified for 'granularity'"}`},
 		{name: "candles unknown instrument", target: "/oanda/v3/instruments/GBP_USD/candles?granularity=D", hdr: auth, status: 400, ctype: ctJSON,
 			exact: `{"errorMessage":"Invalid value specified for 'instrument'"}`},
+		{name: "latest candles", target: acct + "/candles/latest?candleSpecifications=EUR_USD:D:BA,EUR_USD:M1:A", hdr: auth, status: 200, ctype: ctJSON,
+			fixture: "oanda/v3_accounts_candles_latest.json",
+			check: func(t *testing.T, b []byte) {
+				require.Contains(t, string(b), `{"instrument":"EUR_USD","granularity":"M1","candles":[]}`)
+				require.Contains(t, string(b), `"time":"2018-12-31T00:00:00.000000000Z","bid":{"o":"1.14385"`)
+			}},
+		{name: "latest candles unknown", target: acct + "/candles/latest?candleSpecifications=XAU_USD:D:M", hdr: auth, status: 400, ctype: ctJSON},
 		{name: "summary", target: acct + "/summary", hdr: auth, status: 200, ctype: ctJSON, fixture: "oanda/v3_accounts_summary.json",
 			check: func(t *testing.T, b []byte) {
 				require.Contains(t, string(b), `"id":"`+OandaAccountID+`"`)
