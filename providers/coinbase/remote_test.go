@@ -1,0 +1,38 @@
+package coinbase_test
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/coinbase"
+)
+
+// TestRemote talks to the real APIs, read-only (no order is placed). It runs
+// only when COINBASE_API_KEY_NAME and COINBASE_API_PRIVATE_KEY are set.
+func TestRemote(t *testing.T) {
+	name, key := os.Getenv("COINBASE_API_KEY_NAME"), os.Getenv("COINBASE_API_PRIVATE_KEY")
+	if name == "" || key == "" {
+		t.Skip("COINBASE_API_KEY_NAME and COINBASE_API_PRIVATE_KEY not set")
+	}
+	c, err := coinbase.New(coinbase.Config{KeyName: name, PrivateKey: key})
+	require.NoError(t, err)
+	defer c.Close()
+	ctx := t.Context()
+
+	q, err := c.Quote(ctx, "BTC-USD")
+	require.NoError(t, err)
+	require.Positive(t, q.Price)
+
+	to := time.Now().UTC().Truncate(24 * time.Hour)
+	bars, err := c.Bars(ctx, providers.BarQuery{Symbol: "BTC-USD", Interval: providers.Day, From: to.AddDate(0, 0, -400), To: to})
+	require.NoError(t, err)
+	require.Greater(t, len(bars), 350, "two requests merged")
+
+	acct, err := c.Account(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, acct.Balances)
+}
