@@ -463,6 +463,7 @@ func TestQuote(t *testing.T) {
 		{name: "malformed JSON", responder: respond(200, ticker[:len(ticker)/2]), wantErr: providers.ErrDecode, wantCalls: 1},
 		{name: "empty body", responder: respond(200, nil), wantErr: providers.ErrDecode, wantText: "empty body", wantCalls: 1},
 		{name: "404 NotFound", responder: respond(404, []byte(`{"message":"NotFound"}`)), wantErr: providers.ErrNotFound, wantText: "NotFound", wantCalls: 1},
+		{name: "400 recorded message", responder: respond(400, fixture(t, "exchange_error_400_invalid_price.json")), wantErr: providers.ErrUpstream, wantText: "coinbase-exchange: upstream error (HTTP 400): Invalid price 0", wantCalls: 1},
 		{name: "HTML 502 page", responder: htmlResponder(502), wantErr: providers.ErrUpstream, wantText: "HTML page: 502 Bad Gateway", wantCalls: 3},
 		{name: "500 then 503 then ticker", responder: respond(500, []byte(`{"message":"Internal server error"}`)).Then(respond(503, []byte(`{"message":"unavailable"}`))).Then(respond(200, ticker)), want: want, wantCalls: 3},
 	}
