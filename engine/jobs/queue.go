@@ -135,7 +135,7 @@ func Open(ctx context.Context, db *sql.DB, opts ...Option) (*Queue, error) {
 func (q *Queue) recover(ctx context.Context) error {
 	now := q.o.now().UnixNano()
 	res, err := q.db.ExecContext(ctx, `UPDATE export_jobs SET state = ?,
-		error = printf('interrupted: the process stopped while the job was running, %d times; giving up after %d attempts', attempt, ?),
+		error = printf('interrupted: the process stopped while the job was running (attempt %d of %d); no attempts left', attempt, ?),
 		finished_at = ?, updated_at = ? WHERE state = ? AND attempt >= ?`,
 		Failed, q.o.maxAttempts, now, now, Running, q.o.maxAttempts)
 	if err != nil {

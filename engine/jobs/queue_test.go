@@ -365,7 +365,7 @@ func TestRecoveryOfJobsLeftRunning(t *testing.T) {
 	failed, err := q2.Get(t.Context(), ids[1])
 	require.NoError(t, err)
 	require.Equal(t, Failed, failed.State)
-	require.Equal(t, "interrupted: the process stopped while the job was running, 2 times; giving up after 2 attempts", failed.Error)
+	require.Equal(t, "interrupted: the process stopped while the job was running (attempt 2 of 2); no attempts left", failed.Error)
 	require.False(t, failed.Finished.IsZero())
 	require.Equal(t, 1, q2.Stats().Queued)
 
