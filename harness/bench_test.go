@@ -54,7 +54,7 @@ func BenchmarkSample(b *testing.B) {
 	v := make([]float64, len(s.defs))
 	ctx := context.Background()
 	for b.Loop() {
-		if err := s.sample(ctx, gcNone, v); err != nil {
+		if err := s.sample(ctx, gcNone, false, v); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -69,7 +69,7 @@ func BenchmarkSampleWithGC(b *testing.B) {
 	v := make([]float64, len(s.defs))
 	ctx := context.Background()
 	for b.Loop() {
-		if err := s.sample(ctx, gcForce, v); err != nil {
+		if err := s.sample(ctx, gcForce, false, v); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -85,10 +85,10 @@ func BenchmarkSnapshot(b *testing.B) {
 	v := make([]float64, len(s.defs))
 	ctx := context.Background()
 	for b.Loop() {
-		if err := s.sample(ctx, gcNone, v); err != nil {
+		if err := s.sample(ctx, gcNone, true, v); err != nil {
 			b.Fatal(err)
 		}
-		d, err := s.details(ctx)
+		d, err := s.details(ctx, true)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -56,7 +56,7 @@ func Measure(ctx context.Context, opts ...Option) (Snapshot, error) {
 	defer s.close()
 	v := make([]float64, len(s.defs))
 	taken := time.Now()
-	if err := s.sample(ctx, gcForce, v); err != nil {
+	if err := s.sample(ctx, gcForce, true, v); err != nil {
 		return Snapshot{}, fmt.Errorf("harness: measure: %w", err)
 	}
 	return snapshotOf(s.defs, taken, v), nil

@@ -111,12 +111,17 @@
 // executed counts reach the queued ones. When that collection queued any,
 // a second one frees what they released.
 //
-// A per-iteration sample is counts only: for this process, descriptors are
+// A per-iteration sample is counts only. For this process, descriptors are
 // enumerated with one poll(2) over the numbers below twice the highest
-// descriptor seen (at least 256) and classified with fstat(2), socket
-// protocols are cached by inode, and /proc files stay open between samples.
-// Goroutine stacks, descriptor details and connection tables are read only
-// for the baseline and the final snapshot.
+// descriptor seen (at least 256); a descriptor is classified (fstat(2), and
+// for a socket its protocol, cached by inode) when it is new or its poll
+// events changed since the previous sample. The baseline, settle and final
+// counts classify every descriptor, so deltas are exact; a series point can
+// misclassify a number that was closed and reused by another kind of object
+// with the same poll events between two samples. /proc files stay open
+// between samples. Goroutine stacks, descriptor details and connection
+// tables are read only for the baseline and the final snapshot, and the
+// final stacks only when there are more goroutines than at the baseline.
 //
 // # Heap
 //

@@ -54,11 +54,11 @@ func ExampleRun_leak() {
 		return
 	}
 	g, _ := res.Metric(harness.MetricGoroutines)
-	fmt.Println(res.Status, g.Delta, g.Steady, g.Thresholds[0].Expr)
+	fmt.Println(res.Status, g.Verdict, g.Steady, g.Thresholds[0].Expr)
 	f := res.FindingsFor(harness.MetricGoroutines)[0]
 	fmt.Println(f.Count, f.Summary)
 	// Output:
-	// leak 10 true delta<=0
+	// leak fail true delta<=0
 	// 10 [chan receive] github.com/leakgate/leakgate/harness_test.ExampleRun_leak.func1.1, created by github.com/leakgate/leakgate/harness_test.ExampleRun_leak.func1
 }
 

@@ -213,10 +213,10 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 	// dropped does not inflate it.
 	r.s.collect(finalizerWait)
 	r.baseAt = time.Now()
-	if err := r.s.sample(ctx, gcDone, r.base); err != nil {
+	if err := r.s.sample(ctx, gcDone, true, r.base); err != nil {
 		return StatusError, fmt.Errorf("harness: baseline: %w", err)
 	}
-	if r.baseDet, err = r.s.details(ctx); err != nil {
+	if r.baseDet, err = r.s.details(ctx, true); err != nil {
 		return StatusError, fmt.Errorf("harness: baseline: %w", err)
 	}
 	r.haveBase = true
@@ -238,7 +238,7 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 		}
 		r.measuredTime += d
 		r.durations = append(r.durations, d)
-		if serr := r.s.sample(ctx, r.gcMode(k), row); serr != nil {
+		if serr := r.s.sample(ctx, r.gcMode(k), false, row); serr != nil {
 			status, err = StatusError, fmt.Errorf("harness: iteration %d: %w", iter, serr)
 			break
 		}
@@ -311,7 +311,7 @@ func (r *runner) settle(ctx context.Context) {
 	row := make([]float64, len(r.s.defs))
 	pause := time.Millisecond
 	for {
-		if err := r.s.sample(ctx, gcNone, row); err != nil {
+		if err := r.s.sample(ctx, gcNone, true, row); err != nil {
 			return
 		}
 		settled := true
@@ -344,10 +344,16 @@ func (r *runner) settle(ctx context.Context) {
 // heap is read after it.
 func (r *runner) finalSnapshot(ctx context.Context) error {
 	r.finalAt = time.Now()
-	if err := r.s.sample(ctx, gcNone, r.final); err != nil {
+	if err := r.s.sample(ctx, gcNone, true, r.final); err != nil {
 		return err
 	}
-	det, err := r.s.details(ctx)
+	// Goroutine stacks cost milliseconds with thousands of goroutines: dump
+	// them only when there are more goroutines than at the baseline.
+	grew := false
+	if i := r.s.index(MetricGoroutines); i >= 0 && r.final[i] > r.base[i] {
+		grew = true
+	}
+	det, err := r.s.details(ctx, grew)
 	if err != nil {
 		return err
 	}
@@ -356,7 +362,7 @@ func (r *runner) finalSnapshot(ctx context.Context) error {
 		return nil
 	}
 	r.s.collect(finalizerWait)
-	if err := r.s.sample(ctx, gcDone, r.postGC); err != nil {
+	if err := r.s.sample(ctx, gcDone, true, r.postGC); err != nil {
 		return err
 	}
 	r.havePostGC = true

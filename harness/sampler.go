@@ -246,7 +246,11 @@ func (s *sampler) note(i int, err error) error {
 // point: descriptor, connection and other counts first, then the external
 // endpoint, then the forced collection and the heap, then counters that
 // finalizers feed.
-func (s *sampler) sample(ctx context.Context, gc gcMode, v []float64) error {
+//
+// A quick sample (exact false) is the per-iteration one: it trusts cached
+// descriptor classifications where poll(2) shows no change; see
+// procfs.Proc.CountFDs.
+func (s *sampler) sample(ctx context.Context, gc gcMode, exact bool, v []float64) error {
 	for i := range v {
 		v[i] = math.NaN()
 	}
@@ -256,7 +260,7 @@ func (s *sampler) sample(ctx context.Context, gc gcMode, v []float64) error {
 	if s.proc != nil {
 		iFD, iConn := s.index(MetricFDs), s.index(MetricConns)
 		if iFD >= 0 || iConn >= 0 {
-			fds, tcp, err := s.proc.CountFDs()
+			fds, tcp, err := s.proc.CountFDs(exact)
 			if err != nil {
 				if f := s.note(max(iFD, iConn), err); f != nil {
 					return f
@@ -430,11 +434,11 @@ type details struct {
 	items      map[string][]string // ItemProbe items by metric
 }
 
-// details lists the goroutines (this process only), descriptors, children
-// and probe items of the target.
-func (s *sampler) details(ctx context.Context) (details, error) {
+// details lists the goroutines (this process only, when stacks is set),
+// descriptors, children and probe items of the target.
+func (s *sampler) details(ctx context.Context, stacks bool) (details, error) {
 	var d details
-	if i := s.index(MetricGoroutines); i >= 0 && s.self {
+	if i := s.index(MetricGoroutines); i >= 0 && s.self && stacks {
 		d.goroutines = stack.All()
 	}
 	if s.proc != nil && (s.index(MetricFDs) >= 0 || s.index(MetricConns) >= 0) {

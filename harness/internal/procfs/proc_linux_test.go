@@ -27,8 +27,12 @@ func openSelf(t *testing.T) *Proc {
 
 func countFDs(t *testing.T, p *Proc) (fds, tcp int) {
 	t.Helper()
-	fds, tcp, err := p.CountFDs()
+	fds, tcp, err := p.CountFDs(true)
 	require.NoError(t, err)
+	quickFDs, quickTCP, err := p.CountFDs(false)
+	require.NoError(t, err)
+	require.Equal(t, fds, quickFDs)
+	require.Equal(t, tcp, quickTCP)
 	return fds, tcp
 }
 
@@ -172,7 +176,7 @@ func TestOtherProcess(t *testing.T) {
 	require.NoError(t, err)
 	defer p.Close()
 
-	fds, tcp, err := p.CountFDs()
+	fds, tcp, err := p.CountFDs(true)
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, fds, 4)
 	require.Zero(t, tcp)
@@ -188,10 +192,41 @@ func TestOtherProcess(t *testing.T) {
 	require.NoError(t, cmd.Process.Kill())
 	_, err = cmd.Process.Wait()
 	require.NoError(t, err)
-	_, _, err = p.CountFDs()
+	_, _, err = p.CountFDs(true)
 	require.ErrorIs(t, err, ErrExited)
 }
 
 func dupAbove(fd, min int) (int, error) { return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, min) }
 
 func closeFD(fd int) { unix.Close(fd) }
+
+// A quick count re-examines a reused descriptor number when its poll
+// events change.
+func TestQuickCountSeesReuse(t *testing.T) {
+	p := openSelf(t)
+	fds0, tcp0 := countFDs(t, p)
+	client, _, _ := loopbackPair(t)
+	num := int(mustFD(t, client))
+	_, tcp, err := p.CountFDs(false)
+	require.NoError(t, err)
+	require.Equal(t, tcp0+3, tcp)
+
+	// Replace the client socket by /dev/null under the same number.
+	f, err := os.Open(os.DevNull)
+	require.NoError(t, err)
+	defer f.Close()
+	require.NoError(t, unix.Dup3(int(f.Fd()), num, unix.O_CLOEXEC))
+	fds, tcp, err := p.CountFDs(false)
+	require.NoError(t, err)
+	require.Equal(t, fds0+4, fds, "listener, server, the replaced number, the file")
+	require.Equal(t, tcp0+2, tcp)
+}
+
+func mustFD(t *testing.T, c net.Conn) uintptr {
+	t.Helper()
+	raw, err := c.(*net.TCPConn).SyscallConn()
+	require.NoError(t, err)
+	var fd uintptr
+	require.NoError(t, raw.Control(func(f uintptr) { fd = f }))
+	return fd
+}

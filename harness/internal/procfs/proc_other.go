@@ -16,7 +16,7 @@ func (p *Proc) Close() error { return nil }
 func (p *Proc) PID() int { return 0 }
 
 // CountFDs returns ErrUnsupported.
-func (p *Proc) CountFDs() (fds, tcp int, err error) { return 0, 0, ErrUnsupported }
+func (p *Proc) CountFDs(exact bool) (fds, tcp int, err error) { return 0, 0, ErrUnsupported }
 
 // ReadStat returns ErrUnsupported.
 func (p *Proc) ReadStat() (threads int, rss int64, err error) { return 0, 0, ErrUnsupported }
