@@ -119,6 +119,17 @@
 // X-Sandbox-Fault header. Stats counts requests, answers by status and
 // faults by prefix.
 //
+// # Mock mode
+//
+// Transport's RoundTrip method has the type of an httpmock.Responder, so
+// httpmock serves the sandbox with
+//
+//	mt := httpmock.NewMockTransport()
+//	mt.RegisterNoResponder(sandbox.New().Transport().RoundTrip)
+//
+// and a client built with providers.WithTransport(mt) and a base URL of
+// "http://<any host>/<prefix>".
+//
 // # Goroutines
 //
 // A Handler starts no goroutines, and neither does its Transport: a slow

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -115,11 +116,11 @@ type slowBody struct {
 	rest     []byte
 	chunk    int
 	interval time.Duration
-	closed   bool
+	closed   atomic.Bool // Close may race with Read
 }
 
 func (s *slowBody) Read(p []byte) (int, error) {
-	if s.closed {
+	if s.closed.Load() {
 		return 0, io.ErrClosedPipe
 	}
 	if len(s.rest) == 0 {
@@ -139,6 +140,6 @@ func (s *slowBody) Read(p []byte) (int, error) {
 }
 
 func (s *slowBody) Close() error {
-	s.closed = true
+	s.closed.Store(true)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -67,6 +68,18 @@ func TestTransportFaultsThroughCoreClient(t *testing.T) {
 	_, err = short.Do(t.Context(), providers.Request{Path: "/v2/last/trade/AAPL", Query: map[string][]string{"apiKey": {Key}}, Op: "trade"})
 	require.ErrorIs(t, err, providers.ErrTimeout)
 	require.Less(t, time.Since(start), 500*time.Millisecond)
+}
+
+func TestTransportAsHTTPMockResponder(t *testing.T) {
+	mt := httpmock.NewMockTransport()
+	mt.RegisterNoResponder(New().Transport().RoundTrip)
+	c, err := providers.NewClient("finnhub", "https://finnhub.test/finnhub", nil, nil, providers.WithTransport(mt))
+	require.NoError(t, err)
+	defer c.Close()
+	resp, err := c.Do(t.Context(), providers.Request{Path: "/api/v1/quote", Query: map[string][]string{"symbol": {"SPY"}, "token": {Key}}, Op: "quote"})
+	require.NoError(t, err)
+	require.Contains(t, string(resp.Body), `"c":396.33`)
+	require.Equal(t, 1, mt.GetTotalCallCount())
 }
 
 func TestTransportRequestBodyClosed(t *testing.T) {
