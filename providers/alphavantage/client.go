@@ -101,7 +101,8 @@ type Config struct {
 	// raw OHLC. AdjustedBars always calls it.
 	Adjusted bool
 	// OutputSize is OutputCompact, OutputFull, or empty to choose by the
-	// query: compact when From is zero or within about 130 days, else full.
+	// query: compact when the oldest bar asked for (From, or To when From is
+	// zero) is within about 130 days or the range is open, else full.
 	OutputSize string
 }
 
@@ -173,14 +174,14 @@ func (c *Client) Bars(ctx context.Context, q providers.BarQuery) ([]providers.Ba
 			params.Set("function", "TIME_SERIES_DAILY_ADJUSTED")
 		}
 		params.Set("symbol", sym)
-		params.Set("outputsize", c.outputSize(q.From))
+		params.Set("outputsize", c.outputSize(q))
 		parse = ParseDailySeries
 	case providers.Forex:
 		base, quote, _ := providers.SplitPair(sym)
 		params.Set("function", "FX_DAILY")
 		params.Set("from_symbol", base)
 		params.Set("to_symbol", quote)
-		params.Set("outputsize", c.outputSize(q.From))
+		params.Set("outputsize", c.outputSize(q))
 		parse = ParseFXDaily
 	case providers.Crypto:
 		base, quote, _ := providers.SplitPair(sym)
@@ -214,7 +215,7 @@ func (c *Client) AdjustedBars(ctx context.Context, q providers.BarQuery) ([]Adju
 	if class != providers.Equity {
 		return nil, fmt.Errorf("%s: adjusted bars %s: %w: only equities have adjusted series", Name, sym, providers.ErrUnsupported)
 	}
-	params := url.Values{"function": {"TIME_SERIES_DAILY_ADJUSTED"}, "symbol": {sym}, "outputsize": {c.outputSize(q.From)}}
+	params := url.Values{"function": {"TIME_SERIES_DAILY_ADJUSTED"}, "symbol": {sym}, "outputsize": {c.outputSize(q)}}
 	body, err := c.get(ctx, "adjusted bars "+sym, params)
 	if err != nil {
 		return nil, err
@@ -278,11 +279,18 @@ func (c *Client) checkQuery(q providers.BarQuery) (string, providers.AssetClass,
 	return sym, class, nil
 }
 
-func (c *Client) outputSize(from time.Time) string {
+// outputSize chooses the output size that holds q's range. A compact answer
+// holds only the latest 100 bars, so a range that starts, or with an open
+// start ends, before that needs the full history.
+func (c *Client) outputSize(q providers.BarQuery) string {
 	if c.cfg.OutputSize != "" {
 		return c.cfg.OutputSize
 	}
-	if from.IsZero() || time.Since(from) <= compactSpan {
+	oldest := q.From
+	if oldest.IsZero() {
+		oldest = q.To
+	}
+	if oldest.IsZero() || time.Since(oldest) <= compactSpan {
 		return OutputCompact
 	}
 	return OutputFull

@@ -413,20 +413,23 @@ func TestBaseURLPrefix(t *testing.T) {
 
 func TestOutputSizeFollowsRange(t *testing.T) {
 	tests := []struct {
-		name string
-		cfg  alphavantage.Config
-		from time.Time
-		want string
+		name     string
+		cfg      alphavantage.Config
+		from, to time.Time
+		want     string
 	}{
 		{name: "open range", want: "compact"},
 		{name: "recent", from: time.Now().AddDate(0, -1, 0), want: "compact"},
 		{name: "two years", from: time.Now().AddDate(-2, 0, 0), want: "full"},
+		{name: "open start, recent end", to: time.Now().AddDate(0, -1, 0), want: "compact"},
+		// The latest 100 bars hold nothing up to a year ago.
+		{name: "open start, old end", to: time.Now().AddDate(-1, 0, 0), want: "full"},
 		{name: "configured", cfg: alphavantage.Config{OutputSize: alphavantage.OutputCompact}, from: time.Now().AddDate(-2, 0, 0), want: "compact"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, rec := newMock(t, tt.cfg, []step{ok(fixture(t, "time_series_daily_IBM.json"))})
-			_, _ = c.Bars(t.Context(), providers.BarQuery{Symbol: "IBM", From: tt.from})
+			_, _ = c.Bars(t.Context(), providers.BarQuery{Symbol: "IBM", From: tt.from, To: tt.to})
 			require.Equal(t, tt.want, rec.last().URL.Query().Get("outputsize"))
 		})
 	}
