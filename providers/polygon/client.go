@@ -256,6 +256,11 @@ func (c *Client) Bars(ctx context.Context, q providers.BarQuery) ([]providers.Ba
 func (c *Client) nextPage(next string) (string, url.Values, error) {
 	u, err := url.Parse(next)
 	if err != nil {
+		// url.Error quotes the whole URL, which may carry the key.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
 		return "", nil, providers.Decodef(Name, "next_url", "%v", err)
 	}
 	p := u.EscapedPath()

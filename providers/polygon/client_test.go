@@ -245,6 +245,19 @@ func TestBarsPagesAreBounded(t *testing.T) {
 	require.Equal(t, 3, r.calls())
 }
 
+// A next_url that cannot be parsed is a decode error that does not quote
+// the URL, since a next_url may carry the key.
+func TestBarsBadNextURLKeepsTheKeySecret(t *testing.T) {
+	c, m := newMock(t, polygon.Config{})
+	p1, _ := pages(t, "https://api.polygon.io/v2/aggs/ticker/AAPL/range/1/day/1112400000000/2005-04-04?apiKey="+testKey+"&cursor=\x7f")
+	r := m.on(`/v2/aggs/ticker/.*`, ok(p1))
+	_, err := c.Bars(t.Context(), providers.BarQuery{Symbol: "AAPL", From: day(2005, 4, 1), To: day(2005, 4, 4)})
+	require.ErrorIs(t, err, providers.ErrDecode)
+	require.ErrorContains(t, err, "next_url")
+	require.NotContains(t, err.Error(), testKey)
+	require.Equal(t, 1, r.calls())
+}
+
 func TestQuote(t *testing.T) {
 	// forexBody has the shape of the documented sample of
 	// /v1/last_quote/currencies/{from}/{to}; no recorded fixture holds one.
