@@ -2,6 +2,7 @@ package alphavantage_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -303,70 +304,86 @@ const (
 	emptySeries = `{"Meta Data": {"1. Information": "Daily Prices (open, high, low, close) and Volumes", "2. Symbol": "IBM"}, "Time Series (Daily)": {}}`
 )
 
+// getBars and getQuote are the calls TestErrors makes.
+func getBars(ctx context.Context, c *alphavantage.Client) error {
+	_, err := c.Bars(ctx, providers.BarQuery{Symbol: "IBM"})
+	return err
+}
+
+func getQuote(ctx context.Context, c *alphavantage.Client) error {
+	_, err := c.Quote(ctx, "ZZZZ")
+	return err
+}
+
+// requireStatus asserts that err is an Alpha Vantage *providers.StatusError
+// with the given HTTP status, or, when status is 0, that it is none.
+func requireStatus(t *testing.T, err error, status int) {
+	t.Helper()
+	var se *providers.StatusError
+	if status == 0 {
+		require.False(t, errors.As(err, &se), "want no status error, got %v", err)
+		return
+	}
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, status, se.Status)
+	require.Equal(t, "alphavantage", se.Provider)
+}
+
 func TestErrors(t *testing.T) {
 	tests := []struct {
 		name       string
 		steps      []step
-		quote      bool
+		call       func(context.Context, *alphavantage.Client) error
 		wantErr    error
 		wantCalls  int
 		wantMsg    string
 		wantRetry  time.Duration
-		wantStatus int
+		wantStatus int // 0: not a *providers.StatusError
 	}{
-		{name: "Note: per-minute limit, retried", steps: []step{ok(fixture(t, "error_note_call_frequency_legacy.json"))},
+		{name: "Note: per-minute limit, retried", steps: []step{ok(fixture(t, "error_note_call_frequency_legacy.json"))}, call: getBars,
 			wantErr: providers.ErrRateLimited, wantCalls: 3, wantMsg: "5 calls per minute", wantStatus: 200},
-		{name: "Information: daily limit, not retried", steps: []step{ok(fixture(t, "error_information_daily_limit.json"))},
+		{name: "Information: daily limit, not retried", steps: []step{ok(fixture(t, "error_information_daily_limit.json"))}, call: getBars,
 			wantErr: providers.ErrRateLimited, wantCalls: 1, wantMsg: "25 requests per day", wantRetry: alphavantage.DailyLimitRetryAfter, wantStatus: 200},
-		{name: "Information: premium endpoint", steps: []step{ok([]byte(premiumBody))},
-			wantErr: providers.ErrUnauthorized, wantCalls: 1, wantMsg: "premium endpoint"},
-		{name: "Information: 2018 call volume, retried", steps: []step{ok([]byte(volumeBody))},
-			wantErr: providers.ErrRateLimited, wantCalls: 3, wantMsg: "higher API call volume"},
+		{name: "Information: premium endpoint", steps: []step{ok([]byte(premiumBody))}, call: getBars,
+			wantErr: providers.ErrUnauthorized, wantCalls: 1, wantMsg: "premium endpoint", wantStatus: 200},
+		{name: "Information: 2018 call volume, retried", steps: []step{ok([]byte(volumeBody))}, call: getBars,
+			wantErr: providers.ErrRateLimited, wantCalls: 3, wantMsg: "higher API call volume", wantStatus: 200},
 		{name: "Information: 2018 call frequency, retried", steps: []step{ok([]byte(`{"Information": "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls per day."}`))},
-			wantErr: providers.ErrRateLimited, wantCalls: 3},
-		{name: "Error Message: invalid call", steps: []step{ok(fixture(t, "error_message_invalid_api_call.json"))},
+			call: getBars, wantErr: providers.ErrRateLimited, wantCalls: 3, wantMsg: "call frequency", wantStatus: 200},
+		{name: "Error Message: invalid call", steps: []step{ok(fixture(t, "error_message_invalid_api_call.json"))}, call: getBars,
 			wantErr: providers.ErrNotFound, wantCalls: 1, wantMsg: "Invalid API call", wantStatus: 200},
-		{name: "Error Message: invalid apikey", steps: []step{ok([]byte(badKeyBody))},
-			wantErr: providers.ErrUnauthorized, wantCalls: 1, wantMsg: "apikey is invalid"},
+		{name: "Error Message: invalid apikey", steps: []step{ok([]byte(badKeyBody))}, call: getBars,
+			wantErr: providers.ErrUnauthorized, wantCalls: 1, wantMsg: "apikey is invalid", wantStatus: 200},
 		{name: "malformed JSON", steps: []step{ok([]byte(`{"Meta Data": {"2. Symbol": "IBM"}, "Time Series (Daily)": {"2020-05-08": {"1. open": "1`))},
-			wantErr: providers.ErrDecode, wantCalls: 1},
+			call: getBars, wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "alphavantage: decode"},
 		{name: "non-numeric value", steps: []step{ok([]byte(`{"Time Series (Daily)": {"2020-05-08": {"1. open": "x", "2. high": "1", "3. low": "1", "4. close": "1", "5. volume": "1"}}}`))},
-			wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "2020-05-08.1. open"},
+			call: getBars, wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "2020-05-08.1. open"},
 		{name: "missing field", steps: []step{ok([]byte(`{"Time Series (Daily)": {"2020-05-08": {"1. open": "1", "2. high": "1", "3. low": "1", "4. close": "1"}}}`))},
-			wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: `missing "volume"`},
-		{name: "empty body", steps: []step{ok(nil)}, wantErr: providers.ErrDecode, wantCalls: 1},
-		{name: "HTML 502 page, retried", steps: []step{{status: 502, body: []byte(htmlBody)}},
+			call: getBars, wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: `missing "volume"`},
+		{name: "empty body", steps: []step{ok(nil)}, call: getBars, wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "alphavantage: decode"},
+		{name: "HTML 502 page, retried", steps: []step{{status: 502, body: []byte(htmlBody)}}, call: getBars,
 			wantErr: providers.ErrUpstream, wantCalls: 3, wantMsg: "HTML page: 502 Bad Gateway", wantStatus: 502},
-		{name: "HTML page, not UTF-8 (fuzz regression)", steps: []step{{status: 502, body: []byte(notUTF8HTML)}},
+		{name: "HTML page, not UTF-8 (fuzz regression)", steps: []step{{status: 502, body: []byte(notUTF8HTML)}}, call: getBars,
 			wantErr: providers.ErrUpstream, wantCalls: 3, wantMsg: "HTML page", wantStatus: 502},
-		{name: "HTML page with status 200", steps: []step{ok([]byte(htmlBody))},
-			wantErr: providers.ErrUpstream, wantCalls: 1, wantMsg: "HTML page"},
-		{name: "empty series", steps: []step{ok([]byte(emptySeries))}, wantErr: providers.ErrNoData, wantCalls: 1},
-		{name: "unknown symbol quote", quote: true, steps: []step{ok([]byte(`{"Global Quote": {}}`))},
-			wantErr: providers.ErrNotFound, wantCalls: 1},
-		{name: "HTTP 500 exhausted", steps: []step{{status: 500, body: []byte("internal error")}},
-			wantErr: providers.ErrUpstream, wantCalls: 3, wantStatus: 500},
+		{name: "HTML page with status 200", steps: []step{ok([]byte(htmlBody))}, call: getBars,
+			wantErr: providers.ErrUpstream, wantCalls: 1, wantMsg: "HTML page", wantStatus: 200},
+		{name: "empty series", steps: []step{ok([]byte(emptySeries))}, call: getBars,
+			wantErr: providers.ErrNoData, wantCalls: 1, wantMsg: `"Time Series (Daily)" is empty`},
+		{name: "unknown symbol quote", steps: []step{ok([]byte(`{"Global Quote": {}}`))}, call: getQuote,
+			wantErr: providers.ErrNotFound, wantCalls: 1, wantMsg: `empty "Global Quote"`},
+		{name: "HTTP 500 exhausted", steps: []step{{status: 500, body: []byte("internal error")}}, call: getBars,
+			wantErr: providers.ErrUpstream, wantCalls: 3, wantMsg: "internal error", wantStatus: 500},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, rec := newMock(t, alphavantage.Config{}, tt.steps)
-			var err error
-			if tt.quote {
-				_, err = c.Quote(t.Context(), "ZZZZ")
-			} else {
-				_, err = c.Bars(t.Context(), providers.BarQuery{Symbol: "IBM"})
-			}
+			err := tt.call(t.Context(), c)
 			require.ErrorIs(t, err, tt.wantErr)
 			require.Equal(t, tt.wantCalls, rec.calls())
 			require.ErrorContains(t, err, tt.wantMsg)
 			require.Equal(t, tt.wantRetry, providers.RetryAfter(err))
 			require.NotContains(t, err.Error(), testKey)
-			if tt.wantStatus != 0 {
-				var se *providers.StatusError
-				require.ErrorAs(t, err, &se)
-				require.Equal(t, tt.wantStatus, se.Status)
-				require.Equal(t, "alphavantage", se.Provider)
-			}
+			requireStatus(t, err, tt.wantStatus)
 		})
 	}
 }
