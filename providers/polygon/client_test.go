@@ -3,6 +3,7 @@ package polygon_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -382,7 +383,7 @@ func TestErrors(t *testing.T) {
 		wantErr    error
 		wantCalls  int
 		wantMsg    string
-		wantStatus int
+		wantStatus int // 0: not a *providers.StatusError
 	}{
 		{name: "403 NOT_AUTHORIZED", steps: []step{{status: 403, body: fixture(t, "error_403_not_authorized.json")}},
 			wantErr: providers.ErrUnauthorized, wantCalls: 1, wantMsg: "You are not entitled to this data", wantStatus: 403},
@@ -395,22 +396,22 @@ func TestErrors(t *testing.T) {
 		{name: "200 with status ERROR", steps: []step{ok([]byte(unknownKeyBody))},
 			wantErr: providers.ErrUpstream, wantCalls: 1, wantMsg: "Unknown API Key", wantStatus: 200},
 		{name: "200 with NOT_AUTHORIZED", steps: []step{ok(fixture(t, "error_403_not_authorized.json"))},
-			wantErr: providers.ErrUnauthorized, wantCalls: 1, wantStatus: 200},
+			wantErr: providers.ErrUnauthorized, wantCalls: 1, wantMsg: "You are not entitled to this data", wantStatus: 200},
 		{name: "malformed JSON", steps: []step{ok([]byte(`{"ticker":"AAPL","results":[{"o":1.5,"h":`))},
-			wantErr: providers.ErrDecode, wantCalls: 1},
+			wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "polygon: decode"},
 		{name: "results not an array", steps: []step{ok([]byte(`{"status":"OK","results":{"o":1}}`))},
 			wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "results"},
 		{name: "missing close", steps: []step{ok([]byte(`{"status":"OK","results":[{"o":1,"h":1,"l":1,"v":1,"t":1112331600000}]}`))},
 			wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "results[0].c"},
 		{name: "string price", steps: []step{ok([]byte(`{"status":"OK","results":[{"o":"1","h":1,"l":1,"c":1,"v":1,"t":1112331600000}]}`))},
 			wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "results[0].o"},
-		{name: "empty results", steps: []step{ok([]byte(emptyAggsBody))}, wantErr: providers.ErrNoData, wantCalls: 1},
+		{name: "empty results", steps: []step{ok([]byte(emptyAggsBody))}, wantErr: providers.ErrNoData, wantCalls: 1, wantMsg: "between 2005-04-01 and 2005-04-04"},
 		{name: "HTML 502 retried", steps: []step{{status: 502, body: []byte(htmlBody)}},
 			wantErr: providers.ErrUpstream, wantCalls: 3, wantMsg: "HTML page: 502 Bad Gateway", wantStatus: 502},
-		{name: "HTML with 200", steps: []step{ok([]byte(htmlBody))}, wantErr: providers.ErrUpstream, wantCalls: 1, wantMsg: "HTML page"},
+		{name: "HTML with 200", steps: []step{ok([]byte(htmlBody))}, wantErr: providers.ErrUpstream, wantCalls: 1, wantMsg: "HTML page", wantStatus: 200},
 		{name: "HTML not UTF-8 (fuzz regression)", steps: []step{{status: 502, body: []byte(notUTF8HTML)}},
 			wantErr: providers.ErrUpstream, wantCalls: 3, wantMsg: "HTML page", wantStatus: 502},
-		{name: "empty body", steps: []step{ok(nil)}, wantErr: providers.ErrDecode, wantCalls: 1},
+		{name: "empty body", steps: []step{ok(nil)}, wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "polygon: decode"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -421,13 +422,23 @@ func TestErrors(t *testing.T) {
 			require.ErrorContains(t, err, tt.wantMsg)
 			require.Equal(t, tt.wantCalls, r.calls())
 			require.NotContains(t, err.Error(), testKey)
-			if tt.wantStatus != 0 {
-				var se *providers.StatusError
-				require.ErrorAs(t, err, &se)
-				require.Equal(t, tt.wantStatus, se.Status)
-			}
+			requireStatus(t, err, tt.wantStatus)
 		})
 	}
+}
+
+// requireStatus asserts that err is a Polygon *providers.StatusError with
+// the given HTTP status, or, when status is 0, that it is none.
+func requireStatus(t *testing.T, err error, status int) {
+	t.Helper()
+	var se *providers.StatusError
+	if status == 0 {
+		require.False(t, errors.As(err, &se), "want no status error, got %v", err)
+		return
+	}
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, status, se.Status)
+	require.Equal(t, "polygon", se.Provider)
 }
 
 func TestRetriesThenSuccess(t *testing.T) {
