@@ -2,6 +2,7 @@ package finnhub_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -231,60 +232,80 @@ const (
 	htmlBody    = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>"
 )
 
+const (
+	candlePath = "/api/v1/stock/candle"
+	quotePath  = "/api/v1/quote"
+)
+
+// getBars and getQuote are the calls TestErrors makes.
+func getBars(ctx context.Context, c *finnhub.Client) error {
+	_, err := c.Bars(ctx, providers.BarQuery{Symbol: "AAPL"})
+	return err
+}
+
+func getQuote(ctx context.Context, c *finnhub.Client) error {
+	_, err := c.Quote(ctx, "ZZZZ")
+	return err
+}
+
+// requireStatus asserts that err is a Finnhub *providers.StatusError with
+// the given HTTP status, or, when status is 0, that it is none.
+func requireStatus(t *testing.T, err error, status int) {
+	t.Helper()
+	var se *providers.StatusError
+	if status == 0 {
+		require.False(t, errors.As(err, &se), "want no status error, got %v", err)
+		return
+	}
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, status, se.Status)
+	require.Equal(t, "finnhub", se.Provider)
+}
+
 func TestErrors(t *testing.T) {
 	tests := []struct {
 		name       string
-		quote      bool
+		path       string // the route the call asks
+		call       func(context.Context, *finnhub.Client) error
 		steps      []step
 		wantErr    error
 		wantCalls  int
 		wantMsg    string
-		wantStatus int
+		wantStatus int // 0: not a *providers.StatusError
 	}{
-		{name: "403 premium candles", steps: []step{{status: 403, body: []byte(accessBody)}},
+		{name: "403 premium candles", path: candlePath, call: getBars, steps: []step{{status: 403, body: []byte(accessBody)}},
 			wantErr: providers.ErrUnauthorized, wantCalls: 1, wantMsg: "You don't have access to this resource.", wantStatus: 403},
-		{name: "401 bad key", steps: []step{{status: 401, body: []byte(badKeyBody)}},
+		{name: "401 bad key", path: candlePath, call: getBars, steps: []step{{status: 401, body: []byte(badKeyBody)}},
 			wantErr: providers.ErrUnauthorized, wantCalls: 1, wantMsg: "Invalid API key", wantStatus: 401},
-		{name: "429 retried", steps: []step{{status: 429, body: []byte(limitBody)}},
+		{name: "429 retried", path: candlePath, call: getBars, steps: []step{{status: 429, body: []byte(limitBody)}},
 			wantErr: providers.ErrRateLimited, wantCalls: 3, wantMsg: "API limit reached", wantStatus: 429},
-		{name: "200 with error", steps: []step{ok([]byte(accessBody))},
+		{name: "200 with error", path: candlePath, call: getBars, steps: []step{ok([]byte(accessBody))},
 			wantErr: providers.ErrUnauthorized, wantCalls: 1, wantMsg: "access", wantStatus: 200},
-		{name: "no_data", steps: []step{ok([]byte(noDataBody))}, wantErr: providers.ErrNoData, wantCalls: 1},
-		{name: "unknown symbol quote", quote: true, steps: []step{ok([]byte(zeroesQuote))}, wantErr: providers.ErrNotFound, wantCalls: 1},
-		{name: "malformed JSON", steps: []step{ok([]byte(`{"c":[217.68,221.03],"h":[`))}, wantErr: providers.ErrDecode, wantCalls: 1},
-		{name: "ragged arrays", steps: []step{ok([]byte(`{"c":[1,2],"h":[1,2],"l":[1,2],"o":[1],"t":[1569297600,1569384000],"s":"ok"}`))},
+		{name: "no_data", path: candlePath, call: getBars, steps: []step{ok([]byte(noDataBody))}, wantErr: providers.ErrNoData, wantCalls: 1, wantMsg: "the range holds no candles"},
+		{name: "unknown symbol quote", path: quotePath, call: getQuote, steps: []step{ok([]byte(zeroesQuote))}, wantErr: providers.ErrNotFound, wantCalls: 1, wantMsg: "all zeros"},
+		{name: "malformed JSON", path: candlePath, call: getBars, steps: []step{ok([]byte(`{"c":[217.68,221.03],"h":[`))}, wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "finnhub: decode"},
+		{name: "ragged arrays", path: candlePath, call: getBars, steps: []step{ok([]byte(`{"c":[1,2],"h":[1,2],"l":[1,2],"o":[1],"t":[1569297600,1569384000],"s":"ok"}`))},
 			wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "decode o: 1 values for 2 times"},
-		{name: "string price", steps: []step{ok([]byte(`{"c":["1"],"h":[1],"l":[1],"o":[1],"t":[1569297600],"s":"ok"}`))},
+		{name: "string price", path: candlePath, call: getBars, steps: []step{ok([]byte(`{"c":["1"],"h":[1],"l":[1],"o":[1],"t":[1569297600],"s":"ok"}`))},
 			wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "c[0]"},
-		{name: "quote missing price", quote: true, steps: []step{ok([]byte(`{"h":1,"l":1,"o":1,"pc":1}`))}, wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "decode c"},
-		{name: "HTML 502 retried", steps: []step{{status: 502, body: []byte(htmlBody)}},
+		{name: "quote missing price", path: quotePath, call: getQuote, steps: []step{ok([]byte(`{"h":1,"l":1,"o":1,"pc":1}`))}, wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "decode c"},
+		{name: "HTML 502 retried", path: candlePath, call: getBars, steps: []step{{status: 502, body: []byte(htmlBody)}},
 			wantErr: providers.ErrUpstream, wantCalls: 3, wantMsg: "HTML page: 502 Bad Gateway", wantStatus: 502},
-		{name: "HTML with 200", steps: []step{ok([]byte(htmlBody))}, wantErr: providers.ErrUpstream, wantCalls: 1, wantMsg: "HTML page"},
-		{name: "HTML not UTF-8 (fuzz regression)", steps: []step{{status: 502, body: []byte(notUTF8HTML)}},
+		{name: "HTML with 200", path: candlePath, call: getBars, steps: []step{ok([]byte(htmlBody))}, wantErr: providers.ErrUpstream, wantCalls: 1, wantMsg: "HTML page", wantStatus: 200},
+		{name: "HTML not UTF-8 (fuzz regression)", path: candlePath, call: getBars, steps: []step{{status: 502, body: []byte(notUTF8HTML)}},
 			wantErr: providers.ErrUpstream, wantCalls: 3, wantMsg: "HTML page", wantStatus: 502},
-		{name: "empty body", steps: []step{ok(nil)}, wantErr: providers.ErrDecode, wantCalls: 1},
+		{name: "empty body", path: candlePath, call: getBars, steps: []step{ok(nil)}, wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "finnhub: decode"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, m := newMock(t, finnhub.Config{})
-			var r *route
-			var err error
-			if tt.quote {
-				r = m.on("/api/v1/quote", tt.steps...)
-				_, err = c.Quote(t.Context(), "ZZZZ")
-			} else {
-				r = m.on("/api/v1/stock/candle", tt.steps...)
-				_, err = c.Bars(t.Context(), providers.BarQuery{Symbol: "AAPL"})
-			}
+			r := m.on(tt.path, tt.steps...)
+			err := tt.call(t.Context(), c)
 			require.ErrorIs(t, err, tt.wantErr)
 			require.ErrorContains(t, err, tt.wantMsg)
 			require.Equal(t, tt.wantCalls, r.calls())
 			require.NotContains(t, err.Error(), testKey)
-			if tt.wantStatus != 0 {
-				var se *providers.StatusError
-				require.ErrorAs(t, err, &se)
-				require.Equal(t, tt.wantStatus, se.Status)
-			}
+			requireStatus(t, err, tt.wantStatus)
 		})
 	}
 }
