@@ -103,20 +103,26 @@ func newFDs(base, final []procfs.FD) []procfs.FD {
 }
 
 // fdFindings describes the new descriptors, grouped by description with
-// the numbers as items; TCP sockets are described one by one.
-func fdFindings(metric, kind string, fds []procfs.FD) []Finding {
+// the numbers as items. TCP sockets are grouped by state and peer, as
+// connection findings are, and each item describes its socket in full.
+func fdFindings(final, fresh []procfs.FD) []Finding {
+	listening := listeningAddrs(final)
 	groups := map[string]*Finding{}
 	var order []string
-	for _, f := range fds {
-		desc := f.String()
+	for _, f := range fresh {
+		desc, item := f.String(), fmt.Sprintf("fd %d", f.Num)
+		if f.Conn != nil {
+			desc = "socket tcp " + connKey(f.Conn, listening)
+			item = fmt.Sprintf("fd %d: %s", f.Num, f.Conn)
+		}
 		g, ok := groups[desc]
 		if !ok {
-			g = &Finding{Metric: metric, Kind: kind, Summary: desc}
+			g = &Finding{Metric: MetricFDs, Kind: FindingFD, Summary: desc}
 			groups[desc] = g
 			order = append(order, desc)
 		}
 		g.Count++
-		g.Items = appendItem(g.Items, fmt.Sprintf("fd %d", f.Num))
+		g.Items = appendItem(g.Items, item)
 	}
 	out := make([]Finding, 0, len(order))
 	for _, d := range order {
@@ -126,16 +132,34 @@ func fdFindings(metric, kind string, fds []procfs.FD) []Finding {
 	return out
 }
 
-// connFindings groups new TCP connections by state and peer: the remote
-// address of an outgoing connection, or the listening address of an
-// accepted one (whose remote port is ephemeral).
-func connFindings(final []procfs.FD, fresh []procfs.FD) []Finding {
+// listeningAddrs returns the local addresses of the listening sockets.
+func listeningAddrs(fds []procfs.FD) map[string]bool {
 	listening := map[string]bool{}
-	for _, f := range final {
+	for _, f := range fds {
 		if f.Conn != nil && f.Conn.State == "LISTEN" {
 			listening[f.Conn.Local.String()] = true
 		}
 	}
+	return listening
+}
+
+// connKey groups a connection by state and peer: the remote address of an
+// outgoing connection, or the listening address of an accepted one (whose
+// remote port is ephemeral).
+func connKey(c *procfs.Conn, listening map[string]bool) string {
+	switch {
+	case c.State == "LISTEN":
+		return "LISTEN on " + c.Local.String()
+	case listening[c.Local.String()] || listening[anyAddr(c)]:
+		return fmt.Sprintf("%s accepted on %s from %s", c.State, c.Local, c.Remote.Addr())
+	default:
+		return fmt.Sprintf("%s to %s", c.State, c.Remote)
+	}
+}
+
+// connFindings groups new TCP connections by state and peer.
+func connFindings(final []procfs.FD, fresh []procfs.FD) []Finding {
+	listening := listeningAddrs(final)
 	groups := map[string]*Finding{}
 	var order []string
 	for _, f := range fresh {
@@ -143,15 +167,7 @@ func connFindings(final []procfs.FD, fresh []procfs.FD) []Finding {
 		if c == nil {
 			continue
 		}
-		var key string
-		switch {
-		case c.State == "LISTEN":
-			key = "LISTEN on " + c.Local.String()
-		case listening[c.Local.String()] || listening[anyAddr(c)]:
-			key = fmt.Sprintf("%s accepted on %s from %s", c.State, c.Local, c.Remote.Addr())
-		default:
-			key = fmt.Sprintf("%s to %s", c.State, c.Remote)
-		}
+		key := connKey(c, listening)
 		g, ok := groups[key]
 		if !ok {
 			g = &Finding{Metric: MetricConns, Kind: FindingConn, Summary: key}

@@ -120,16 +120,27 @@ func (m MetricResult) statText(expr string) string {
 	return expr[:end]
 }
 
+// Limits of the text report; the JSON has every finding with up to ten
+// items.
+const (
+	maxTextItems    = 3
+	maxStackLines   = 24
+	maxTextFindings = 8
+)
+
 func writeFindings(w *bufio.Writer, fs []Finding) {
-	const maxStackLines = 24
+	if len(fs) > maxTextFindings {
+		defer fmt.Fprintf(w, "    … %d more findings\n", len(fs)-maxTextFindings)
+		fs = fs[:maxTextFindings]
+	}
 	for _, f := range fs {
 		fmt.Fprintf(w, "    %d × %s\n", f.Count, f.Summary)
-		if len(f.Items) > 0 && !(len(f.Items) == 1 && f.Count == 1 && f.Kind == FindingFD) {
-			more := ""
-			if f.Count > len(f.Items) {
-				more = fmt.Sprintf(", … %d more", f.Count-len(f.Items))
-			}
-			fmt.Fprintf(w, "        %s%s\n", strings.Join(f.Items, ", "), more)
+		shown := f.Items[:min(len(f.Items), maxTextItems)]
+		for _, item := range shown {
+			fmt.Fprintf(w, "        %s\n", item)
+		}
+		if f.Count > len(shown) && len(shown) > 0 {
+			fmt.Fprintf(w, "        … %d more\n", f.Count-len(shown))
 		}
 		if f.Stack != "" {
 			lines := strings.Split(f.Stack, "\n")

@@ -488,7 +488,7 @@ func (r *runner) findings() []Finding {
 	}
 	fresh := newFDs(r.baseDet.fds, r.finalDet.fds)
 	if r.s.index(MetricFDs) >= 0 {
-		out = append(out, fdFindings(MetricFDs, FindingFD, fresh)...)
+		out = append(out, fdFindings(r.finalDet.fds, fresh)...)
 	}
 	if r.s.index(MetricConns) >= 0 {
 		out = append(out, connFindings(r.finalDet.fds, fresh)...)

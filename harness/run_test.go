@@ -442,3 +442,31 @@ func TestSnapshot(t *testing.T) {
 	_, ok = now.Value(harness.MetricUnclosed)
 	require.False(t, ok)
 }
+
+// failingProbe cannot read its metric.
+type failingProbe struct{}
+
+func (failingProbe) Name() string                            { return "broken" }
+func (failingProbe) Sample(context.Context) (float64, error) { return 0, errors.New("no reading") }
+
+type unsupportedProbe struct{}
+
+func (unsupportedProbe) Name() string { return "elsewhere" }
+func (unsupportedProbe) Sample(context.Context) (float64, error) {
+	return 0, fmt.Errorf("not on this OS: %w", harness.ErrUnsupported)
+}
+
+func TestProbeErrors(t *testing.T) {
+	res, err := harness.Run(t.Context(), harness.Scenario{Run: noop}, append(quick,
+		harness.WithProbes(failingProbe{}, unsupportedProbe{}))...)
+	require.ErrorContains(t, err, "harness: metric broken: probe broken: no reading")
+	require.Equal(t, harness.StatusError, res.Status)
+	m, _ := res.Metric("broken")
+	require.Equal(t, harness.VerdictError, m.Verdict)
+	u, _ := res.Metric("elsewhere")
+	require.Equal(t, harness.VerdictUnsupported, u.Verdict)
+	require.False(t, u.Supported)
+	require.Contains(t, u.Reason, "not on this OS")
+	g, _ := res.Metric(harness.MetricGoroutines)
+	require.Equal(t, harness.VerdictPass, g.Verdict, "the other metrics are still measured")
+}
