@@ -35,7 +35,8 @@ func fillNaN(dst []float64) {
 
 // SMAInto writes the simple moving average of src over period into dst.
 // dst[i] is the mean of src[i-period+1..i]; the first period-1 values are
-// NaN (dst[period-1] is the first value).
+// NaN (dst[period-1] is the first value). A NaN input makes NaN only the
+// means whose window holds it.
 func SMAInto(dst, src []float64, period int) error {
 	if err := checkPeriod("SMA", period); err != nil {
 		return err
@@ -62,16 +63,59 @@ func smaFrom(dst, src []float64, period, start int) {
 		return
 	}
 	fillNaN(dst[:first])
+	// sum holds the finite values of the window and bad counts the others,
+	// so a NaN or ±Inf spoils only the windows that hold it: a running sum
+	// that took it in would stay NaN (NaN-NaN, Inf-Inf) after it left.
 	var sum float64
+	var bad int
 	for i := start; i <= first; i++ {
-		sum += src[i]
+		sum, bad = enter(sum, bad, src[i])
 	}
 	p := float64(period)
-	dst[first] = sum / p
-	for i := first + 1; i < len(src); i++ {
-		sum += src[i] - src[i-period]
-		dst[i] = sum / p
+	for i := first; i < len(src); i++ {
+		if i > first {
+			x, y := src[i], src[i-period]
+			if finite(x) && finite(y) {
+				sum += x - y
+			} else {
+				sum, bad = enter(sum, bad, x)
+				sum, bad = leave(sum, bad, y)
+			}
+		}
+		if bad == 0 {
+			dst[i] = sum / p
+		} else {
+			dst[i] = mean(src[i+1-period : i+1])
+		}
 	}
+}
+
+// finite reports whether x is neither NaN nor ±Inf: x-x is 0 exactly then.
+func finite(x float64) bool { return x-x == 0 }
+
+// enter adds x to a window's finite sum, or counts it as bad.
+func enter(sum float64, bad int, x float64) (float64, int) {
+	if finite(x) {
+		return sum + x, bad
+	}
+	return sum, bad + 1
+}
+
+// leave takes x, entered before, out of a window's finite sum or bad count.
+func leave(sum float64, bad int, x float64) (float64, int) {
+	if finite(x) {
+		return sum - x, bad
+	}
+	return sum, bad - 1
+}
+
+// mean is the plain mean of w, NaN or ±Inf as IEEE arithmetic gives it.
+func mean(w []float64) float64 {
+	var sum float64
+	for _, x := range w {
+		sum += x
+	}
+	return sum / float64(len(w))
 }
 
 // EMAInto writes the exponential moving average of src over period into
@@ -263,7 +307,9 @@ type Bands struct {
 // BollingerInto writes Bollinger Bands of src into upper, middle and lower:
 // middle is SMA(period) and the bands are middle ± k standard deviations of
 // the same window. The standard deviation is the population one (divide by
-// period), as in Bollinger's definition. The first period-1 values are NaN.
+// period), as in Bollinger's definition. The first period-1 values are NaN,
+// and so are the bands of every window that holds a NaN input (its middle is
+// the window's plain mean).
 // The usual parameters are 20 and 2.
 func BollingerInto(upper, middle, lower, src []float64, period int, k float64) error {
 	if err := checkPeriod("Bollinger", period); err != nil {
@@ -292,29 +338,47 @@ func BollingerInto(upper, middle, lower, src []float64, period int, k float64) e
 	fillNaN(upper[:first])
 	fillNaN(middle[:first])
 	fillNaN(lower[:first])
-	// Sums are of values shifted by src[0], which keeps the variance
-	// E[x²]-E[x]² from cancelling catastrophically at high price levels.
-	shift := src[0]
+	// Sums are of values shifted by the first finite input, which keeps the
+	// variance E[x²]-E[x]² from cancelling catastrophically at high price
+	// levels. As in smaFrom, non-finite inputs are counted, not summed, so
+	// they spoil only the windows that hold them.
+	var shift float64
+	for _, x := range src {
+		if finite(x) {
+			shift = x
+			break
+		}
+	}
 	var sum, sq float64
+	var bad int
+	// add puts x into the window (sign 1) or takes it out (sign -1).
+	add := func(x float64, sign int) {
+		if !finite(x) {
+			bad += sign
+			return
+		}
+		d := x - shift
+		sum += float64(sign) * d
+		sq += float64(sign) * d * d
+	}
 	for i := 0; i < first; i++ {
-		x := src[i] - shift
-		sum += x
-		sq += x * x
+		add(src[i], 1)
 	}
 	p := float64(period)
 	for i := first; i < n; i++ {
-		x := src[i] - shift
-		sum += x
-		sq += x * x
+		add(src[i], 1)
 		if i > first {
-			y := src[i-period] - shift
-			sum -= y
-			sq -= y * y
+			add(src[i-period], -1)
 		}
-		mean := sum / p
-		v := math.Max(sq/p-mean*mean, 0)
+		if bad > 0 {
+			// The deviation of a window with NaN or ±Inf is NaN.
+			middle[i], upper[i], lower[i] = mean(src[i+1-period:i+1]), math.NaN(), math.NaN()
+			continue
+		}
+		avg := sum / p
+		v := math.Max(sq/p-avg*avg, 0)
 		sd := math.Sqrt(v)
-		m := mean + shift
+		m := avg + shift
 		middle[i] = m
 		upper[i] = m + k*sd
 		lower[i] = m - k*sd

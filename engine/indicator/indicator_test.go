@@ -13,16 +13,20 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var nan = math.NaN()
 
-// requireSeries compares element-wise; NaN in want requires NaN in got.
+// requireSeries compares element-wise; NaN in want requires NaN in got,
+// ±Inf the same infinity.
 func requireSeries(t *testing.T, want, got []float64) {
 	t.Helper()
 	require.Len(t, got, len(want))
 	for i := range want {
-		if math.IsNaN(want[i]) {
+		switch {
+		case math.IsNaN(want[i]):
 			require.Truef(t, math.IsNaN(got[i]), "index %d: want NaN, got %v", i, got[i])
-			continue
+		case math.IsInf(want[i], 0):
+			require.Equalf(t, want[i], got[i], "index %d", i)
+		default:
+			require.InDeltaf(t, want[i], got[i], 1e-9, "index %d", i)
 		}
-		require.InDeltaf(t, want[i], got[i], 1e-9, "index %d", i)
 	}
 }
 
@@ -42,6 +46,30 @@ func TestSMA(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := SMA(tt.give, tt.period)
+			require.NoError(t, err)
+			requireSeries(t, tt.want, got)
+		})
+	}
+}
+
+// A NaN or infinite input spoils only the windows that hold it.
+func TestSMAAfterNonFinite(t *testing.T) {
+	inf := math.Inf(1)
+	tests := []struct {
+		name string
+		give []float64
+		want []float64
+	}{
+		// Windows of 2: [1 NaN] [NaN 3] [3 4] [4 5].
+		{name: "NaN", give: []float64{1, nan, 3, 4, 5}, want: []float64{nan, nan, nan, 3.5, 4.5}},
+		// [1 +Inf] [+Inf 3] [3 4]: the mean of a window with +Inf is +Inf.
+		{name: "+Inf", give: []float64{1, inf, 3, 4}, want: []float64{nan, inf, inf, 3.5}},
+		// [+Inf -Inf] has no mean; [-Inf 2] is -Inf.
+		{name: "+Inf and -Inf", give: []float64{inf, -inf, 2, 6}, want: []float64{nan, nan, -inf, 4}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := SMA(tt.give, 2)
 			require.NoError(t, err)
 			requireSeries(t, tt.want, got)
 		})
@@ -137,6 +165,19 @@ func TestBollinger(t *testing.T) {
 			requireSeries(t, addTo(wantLow, tt.shift), got.Lower)
 		})
 	}
+}
+
+// A NaN input, even the first one, spoils only the bands of the windows
+// that hold it.
+func TestBollingerAfterNaN(t *testing.T) {
+	// Windows of 3: [NaN 1 2] [1 2 3] [2 3 5]; see TestBollinger for the last
+	// two.
+	got, err := Bollinger([]float64{nan, 1, 2, 3, 5}, 3, 2)
+	require.NoError(t, err)
+	sd, sd2 := math.Sqrt(2.0/3), math.Sqrt(14)/3
+	requireSeries(t, []float64{nan, nan, nan, 2, 10.0 / 3}, got.Middle)
+	requireSeries(t, []float64{nan, nan, nan, 2 + 2*sd, 10.0/3 + 2*sd2}, got.Upper)
+	requireSeries(t, []float64{nan, nan, nan, 2 - 2*sd, 10.0/3 - 2*sd2}, got.Lower)
 }
 
 func addTo(s []float64, c float64) []float64 {
