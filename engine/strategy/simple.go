@@ -64,7 +64,7 @@ func (m Momentum) Vote(in Input) (Vote, error) {
 	from, to := in.Bars[n-1-m.Period].Close, in.Bars[n-1].Close
 	roc := to/from - 1
 	sig := clamp(roc / m.Scale)
-	if math.IsNaN(sig) {
+	if from == 0 || math.IsNaN(sig) { // as indicator.ROC, which Signals uses
 		return abstain(m.Name(), "rate of change undefined (close %v %d bars ago)", from, m.Period), nil
 	}
 	return Vote{Strategy: m.Name(), Signal: sig, Reasons: []string{

@@ -89,6 +89,19 @@ func TestStrategiesAbstainWithoutData(t *testing.T) {
 	}
 }
 
+// A zero close has no rate of change from it: Vote abstains where Signals
+// is NaN, instead of voting a full +1 on an infinite rise.
+func TestMomentumFromAZeroClose(t *testing.T) {
+	bs := trending(25, 0.01)
+	bs[len(bs)-1-20].Close = 0
+	v, err := Momentum{}.Vote(Input{Bars: bs})
+	require.NoError(t, err)
+	require.True(t, v.Abstain, v.Reasons)
+	sig := make([]float64, len(bs))
+	require.NoError(t, Momentum{}.Signals(sig, bs))
+	require.True(t, math.IsNaN(sig[len(bs)-1]))
+}
+
 func TestSentiment(t *testing.T) {
 	v, err := SentimentStrategy{}.Vote(Input{Sentiment: Sentiment{Score: 1.7, Samples: 12, Source: "reddit"}})
 	require.NoError(t, err)
