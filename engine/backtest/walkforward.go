@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/leakgate/leakgate/engine/backtest/internal/pool"
 )
 
 // Objective is the metric walk-forward optimisation maximises.
@@ -188,9 +190,9 @@ func WalkForward(ctx context.Context, s *Series, cfg WalkForwardConfig) (WalkFor
 	// its worker's scratch.
 	g := len(cfg.Grid)
 	inSample := make([]Metrics, len(windows)*g)
-	workers := workerCount(cfg.Workers, len(inSample))
+	workers := pool.Workers(cfg.Workers, len(inSample))
 	scratch := make([]float64, 2*n*workers)
-	err = parallel(ctx, workers, len(inSample), func(worker, j int) {
+	err = pool.Run(ctx, workers, len(inSample), func(worker, j int) {
 		w, k := windows[j/g], j%g
 		sig := scratch[2*n*worker : 2*n*worker+n]
 		eq := scratch[2*n*worker+n : 2*n*(worker+1)][:w.TrainTo-w.TrainFrom]

@@ -18,8 +18,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
+
+	"github.com/leakgate/leakgate/engine/backtest/internal/pool"
 )
 
 // ErrParam is wrapped by errors about invalid arguments.
@@ -172,30 +172,12 @@ func Run(ctx context.Context, returns []float64, cfg Config) (Result, error) {
 	dds := make([]float64, cfg.Sims)
 	ruined := make([]bool, cfg.Sims)
 	chunks := (cfg.Sims + chunk - 1) / chunk
-	workers := min(cfg.Workers, chunks)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	done := ctx.Done()
-	for range workers {
-		wg.Go(func() {
-			for {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				c := int(next.Add(1) - 1)
-				if c >= chunks {
-					return
-				}
-				for i := c * chunk; i < min((c+1)*chunk, cfg.Sims); i++ {
-					finals[i], dds[i], ruined[i] = simulate(growth, cfg, i)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	err = pool.Run(ctx, pool.Workers(cfg.Workers, chunks), chunks, func(_, c int) {
+		for i := c * chunk; i < min((c+1)*chunk, cfg.Sims); i++ {
+			finals[i], dds[i], ruined[i] = simulate(growth, cfg, i)
+		}
+	})
+	if err != nil {
 		return Result{}, fmt.Errorf("montecarlo: %w", err)
 	}
 	return summarise(cfg, finals, dds, ruined), nil

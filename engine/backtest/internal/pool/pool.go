@@ -1,4 +1,6 @@
-package backtest
+// Package pool runs independent jobs on a bounded set of goroutines, for
+// the walk-forward grid and the monte-carlo paths.
+package pool
 
 import (
 	"context"
@@ -7,9 +9,9 @@ import (
 	"sync/atomic"
 )
 
-// workerCount resolves a requested worker count: 0 means GOMAXPROCS, and
-// there are never more workers than jobs.
-func workerCount(requested, jobs int) int {
+// Workers resolves a requested worker count: 0 or less means GOMAXPROCS,
+// and there are never more workers than jobs (nor fewer than one).
+func Workers(requested, jobs int) int {
 	w := requested
 	if w <= 0 {
 		w = runtime.GOMAXPROCS(0)
@@ -17,11 +19,12 @@ func workerCount(requested, jobs int) int {
 	return max(1, min(w, jobs))
 }
 
-// parallel runs job(worker, j) for j in [0, jobs) on workers goroutines,
-// which take jobs in order from a shared counter. It returns when every
-// goroutine has finished: after all jobs, or, once ctx is done, after the
-// jobs already started, with ctx's error.
-func parallel(ctx context.Context, workers, jobs int, job func(worker, j int)) error {
+// Run runs job(worker, j) for j in [0, jobs) on workers goroutines, which
+// take jobs in order from a shared counter; worker is in [0, workers), so a
+// job may use per-worker scratch. Run returns when every goroutine has
+// finished: after all jobs, or, once ctx is done, after the jobs already
+// started, with ctx's error.
+func Run(ctx context.Context, workers, jobs int, job func(worker, j int)) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	done := ctx.Done()

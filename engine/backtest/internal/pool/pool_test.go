@@ -1,0 +1,60 @@
+package pool
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestWorkers(t *testing.T) {
+	tests := []struct {
+		name            string
+		requested, jobs int
+		want            int
+	}{
+		{name: "as asked", requested: 3, jobs: 10, want: 3},
+		{name: "no more than jobs", requested: 8, jobs: 2, want: 2},
+		{name: "at least one", requested: 4, jobs: 0, want: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, Workers(tt.requested, tt.jobs))
+		})
+	}
+	require.GreaterOrEqual(t, Workers(0, 1000), 1)
+}
+
+func TestRunDoesEveryJobOnce(t *testing.T) {
+	const jobs = 1000
+	var seen [jobs]atomic.Int32
+	var badWorker atomic.Bool
+	err := Run(t.Context(), 4, jobs, func(worker, j int) {
+		if worker < 0 || worker >= 4 {
+			badWorker.Store(true)
+		}
+		seen[j].Add(1)
+	})
+	require.NoError(t, err)
+	require.False(t, badWorker.Load(), "worker index out of [0, 4)")
+	for j := range seen {
+		require.Equal(t, int32(1), seen[j].Load(), "job %d", j)
+	}
+}
+
+func TestRunStopsWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	var ran atomic.Int32
+	err := Run(ctx, 2, 1000, func(_, j int) {
+		if ran.Add(1) == 10 {
+			cancel()
+		}
+	})
+	require.ErrorIs(t, err, context.Canceled)
+	// The other worker finishes at most the job it holds, then stops.
+	require.LessOrEqual(t, ran.Load(), int32(11))
+}
