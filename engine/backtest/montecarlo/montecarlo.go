@@ -25,9 +25,13 @@ import (
 // ErrParam is wrapped by errors about invalid arguments.
 var ErrParam = errors.New("invalid parameter")
 
+// MaxSims bounds Config.Sims: Run keeps three values per path (about 170 MB
+// at the bound), and Result.Finals one.
+const MaxSims = 10_000_000
+
 // Config configures Run. Zero fields take the defaults in brackets.
 type Config struct {
-	// Sims is the number of simulated paths [10000].
+	// Sims is the number of simulated paths [10000], at most MaxSims.
 	Sims int
 	// Days is the number of returns drawn per path [252].
 	Days int
@@ -71,6 +75,8 @@ func (c Config) withDefaults(nReturns int) (Config, error) {
 	switch {
 	case c.Sims < 1 || c.Days < 1:
 		return c, fmt.Errorf("montecarlo: sims %d and days %d must be at least 1: %w", c.Sims, c.Days, ErrParam)
+	case c.Sims > MaxSims:
+		return c, fmt.Errorf("montecarlo: sims %d is above %d; percentiles settle long before that, so ask for fewer paths: %w", c.Sims, MaxSims, ErrParam)
 	case c.Block < 1 || c.Block > nReturns:
 		return c, fmt.Errorf("montecarlo: block length %d must be between 1 and the %d returns given: %w", c.Block, nReturns, ErrParam)
 	case c.Workers < 1:

@@ -118,6 +118,9 @@ func TestErrors(t *testing.T) {
 		{name: "NaN return", returns: []float64{0.1, math.NaN()}, wantMsg: "return 1 is NaN"},
 		{name: "total loss", returns: []float64{-1}, wantMsg: "return 0 is -1"},
 		{name: "negative sims", returns: []float64{0.1}, cfg: Config{Sims: -1}, wantMsg: "sims -1"},
+		// Memory for every path is allocated up front: a huge count must be
+		// refused, not attempted.
+		{name: "too many sims", returns: []float64{0.1}, cfg: Config{Sims: 1 << 40}, wantMsg: "sims 1099511627776 is above 10000000"},
 		{name: "block too long", returns: []float64{0.1, 0.2}, cfg: Config{Block: 3}, wantMsg: "block length 3"},
 		{name: "ruin above 1", returns: []float64{0.1}, cfg: Config{Ruin: 1.5}, wantMsg: "ruin level 1.5"},
 		{name: "negative workers", returns: []float64{0.1}, cfg: Config{Workers: -2}, wantMsg: "workers -2"},
