@@ -58,15 +58,11 @@ type ForexQuote struct {
 func ParseAggs(body []byte) (Aggs, error) {
 	p := parsers.Get()
 	defer parsers.Put(p)
-	root, err := parseRoot(p, body)
+	root, err := parseAnswer(p, body)
 	if err != nil {
 		return Aggs{}, err
 	}
-	var a Aggs
-	a.Status = string(root.GetStringBytes("status"))
-	if err := statusErr(root); err != nil {
-		return Aggs{}, err
-	}
+	a := Aggs{Status: string(root.GetStringBytes("status"))}
 	a.Ticker = string(root.GetStringBytes("ticker"))
 	if nv := root.Get("next_url"); nv != nil && nv.Type() != fastjson.TypeNull {
 		s, err := nv.StringBytes()
@@ -214,18 +210,14 @@ func sortBars(bars []providers.Bar) []providers.Bar {
 func ParseLastTrade(body []byte) (Trade, error) {
 	p := parsers.Get()
 	defer parsers.Put(p)
-	root, err := parseRoot(p, body)
+	root, err := parseAnswer(p, body)
 	if err != nil {
 		return Trade{}, err
 	}
-	if err := statusErr(root); err != nil {
+	r, err := member(root, "results")
+	if err != nil {
 		return Trade{}, err
 	}
-	rv := root.Get("results")
-	if rv == nil || rv.Type() != fastjson.TypeObject {
-		return Trade{}, providers.Decodef(Name, "results", "missing or not an object")
-	}
-	r := reader{v: rv, parent: "results"}
 	t := Trade{
 		Ticker:   r.str("T"),
 		Price:    r.number("p", true),
@@ -246,32 +238,24 @@ func ParseLastTrade(body []byte) (Trade, error) {
 func ParseLastCryptoTrade(body []byte) (Trade, error) {
 	p := parsers.Get()
 	defer parsers.Put(p)
-	root, err := parseRoot(p, body)
+	root, err := parseAnswer(p, body)
 	if err != nil {
 		return Trade{}, err
 	}
-	if err := statusErr(root); err != nil {
+	r, err := member(root, "last")
+	if err != nil {
 		return Trade{}, err
 	}
-	lv := root.Get("last")
-	if lv == nil || lv.Type() != fastjson.TypeObject {
-		return Trade{}, providers.Decodef(Name, "last", "missing or not an object")
-	}
-	r := reader{v: lv, parent: "last"}
 	t := Trade{
 		Ticker:   string(root.GetStringBytes("symbol")),
 		Price:    r.number("price", true),
 		Size:     r.number("size", false),
 		Exchange: int(r.integer("exchange", false)),
 	}
-	ms := r.integer("timestamp", true)
+	t.Time = r.millis("timestamp")
 	if r.err != nil {
 		return Trade{}, r.err
 	}
-	if ms < minMillis || ms > maxMillis {
-		return Trade{}, providers.Decodef(Name, "last.timestamp", "%d is not a Unix time in milliseconds", ms)
-	}
-	t.Time = time.UnixMilli(ms).UTC()
 	return t, nil
 }
 
@@ -280,31 +264,23 @@ func ParseLastCryptoTrade(body []byte) (Trade, error) {
 func ParseLastForexQuote(body []byte) (ForexQuote, error) {
 	p := parsers.Get()
 	defer parsers.Put(p)
-	root, err := parseRoot(p, body)
+	root, err := parseAnswer(p, body)
 	if err != nil {
 		return ForexQuote{}, err
 	}
-	if err := statusErr(root); err != nil {
+	r, err := member(root, "last")
+	if err != nil {
 		return ForexQuote{}, err
 	}
-	lv := root.Get("last")
-	if lv == nil || lv.Type() != fastjson.TypeObject {
-		return ForexQuote{}, providers.Decodef(Name, "last", "missing or not an object")
-	}
-	r := reader{v: lv, parent: "last"}
 	q := ForexQuote{
 		Bid:      r.number("bid", true),
 		Ask:      r.number("ask", true),
 		Exchange: int(r.integer("exchange", false)),
 	}
-	ms := r.integer("timestamp", true)
+	q.Time = r.millis("timestamp")
 	if r.err != nil {
 		return ForexQuote{}, r.err
 	}
-	if ms < minMillis || ms > maxMillis {
-		return ForexQuote{}, providers.Decodef(Name, "last.timestamp", "%d is not a Unix time in milliseconds", ms)
-	}
-	q.Time = time.UnixMilli(ms).UTC()
 	return q, nil
 }
 
@@ -331,6 +307,25 @@ func statusErr(root *fastjson.Value) error {
 		return nil
 	}
 	return providers.Decodef(Name, "status", "error answer %s: %s", status, msg)
+}
+
+// parseAnswer parses body, which must be a JSON object and not an error
+// answer.
+func parseAnswer(p *fastjson.Parser, body []byte) (*fastjson.Value, error) {
+	root, err := parseRoot(p, body)
+	if err != nil {
+		return nil, err
+	}
+	return root, statusErr(root)
+}
+
+// member returns a reader of the object under key.
+func member(root *fastjson.Value, key string) (reader, error) {
+	v := root.Get(key)
+	if v == nil || v.Type() != fastjson.TypeObject {
+		return reader{}, providers.Decodef(Name, key, "missing or not an object")
+	}
+	return reader{v: v, parent: key}, nil
 }
 
 // errorOf returns the status and message of an error answer.
@@ -401,6 +396,19 @@ func (r *reader) integer(key string, required bool) int64 {
 	return n
 }
 
+// millis reads a required Unix time in milliseconds, in UTC.
+func (r *reader) millis(key string) time.Time {
+	ms := r.integer(key, true)
+	if r.err != nil {
+		return time.Time{}
+	}
+	if ms < minMillis || ms > maxMillis {
+		r.err = providers.Decodef(Name, r.field(key), "%d is not a Unix time in milliseconds", ms)
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
 func (r *reader) str(key string) string {
 	v := r.get(key, false)
 	if v == nil {
@@ -428,18 +436,14 @@ type NBBO struct {
 func ParseLastNBBO(body []byte) (NBBO, error) {
 	p := parsers.Get()
 	defer parsers.Put(p)
-	root, err := parseRoot(p, body)
+	root, err := parseAnswer(p, body)
 	if err != nil {
 		return NBBO{}, err
 	}
-	if err := statusErr(root); err != nil {
+	r, err := member(root, "results")
+	if err != nil {
 		return NBBO{}, err
 	}
-	rv := root.Get("results")
-	if rv == nil || rv.Type() != fastjson.TypeObject {
-		return NBBO{}, providers.Decodef(Name, "results", "missing or not an object")
-	}
-	r := reader{v: rv, parent: "results"}
 	q := NBBO{
 		Ticker:  r.str("T"),
 		Bid:     r.number("p", true),
@@ -470,11 +474,8 @@ type OpenClose struct {
 func ParseOpenClose(body []byte) (OpenClose, error) {
 	p := parsers.Get()
 	defer parsers.Put(p)
-	root, err := parseRoot(p, body)
+	root, err := parseAnswer(p, body)
 	if err != nil {
-		return OpenClose{}, err
-	}
-	if err := statusErr(root); err != nil {
 		return OpenClose{}, err
 	}
 	r := reader{v: root}
