@@ -25,8 +25,8 @@
 // for crypto, 260 for forex unless set) and use the sample standard
 // deviation, and the downside deviation over all returns, of the per-bar
 // returns in excess of the per-bar risk-free rate
-// (1+RiskFree)^(1/BarsPerYear)-1; they are 0 when the deviation is 0. CAGR compounds over (n-1)/BarsPerYear years. See Metrics for the
-// rest.
+// (1+RiskFree)^(1/BarsPerYear)-1; they are 0 when the deviation is 0.
+// CAGR compounds over (n-1)/BarsPerYear years. See Metrics for the rest.
 //
 // # Concurrency
 //

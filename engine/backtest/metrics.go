@@ -23,7 +23,8 @@ type Metrics struct {
 	// deviation.
 	Sharpe float64 `json:"sharpe"`
 	// Sortino is the annualised mean excess return over the downside
-	// deviation, sqrt(Σ min(r,0)² / returns).
+	// deviation of the excess returns x = r - rf (rf the per-bar risk-free
+	// rate), sqrt(Σ min(x,0)² / returns).
 	Sortino float64 `json:"sortino"`
 	// MaxDrawdown is the largest fall from a running peak, as a positive
 	// fraction of the peak (0.2 is -20%).
