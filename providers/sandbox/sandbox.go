@@ -144,7 +144,10 @@ func New(opts ...Option) *Handler {
 	return h
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. A request whose context ends during
+// injected latency, or that meets a reset fault on a connection that cannot
+// be hijacked, is aborted with panic(http.ErrAbortHandler), which net/http
+// turns into a dropped connection.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	prefix, _ := splitPrefix(r.URL.Path)
 	f := h.pickFault(prefix, r.Header.Get(FaultHeader))
@@ -349,7 +352,9 @@ type PrefixStats struct {
 	// ByStatus counts answers by HTTP status; 0 counts connections reset
 	// and requests canceled before an answer.
 	ByStatus map[int]int64 `json:"by_status"`
-	// Faults counts injected faults by name (latency is not counted).
+	// Faults counts injected faults by name: "429", "5xx", "malformed",
+	// "slow", "reset", and "canceled" for requests whose context ended
+	// during injected latency. Latency itself is not counted.
 	Faults map[string]int64 `json:"faults,omitempty"`
 }
 
