@@ -26,18 +26,18 @@ func flat(n int) []providers.Bar {
 func TestDecideSizingAndStops(t *testing.T) {
 	// Only sentiment votes, so the score is the sentiment score.
 	ens := Ensemble{Strategies: []Strategy{SentimentStrategy{}}}
-	base := Params{Equity: 10_000}
 	tests := []struct {
-		name      string
-		score     float64
-		position  float64
-		params    func(p Params) Params
-		want      Action
-		wantQty   float64
-		wantTgt   float64
-		wantStop  float64
-		wantTP    float64
-		wantInWhy string
+		name       string
+		score      float64
+		position   float64
+		risk       float64 // Params.RiskPerTrade; 0 is the default 0.01
+		allowShort bool
+		want       Action
+		wantQty    float64
+		wantTgt    float64
+		wantStop   float64
+		wantTP     float64
+		wantInWhy  string
 	}{
 		{
 			// units = 10000·0.01 / (ATR 2 · 2) = 25; stop 100-2·2 = 96; take-profit 100+3·2 = 106.
@@ -46,7 +46,7 @@ func TestDecideSizingAndStops(t *testing.T) {
 		},
 		{
 			// 10000·0.1/4 = 250 units would be 25000 at 100: capped at 10000/100 = 100.
-			name: "buy capped by exposure", score: 0.8, params: func(p Params) Params { p.RiskPerTrade = 0.1; return p },
+			name: "buy capped by exposure", score: 0.8, risk: 0.1,
 			want: Buy, wantQty: 100, wantTgt: 100, wantStop: 96, wantTP: 106, wantInWhy: "capped at 100 units",
 		},
 		{name: "weak score holds", score: 0.1, want: Hold, wantInWhy: "below the threshold"},
@@ -57,21 +57,18 @@ func TestDecideSizingAndStops(t *testing.T) {
 			wantInWhy: "SELL 40: from long 40 to flat"},
 		{
 			// Short 25: stop above, 100+4 = 104; take-profit below, 100-6 = 94.
-			name: "bearish opens a short", score: -0.8, params: func(p Params) Params { p.AllowShort = true; return p },
+			name: "bearish opens a short", score: -0.8, allowShort: true,
 			want: Sell, wantQty: 25, wantTgt: -25, wantStop: 104, wantTP: 94,
 		},
 		{
-			name: "bearish reverses a long", score: -0.8, position: 10, params: func(p Params) Params { p.AllowShort = true; return p },
+			name: "bearish reverses a long", score: -0.8, position: 10, allowShort: true,
 			want: Sell, wantQty: 35, wantTgt: -25, wantStop: 104, wantTP: 94, wantInWhy: "from long 10 to short 25",
 		},
 		{name: "bullish covers and reverses a short", score: 0.5, position: -5, want: Buy, wantQty: 30, wantTgt: 25, wantStop: 96, wantTP: 106},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := base
-			if tt.params != nil {
-				p = tt.params(p)
-			}
+			p := Params{Equity: 10_000, RiskPerTrade: tt.risk, AllowShort: tt.allowShort}
 			in := Input{Symbol: "ACME", Bars: flat(30), Position: tt.position,
 				Sentiment: Sentiment{Score: tt.score, Samples: 5, Source: "reddit"}}
 			d, err := Decide(in, ens, p)

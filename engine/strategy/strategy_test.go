@@ -173,25 +173,26 @@ func TestEnsembleVote(t *testing.T) {
 		wantScore     float64
 		wantAgreement float64
 		wantVoters    int
+		wantSignal    float64 // of Signals: the score, NaN when all abstain
 	}{
 		{
 			// (2·0.5 + 1·(-0.5)) / (2+1) = 0.5/3 = 1/6; a and its weight 2 agree: 2/3.
 			name: "weighted mean",
 			ens: Ensemble{Strategies: []Strategy{constant{name: "a", signal: 0.5}, constant{name: "b", signal: -0.5},
 				constant{name: "c", abstain: true}}, Weights: map[string]float64{"a": 2}},
-			wantScore: 1.0 / 6, wantAgreement: 2.0 / 3, wantVoters: 2,
+			wantScore: 1.0 / 6, wantAgreement: 2.0 / 3, wantVoters: 2, wantSignal: 1.0 / 6,
 		},
 		{
 			// b is muted: score is a's signal.
 			name: "zero weight mutes",
 			ens: Ensemble{Strategies: []Strategy{constant{name: "a", signal: 0.3}, constant{name: "b", signal: -1}},
 				Weights: map[string]float64{"b": 0}},
-			wantScore: 0.3, wantAgreement: 1, wantVoters: 1,
+			wantScore: 0.3, wantAgreement: 1, wantVoters: 1, wantSignal: 0.3,
 		},
 		{
 			name:      "all abstain",
 			ens:       Ensemble{Strategies: []Strategy{constant{name: "a", abstain: true}}},
-			wantScore: 0, wantAgreement: 0, wantVoters: 0,
+			wantScore: 0, wantAgreement: 0, wantVoters: 0, wantSignal: math.NaN(),
 		},
 	}
 	for _, tt := range tests {
@@ -206,13 +207,19 @@ func TestEnsembleVote(t *testing.T) {
 			bs := trending(3, 0)
 			sig := make([]float64, 3)
 			require.NoError(t, tt.ens.Signals(sig, bs))
-			if tt.wantVoters == 0 {
-				require.True(t, math.IsNaN(sig[2]))
-				return
-			}
-			require.InDelta(t, tt.wantScore, sig[2], 1e-12)
+			requireSignal(t, tt.wantSignal, sig[2])
 		})
 	}
+}
+
+// requireSignal asserts got is within 1e-12 of want, or NaN when want is.
+func requireSignal(t *testing.T, want, got float64) {
+	t.Helper()
+	if math.IsNaN(want) {
+		require.True(t, math.IsNaN(got), "want NaN, got %v", got)
+		return
+	}
+	require.InDelta(t, want, got, 1e-12)
 }
 
 func TestEnsembleErrors(t *testing.T) {
