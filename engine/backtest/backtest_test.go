@@ -108,7 +108,7 @@ func TestRunByHand(t *testing.T) {
 		cfg        Config
 		wantEquity []float64
 		wantTrade  Trade
-		wantTrades int // 0 means 1
+		wantTrades int
 		wantFees   float64
 		exposure   float64
 	}{
@@ -122,8 +122,9 @@ func TestRunByHand(t *testing.T) {
 			wantEquity: []float64{c, n / 11 * 12, n / 11 * 13, n / 11 * 14 * 0.999, n / 11 * 14 * 0.999},
 			wantTrade: Trade{Direction: Long, EntryIndex: 1, ExitIndex: 3, EntryPrice: 11, ExitPrice: 14,
 				Units: n / 11, PnL: n/11*14*0.999 - c, Return: n/11*14*0.999/c - 1},
-			wantFees: n*0.001 + n/11*14*0.001,
-			exposure: 0.5, // held at the closes of bars 1 and 2, of 4 periods
+			wantTrades: 1,
+			wantFees:   n*0.001 + n/11*14*0.001,
+			exposure:   0.5, // held at the closes of bars 1 and 2, of 4 periods
 		},
 		{
 			// Short the same bars: cash after the entry = 1000 + N - N·0.001;
@@ -151,7 +152,8 @@ func TestRunByHand(t *testing.T) {
 			wantEquity: []float64{c, c / 11.055 * 12, c / 11.055 * 13, c / 11.055 * 13.93, c / 11.055 * 13.93},
 			wantTrade: Trade{Direction: Long, EntryIndex: 1, ExitIndex: 3, EntryPrice: 11.055, ExitPrice: 13.93,
 				Units: c / 11.055, PnL: c/11.055*13.93 - c, Return: 13.93/11.055 - 1},
-			exposure: 0.5,
+			wantTrades: 1,
+			exposure:   0.5,
 		},
 		{
 			// Between the thresholds the position is held: 0.3 enters, 0.1
@@ -162,7 +164,8 @@ func TestRunByHand(t *testing.T) {
 			wantEquity: []float64{c, c / 11 * 12, c / 11 * 13, c / 11 * 12, c},
 			wantTrade: Trade{Direction: Long, EntryIndex: 1, ExitIndex: 4, EntryPrice: 11, ExitPrice: 11,
 				Units: c / 11, PnL: 0, Return: 0},
-			exposure: 0.75,
+			wantTrades: 1,
+			exposure:   0.75,
 		},
 	}
 	for _, tt := range tests {
@@ -173,9 +176,6 @@ func TestRunByHand(t *testing.T) {
 			require.Len(t, res.Equity, 5)
 			for i := range tt.wantEquity {
 				require.InDeltaf(t, tt.wantEquity[i], res.Equity[i], 1e-9, "equity %d", i)
-			}
-			if tt.wantTrades == 0 {
-				tt.wantTrades = 1
 			}
 			require.Len(t, res.TradeLog, tt.wantTrades)
 			got := res.TradeLog[0]
