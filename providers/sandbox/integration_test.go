@@ -416,6 +416,33 @@ func TestLLMClient(t *testing.T) {
 	require.ErrorIs(t, err, providers.ErrUnauthorized)
 }
 
+// A price monitor polling through a client sees the replayed bars one by
+// one.
+func TestReplayThroughClients(t *testing.T) {
+	srv := start(t, sandbox.WithReplay(date("2017-01-03"), sandbox.StepPerQuote))
+	fc, err := finnhub.New(finnhub.Config{BaseURL: srv.BaseURL("finnhub"), APIKey: sandbox.Key}, fast()...)
+	require.NoError(t, err)
+	defer fc.Close()
+	yc, err := yahoo.New(yahoo.Config{BaseURL: srv.BaseURL("yahoo")}, fast()...)
+	require.NoError(t, err)
+	defer yc.Close()
+	want := history(t, "AAPL", "2017-01-03", "2017-01-31")
+	for i := range 6 {
+		var q providers.Quote
+		if i%2 == 0 {
+			q, err = fc.Quote(t.Context(), "AAPL")
+		} else {
+			q, err = yc.Quote(t.Context(), "AAPL")
+		}
+		require.NoError(t, err)
+		require.Equal(t, want[i].Close, q.Price, "poll %d", i)
+	}
+	// Bars stop at the clock's date.
+	bars, err := fc.Bars(t.Context(), providers.BarQuery{Symbol: "AAPL", From: date("2016-12-01"), To: date("2017-12-31")})
+	require.NoError(t, err)
+	require.Equal(t, want[6].Time.Format(time.DateOnly), bars[len(bars)-1].Time.UTC().Format(time.DateOnly))
+}
+
 // The embedded mode: a client over the in-process Transport, no socket.
 func TestClientOverTransport(t *testing.T) {
 	h := sandbox.New()
