@@ -27,9 +27,10 @@
 //     providers.ErrRateLimited with RetryAfter DailyLimitRetryAfter (a day),
 //     which is longer than the client may wait, so the request fails at once
 //     instead of retrying against a quota that will not refill within it; a
-//     per-second or per-minute wording (the key's use before 2019) is
-//     retried like "Note"; a premium endpoint or an invalid API key is
-//     providers.ErrUnauthorized.
+//     per-second or per-minute wording (the key's use before 2019, and the
+//     burst limit's "more sparingly (1 request per second)" since 2024) is
+//     retried like "Note"; "This is a premium endpoint" or an invalid API
+//     key is providers.ErrUnauthorized.
 //   - "Error Message": providers.ErrNotFound for an invalid symbol or call,
 //     providers.ErrUnauthorized when it names the apikey.
 //
@@ -437,11 +438,15 @@ func kindOf(key, msg string) (retryAfter time.Duration, kind error) {
 		return 0, providers.ErrRateLimited
 	case "Information":
 		switch {
-		case has("premium endpoint", "premium function", "premium feature"):
+		case has("is a premium"):
+			// "This is a premium endpoint …". Other answers offer the
+			// premium plans too ("… unlock all premium endpoints"), so
+			// the offer alone does not make one.
 			return 0, providers.ErrUnauthorized
 		case has("call frequency", "per minute", "per second", "sparingly", "call volume"):
 			// Short-window limits (the 2018 wording came under this key
-			// and names the daily quota too): worth a retry.
+			// and names the daily quota too, as does the 2024 per-second
+			// burst one): worth a retry.
 			return 0, providers.ErrRateLimited
 		case has("per day", "daily"):
 			return DailyLimitRetryAfter, providers.ErrRateLimited

@@ -289,12 +289,14 @@ func TestParseGlobalQuoteChange(t *testing.T) {
 	require.Equal(t, 0.4207, q.ChangePercent)
 }
 
-// Error bodies no recorded fixture holds. premiumBody and volumeBody carry
-// the upstream's wording as quoted in public issue threads
-// (jinglescode/time-series-forecasting-pytorch#11, 2022, and
+// Error bodies no recorded fixture holds. premiumBody, volumeBody and
+// burstBody carry the upstream's wording as quoted in public issue threads
+// (jinglescode/time-series-forecasting-pytorch#11, 2022,
 // RomelTorres/alpha_vantage#62, 2018, when rate limits came under
-// "Information"); badKeyBody is illustrative.
+// "Information", and GeneBO98/tradetally#202, 2025); badKeyBody is
+// illustrative.
 const (
+	burstBody   = `{"Information": "Thank you for using Alpha Vantage! Please consider spreading out your free API requests more sparingly (1 request per second). You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to lift the free key rate limit (25 requests per day), raise the per-second burst limit, and instantly unlock all premium endpoints"}`
 	premiumBody = `{"Information": "Thank you for using Alpha Vantage! This is a premium endpoint and there are multiple ways to unlock premium endpoints: (1) become a holder of Alpha Vantage Coin (AVC), an Ethereum-based cryptocurrency that provides various utility & governance functions within the Alpha Vantage ecosystem (AVC mining guide: https://www.alphatournament.com/avc_mining_guide/) to unlock all premium endpoints, (2) subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints"}`
 	volumeBody  = `{"Information": "Thank you for using Alpha Vantage! Please kindly contact support@alphavantage.co if you would like to have a higher API call volume."}`
 	badKeyBody  = `{"Error Message": "the parameter apikey is invalid or missing."}`
@@ -346,6 +348,8 @@ func TestErrors(t *testing.T) {
 			wantErr: providers.ErrRateLimited, wantCalls: 1, wantMsg: "25 requests per day", wantRetry: alphavantage.DailyLimitRetryAfter, wantStatus: 200},
 		{name: "Information: premium endpoint", steps: []step{ok([]byte(premiumBody))}, call: getBars,
 			wantErr: providers.ErrUnauthorized, wantCalls: 1, wantMsg: "premium endpoint", wantStatus: 200},
+		{name: "Information: per-second burst, retried", steps: []step{ok([]byte(burstBody))}, call: getBars,
+			wantErr: providers.ErrRateLimited, wantCalls: 3, wantMsg: "more sparingly", wantStatus: 200},
 		{name: "Information: 2018 call volume, retried", steps: []step{ok([]byte(volumeBody))}, call: getBars,
 			wantErr: providers.ErrRateLimited, wantCalls: 3, wantMsg: "higher API call volume", wantStatus: 200},
 		{name: "Information: 2018 call frequency, retried", steps: []step{ok([]byte(`{"Information": "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls per day."}`))},

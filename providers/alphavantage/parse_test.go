@@ -30,6 +30,7 @@ func seedFixtures(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(emptySeries))
+	f.Add([]byte(burstBody))
 	f.Add([]byte(htmlBody))
 	f.Add([]byte(notUTF8HTML))
 	f.Add([]byte(`{"Global Quote": {}}`))
