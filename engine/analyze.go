@@ -110,26 +110,39 @@ func barSpan(class providers.AssetClass, interval providers.Interval, n int) tim
 	return time.Duration(float64(n)*factor*float64(interval.Duration())) + 7*24*time.Hour
 }
 
-// fetchBars returns up to want of the latest bars of sym. It asks for the
-// provider's default range first, which ends at the provider's latest bar
-// whatever the clock says (recorded data ends in the past), and widens the
-// range back from that bar if it holds too few. The bars are a copy.
-func (e *Engine) fetchBars(ctx context.Context, sym string, class providers.AssetClass, interval providers.Interval, want int) ([]providers.Bar, error) {
-	bs, err := e.md.Bars(ctx, providers.BarQuery{Symbol: sym, Interval: interval})
+// fetchBars returns up to want of the latest bars of sym up to end (the
+// time of the latest quote). Ranges are anchored at end rather than at the
+// clock, since recorded data ends in the past. When the bars end well
+// before end (a quote newer than the series), or there is no end, the range
+// is anchored again at the last bar. The bars are a copy.
+func (e *Engine) fetchBars(ctx context.Context, sym string, class providers.AssetClass, interval providers.Interval, want int, end time.Time) ([]providers.Bar, error) {
+	get := func(anchor time.Time) ([]providers.Bar, error) {
+		q := providers.BarQuery{Symbol: sym, Interval: interval}
+		if !anchor.IsZero() {
+			q.From, q.To = anchor.Add(-barSpan(class, interval, want)), anchor
+		}
+		return e.md.Bars(ctx, q)
+	}
+	bs, err := get(end)
+	if err != nil && errors.Is(err, providers.ErrNoData) && !end.IsZero() && ctx.Err() == nil {
+		bs, err = get(time.Time{}) // the provider's default range
+		end = time.Time{}
+	}
 	if err != nil {
 		return nil, e.dataError(sym, class, err)
 	}
-	if len(bs) < want && len(bs) > 0 {
-		last := bs[len(bs)-1].Time
-		more, err := e.md.Bars(ctx, providers.BarQuery{Symbol: sym, Interval: interval,
-			From: last.Add(-barSpan(class, interval, want)), To: last})
-		switch {
-		case err == nil && len(more) > len(bs):
-			bs = more
-		case err != nil && ctx.Err() != nil:
-			return nil, ctx.Err()
-		case err != nil:
-			e.log.Warn("longer history unavailable; using the default range", "symbol", sym, "bars", len(bs), "err", err)
+	if n := len(bs); n > 0 && n < want {
+		last := bs[n-1].Time
+		if end.IsZero() || last.Before(end.Add(-7*24*time.Hour)) {
+			more, err := get(last)
+			switch {
+			case err == nil && len(more) > n:
+				bs = more
+			case err != nil && ctx.Err() != nil:
+				return nil, ctx.Err()
+			case err != nil:
+				e.log.Warn("longer history unavailable", "symbol", sym, "bars", n, "err", err)
+			}
 		}
 	}
 	if len(bs) > want {
@@ -138,14 +151,40 @@ func (e *Engine) fetchBars(ctx context.Context, sym string, class providers.Asse
 	return slices.Clone(bs), nil
 }
 
-// validate checks bars and returns their warnings, or a *BadDataError.
+// quote returns the latest quote of sym, refusing one that is not a
+// positive price.
+func (e *Engine) quote(ctx context.Context, sym string, class providers.AssetClass) (providers.Quote, error) {
+	q, err := e.md.Quote(ctx, sym)
+	if err != nil {
+		return q, e.dataError(sym, class, err)
+	}
+	if err := checkQuote(q); err != nil {
+		return q, err
+	}
+	return q, nil
+}
+
+// MaxGapSessions is the longest run of missing sessions analyze accepts
+// in a series; a longer gap means the provider lost data, and no decision
+// is made on it.
+const MaxGapSessions = 5
+
+// validate checks bars and returns their warnings, or a *BadDataError for
+// hard errors (NaN, non-positive prices, unsorted or duplicate bars) and
+// for gaps longer than MaxGapSessions.
 func validate(sym string, class providers.AssetClass, interval providers.Interval, source string, bs []providers.Bar) ([]string, error) {
-	rep, err := bars.Validate(bs, bars.Options{Class: class, Interval: interval, MaxIssues: 20})
+	rep, err := bars.Validate(bs, bars.Options{Class: class, Interval: interval, MaxMissing: MaxGapSessions, MaxIssues: 1000})
 	if err != nil {
 		return nil, err
 	}
 	if err := rep.Err(); err != nil {
 		return nil, &BadDataError{Symbol: sym, Source: source, Report: rep, Err: err}
+	}
+	for _, is := range rep.Issues {
+		if is.Kind == bars.Gap {
+			return nil, &BadDataError{Symbol: sym, Source: source, Report: rep,
+				Err: fmt.Errorf("%w: %s; more than %d sessions are missing, so the provider lost data", bars.ErrBadData, is, MaxGapSessions)}
+		}
 	}
 	var warns []string
 	for _, is := range rep.Issues {
@@ -161,6 +200,9 @@ func validate(sym string, class providers.AssetClass, interval providers.Interva
 
 // checkQuote refuses a quote that is not a positive finite price.
 func checkQuote(q providers.Quote) error {
+	if q.Symbol == "" {
+		q.Symbol = "quote"
+	}
 	if math.IsNaN(q.Price) || math.IsInf(q.Price, 0) || q.Price <= 0 {
 		return &BadDataError{Symbol: q.Symbol, Source: q.Provider, Report: &bars.Report{},
 			Err: fmt.Errorf("%w: quote price %v is not a positive number", bars.ErrBadData, q.Price)}
@@ -235,19 +277,16 @@ func (e *Engine) Analyze(ctx context.Context, symbol string) (*Analysis, error) 
 	if err != nil {
 		return nil, err
 	}
-	bs, err := e.fetchBars(ctx, sym, class, interval, e.cfg.Data.HistoryBars)
+	q, err := e.quote(ctx, sym, class)
+	if err != nil {
+		return nil, err
+	}
+	bs, err := e.fetchBars(ctx, sym, class, interval, e.cfg.Data.HistoryBars, q.Time)
 	if err != nil {
 		return nil, err
 	}
 	warns, err := validate(sym, class, interval, e.md.Name(), bs)
 	if err != nil {
-		return nil, err
-	}
-	q, err := e.md.Quote(ctx, sym)
-	if err != nil {
-		return nil, e.dataError(sym, class, err)
-	}
-	if err := checkQuote(q); err != nil {
 		return nil, err
 	}
 	a := &Analysis{Quote: q, Bars: len(bs), First: bs[0].Time, Last: bs[len(bs)-1].Time, Indicators: indicators(bs), Warnings: warns}

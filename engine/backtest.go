@@ -134,14 +134,10 @@ func trim(bs []providers.Bar, from, to time.Time) []providers.Bar {
 // recorded data ends in the past).
 func (e *Engine) history(ctx context.Context, sym string, class providers.AssetClass, from, to time.Time) ([]providers.Bar, error) {
 	if to.IsZero() {
-		latest, err := e.md.Bars(ctx, providers.BarQuery{Symbol: sym, Interval: providers.Day})
-		if err != nil {
-			return nil, e.dataError(sym, class, err)
+		var err error
+		if to, err = e.latest(ctx, sym, class); err != nil {
+			return nil, err
 		}
-		if len(latest) == 0 {
-			return nil, e.dataError(sym, class, providers.ErrNoData)
-		}
-		to = latest[len(latest)-1].Time
 	}
 	if from.IsZero() {
 		from = to.Add(-DefaultBacktestSpan)
@@ -151,6 +147,26 @@ func (e *Engine) history(ctx context.Context, sym string, class providers.AssetC
 		return nil, e.dataError(sym, class, err)
 	}
 	return append([]providers.Bar(nil), bs...), nil
+}
+
+// latest returns the time of the latest data of sym: its quote's time,
+// or when the quote has none, the last of the provider's default bars.
+func (e *Engine) latest(ctx context.Context, sym string, class providers.AssetClass) (time.Time, error) {
+	q, err := e.quote(ctx, sym, class)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if !q.Time.IsZero() {
+		return q.Time, nil
+	}
+	bs, err := e.md.Bars(ctx, providers.BarQuery{Symbol: sym, Interval: providers.Day})
+	if err != nil {
+		return time.Time{}, e.dataError(sym, class, err)
+	}
+	if len(bs) == 0 {
+		return time.Time{}, e.dataError(sym, class, providers.ErrNoData)
+	}
+	return bs[len(bs)-1].Time, nil
 }
 
 // BacktestRequest configures Backtest.
@@ -191,13 +207,27 @@ func (e *Engine) costs(capital, fee, slip, threshold float64, short bool) backte
 	return c
 }
 
+// Costs are the costs and rules a backtest ran with.
+type Costs struct {
+	Capital     float64 `json:"capital"`
+	FeeBps      float64 `json:"fee_bps"`
+	SlippageBps float64 `json:"slippage_bps"`
+	AllowShort  bool    `json:"allow_short"`
+	// Threshold is the signal magnitude that changes position.
+	Threshold float64 `json:"threshold"`
+}
+
+func costsOf(c backtest.Config) Costs {
+	return Costs{Capital: c.Capital, FeeBps: c.FeeBps, SlippageBps: c.SlippageBps, AllowShort: c.AllowShort, Threshold: c.Threshold}
+}
+
 // BacktestResult is the result of Backtest.
 type BacktestResult struct {
 	Symbol   string `json:"symbol"`
 	Strategy string `json:"strategy"`
 	// Source is the provider or file the bars came from.
-	Source string          `json:"source"`
-	Config backtest.Config `json:"config"`
+	Source string `json:"source"`
+	Config Costs  `json:"config"`
 	backtest.Result
 	// Warnings are data quirks validation found (not errors).
 	Warnings []string `json:"warnings,omitempty"`
@@ -245,7 +275,7 @@ func (e *Engine) Backtest(ctx context.Context, r BacktestRequest) (*BacktestResu
 	if name == "" {
 		name = StrategyEnsemble
 	}
-	return &BacktestResult{Symbol: s.Symbol, Strategy: name, Source: origin, Config: cfg, Result: res, Warnings: warnings(s.Report)}, nil
+	return &BacktestResult{Symbol: s.Symbol, Strategy: name, Source: origin, Config: costsOf(cfg), Result: res, Warnings: warnings(s.Report)}, nil
 }
 
 // PortfolioRequest configures PortfolioBacktest.
@@ -268,9 +298,9 @@ type PortfolioRequest struct {
 
 // PortfolioResult is the result of PortfolioBacktest.
 type PortfolioResult struct {
-	Symbols []string        `json:"symbols"`
-	Targets []float64       `json:"target_weights"`
-	Config  backtest.Config `json:"config"`
+	Symbols []string  `json:"symbols"`
+	Targets []float64 `json:"target_weights"`
+	Config  Costs     `json:"config"`
 	backtest.PortfolioResult
 	Warnings []string `json:"warnings,omitempty"`
 }
@@ -308,6 +338,22 @@ func (e *Engine) PortfolioBacktest(ctx context.Context, r PortfolioRequest) (*Po
 		}
 	}
 	out := &PortfolioResult{Targets: w}
+	if r.To.IsZero() {
+		// One window for all: it ends at the earliest of the latest bars.
+		for _, raw := range r.Symbols {
+			sym, class, err := normalize(raw)
+			if err != nil {
+				return nil, err
+			}
+			t, err := e.latest(ctx, sym, class)
+			if err != nil {
+				return nil, err
+			}
+			if r.To.IsZero() || t.Before(r.To) {
+				r.To = t
+			}
+		}
+	}
 	assets := make([]backtest.Asset, len(r.Symbols))
 	for i, sym := range r.Symbols {
 		s, _, err := e.series(ctx, BarSource{Symbol: sym, From: r.From, To: r.To})
@@ -324,8 +370,9 @@ func (e *Engine) PortfolioBacktest(ctx context.Context, r PortfolioRequest) (*Po
 			}
 		}
 	}
-	out.Config = e.costs(r.Capital, r.FeeBps, r.SlippageBps, 0, false)
-	res, err := backtest.Portfolio(assets, backtest.PortfolioConfig{Config: out.Config, Rebalance: r.Rebalance})
+	cfg := e.costs(r.Capital, r.FeeBps, r.SlippageBps, 0, false)
+	out.Config = costsOf(cfg)
+	res, err := backtest.Portfolio(assets, backtest.PortfolioConfig{Config: cfg, Rebalance: r.Rebalance})
 	if err != nil {
 		return nil, wrapParam(err)
 	}
@@ -354,7 +401,7 @@ type WalkForwardResult struct {
 	Source    string                     `json:"source"`
 	Objective string                     `json:"objective"`
 	Grid      []backtest.SMAParams       `json:"grid"`
-	Config    backtest.Config            `json:"config"`
+	Config    Costs                      `json:"config"`
 	Result    backtest.WalkForwardResult `json:"result"`
 	Warnings  []string                   `json:"warnings,omitempty"`
 }
@@ -392,7 +439,7 @@ func (e *Engine) WalkForward(ctx context.Context, r WalkForwardRequest) (*WalkFo
 	if err != nil {
 		return nil, wrapParam(err)
 	}
-	return &WalkForwardResult{Symbol: s.Symbol, Source: origin, Objective: string(obj), Grid: grid, Config: cfg,
+	return &WalkForwardResult{Symbol: s.Symbol, Source: origin, Objective: string(obj), Grid: grid, Config: costsOf(cfg),
 		Result: res, Warnings: warnings(s.Report)}, nil
 }
 

@@ -100,11 +100,8 @@ func (e *Engine) Execute(ctx context.Context, id string) (*Execution, error) {
 	if !ok || !(d.Quantity > 0) {
 		return nil, fmt.Errorf("decision %s is %s with quantity %.6g: there is no order to place", d.ID, d.Action, d.Quantity)
 	}
-	q, err := e.md.Quote(ctx, d.Symbol)
+	q, err := e.quote(ctx, d.Symbol, d.Class)
 	if err != nil {
-		return nil, e.dataError(d.Symbol, d.Class, err)
-	}
-	if err := checkQuote(q); err != nil {
 		return nil, err
 	}
 	acct, err := e.broker.Account(ctx)

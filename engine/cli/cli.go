@@ -242,6 +242,7 @@ paper trading, and a SQLite database under the user's data directory.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.SuggestionsMinimumDistance = 2
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageHintError{err: err, path: cmd.CommandPath()}
 	})
