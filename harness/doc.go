@@ -50,7 +50,11 @@
 //     backoff (1ms doubling to 100ms) until none is above its baseline or
 //     WithSettleTimeout passes (default 2s); it returns as soon as they are.
 //     Goroutines that end a moment after their iteration, and connections
-//     the peer closes asynchronously, are not leaks.
+//     the peer closes asynchronously, are not leaks. Each of the three is
+//     settled on its own: its final value is the lowest seen while settling
+//     or in the final snapshot, so a count that went back once is not a
+//     leak even if it jitters up again (an external target's goroutines
+//     include its metrics endpoint's short-lived workers).
 //  6. Final snapshot: every count and the details, before any collection;
 //     then a forced collection and a wait for its finalizers, then the
 //     counts again, the heap and the counters.

@@ -103,6 +103,7 @@ type runner struct {
 	series       [][]float64 // [metric][iteration]
 
 	base, final, postGC  []float64
+	settleMin            []float64 // lowest goroutines, fds and conns while settling
 	baseAt, finalAt      time.Time
 	baseDet, finalDet    details
 	havePostGC, haveBase bool
@@ -301,26 +302,40 @@ func (r *runner) gcMode(k int) gcMode {
 	return gcNone
 }
 
+// settled are the metrics settling waits for.
+var settled = []string{MetricGoroutines, MetricFDs, MetricConns}
+
 // settle polls goroutines, descriptors and connections, with backoff, until
-// none is above its baseline or the settle timeout passes.
+// none is above its baseline or the settle timeout passes. It keeps the
+// lowest value of each seen meanwhile in r.settleMin.
 func (r *runner) settle(ctx context.Context) {
 	t0 := time.Now()
 	defer func() { r.res.Timing.SettleSeconds = time.Since(t0).Seconds() }()
 	deadline := t0.Add(r.o.settleTimeout)
-	watch := []int{r.s.index(MetricGoroutines), r.s.index(MetricFDs), r.s.index(MetricConns)}
 	row := make([]float64, len(r.s.defs))
+	r.settleMin = make([]float64, len(r.s.defs))
+	for i := range r.settleMin {
+		r.settleMin[i] = math.NaN()
+	}
 	pause := time.Millisecond
 	for {
 		if err := r.s.sample(ctx, gcNone, true, row); err != nil {
 			return
 		}
-		settled := true
-		for _, i := range watch {
-			if i >= 0 && row[i] > r.base[i] {
-				settled = false
+		done := true
+		for _, name := range settled {
+			i := r.s.index(name)
+			if i < 0 || math.IsNaN(row[i]) {
+				continue
+			}
+			if math.IsNaN(r.settleMin[i]) || row[i] < r.settleMin[i] {
+				r.settleMin[i] = row[i]
+			}
+			if r.settleMin[i] > r.base[i] {
+				done = false
 			}
 		}
-		if settled {
+		if done {
 			r.res.Timing.Settled = true
 			return
 		}
@@ -346,6 +361,14 @@ func (r *runner) finalSnapshot(ctx context.Context) error {
 	r.finalAt = time.Now()
 	if err := r.s.sample(ctx, gcNone, true, r.final); err != nil {
 		return err
+	}
+	// A count that went back to its baseline while settling was not
+	// leaked, even if it jitters up again: a metrics endpoint's own
+	// goroutines come and go with each scrape.
+	for i, low := range r.settleMin {
+		if !math.IsNaN(low) && (math.IsNaN(r.final[i]) || low < r.final[i]) {
+			r.final[i] = low
+		}
 	}
 	// Goroutine stacks cost milliseconds with thousands of goroutines: dump
 	// them only when there are more goroutines than at the baseline.
