@@ -96,3 +96,64 @@ func TestCloseTimesOutOnStuckGoroutine(t *testing.T) {
 	close(release)
 	e.bg.Wait()
 }
+
+// TestExecuteOnceUnderConcurrency executes one decision from several
+// goroutines: exactly one order is placed.
+func TestExecuteOnceUnderConcurrency(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Data.SandboxDate = "2016-03-01"
+	e := newEngine(t, cfg)
+	a, err := e.Analyze(t.Context(), "BTC-USD")
+	require.NoError(t, err)
+	require.Equal(t, "BUY", a.Decision.Action)
+
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = e.Execute(t.Context(), a.Decision.ID) })
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+			continue
+		}
+		require.ErrorIs(t, err, ErrAlreadyExecuted)
+	}
+	require.Equal(t, 1, ok)
+	orders, err := e.Store().Orders(t.Context(), 0)
+	require.NoError(t, err)
+	require.Len(t, orders, 1)
+}
+
+// TestUsageErrorsAreTyped checks the errors the CLI maps to exit code 2.
+func TestUsageErrorsAreTyped(t *testing.T) {
+	e := newEngine(t, testConfig(t))
+	ctx := t.Context()
+	var ue *UsageError
+	_, err := e.Analyze(ctx, "NOT A SYMBOL")
+	require.ErrorAs(t, err, &ue)
+	_, err = e.Analyze(ctx, "MSFT")
+	require.ErrorAs(t, err, &ue)
+	require.ErrorIs(t, err, providers.ErrNotFound)
+	_, err = e.Execute(ctx, "zzzzzzzzzzzz")
+	require.ErrorAs(t, err, &ue)
+	_, err = e.Backtest(ctx, BacktestRequest{BarSource: BarSource{Symbol: "AAPL"}, Strategy: "nope"})
+	require.ErrorAs(t, err, &ue)
+	_, err = e.RunAgent(ctx, AgentOptions{Watchlist: []string{"A B"}})
+	require.ErrorAs(t, err, &ue)
+}
+
+// TestAgentCanceledMidCycle stops the agent from its own cycle callback.
+func TestAgentCanceledMidCycle(t *testing.T) {
+	e := newEngine(t, testConfig(t))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	rep, err := e.RunAgent(ctx, AgentOptions{Watchlist: []string{"SPY", "AAPL"}, Interval: time.Hour,
+		OnCycle: func(CycleReport) { cancel() }})
+	require.NoError(t, err)
+	require.True(t, rep.Interrupted)
+	require.Len(t, rep.Cycles, 1)
+	require.Equal(t, 2, rep.Decisions)
+}
