@@ -485,6 +485,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// maxRetryAfterSeconds caps a parsed Retry-After (a year) so that absurd
+// values stay "very long" instead of overflowing time.Duration.
+const maxRetryAfterSeconds = 365 * 24 * 3600
+
 // ParseRetryAfter parses a Retry-After header: delay-seconds or an HTTP date.
 // It returns zero for an empty or unparsable value.
 func ParseRetryAfter(v string, now time.Time) time.Duration {
@@ -493,8 +497,11 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 {
+		switch {
+		case !(secs > 0): // also NaN
 			return 0
+		case secs > maxRetryAfterSeconds:
+			return maxRetryAfterSeconds * time.Second
 		}
 		return time.Duration(secs * float64(time.Second))
 	}

@@ -53,6 +53,9 @@ func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if st.status < 0 { // cut the connection without an answer
+		panic(http.ErrAbortHandler)
+	}
 	for k, v := range st.header {
 		w.Header().Set(k, v)
 	}
@@ -109,6 +112,8 @@ func TestDo(t *testing.T) {
 		{name: "timeout exhausted", steps: []step{{status: 200, delay: time.Second}},
 			opts: []providers.Option{providers.WithTimeout(20 * time.Millisecond), providers.WithRetry(2, time.Millisecond, time.Millisecond)}, wantErr: providers.ErrTimeout, wantCalls: 2},
 		{name: "POST not retried on 500", method: http.MethodPost, steps: []step{{status: 500}, {status: 200}}, wantErr: providers.ErrUpstream, wantCalls: 1},
+		{name: "GET retried after a reset", steps: []step{{status: -1}, {status: 200, body: "r"}}, wantBody: "r", wantCalls: 2},
+		{name: "POST not retried after a reset", method: http.MethodPost, steps: []step{{status: -1}, {status: 200}}, wantErr: providers.ErrUpstream, wantCalls: 1},
 		{name: "POST retried on 429", method: http.MethodPost, steps: []step{{status: 429}, {status: 201, body: "made"}}, wantBody: "made", wantCalls: 2},
 		{name: "HTML error page", steps: []step{{status: 502, body: "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"}},
 			opts: []providers.Option{providers.WithRetry(1, 0, 0)}, wantErr: providers.ErrUpstream, wantCalls: 1, wantMsg: "HTML page: 502 Bad Gateway"},
@@ -292,6 +297,7 @@ func TestParseRetryAfter(t *testing.T) {
 		want time.Duration
 	}{
 		{"", 0}, {"0", 0}, {"-1", 0}, {"5", 5 * time.Second}, {"1.5", 1500 * time.Millisecond}, {"soon", 0},
+		{"1e30", 365 * 24 * time.Hour}, {"NaN", 0},
 		{"Thu, 01 Jan 2026 00:00:30 GMT", 30 * time.Second}, {"Wed, 31 Dec 2025 23:00:00 GMT", 0},
 	}
 	for _, tt := range tests {

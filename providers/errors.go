@@ -41,7 +41,8 @@ var (
 // Reddit's 200 with an error body). It never holds credentials.
 type StatusError struct {
 	Provider string
-	// Status is the HTTP status code of the answer.
+	// Status is the HTTP status code of the answer; 0 when none arrived
+	// (connection refused, reset, cut short).
 	Status int
 	// Kind is the sentinel this error matches with errors.Is: one of
 	// ErrRateLimited, ErrUnauthorized, ErrNotFound, ErrNoData, ErrUpstream.
@@ -96,11 +97,13 @@ func Decodef(provider, field, format string, args ...any) error {
 }
 
 // Retryable reports whether a request that failed with err is worth trying
-// again: rate limits, 5xx answers and timeouts are; everything else is not.
+// again: rate limits, 5xx answers, timeouts and exchanges that got no answer
+// at all (connection refused or reset: Status 0) are; everything else is
+// not. The client retries non-idempotent requests only after a rate limit.
 func Retryable(err error) bool {
 	var se *StatusError
 	if errors.As(err, &se) {
-		return se.Kind == ErrRateLimited || se.Status >= 500
+		return se.Kind == ErrRateLimited || se.Status >= 500 || se.Status == 0 && se.Kind == ErrUpstream
 	}
 	return errors.Is(err, ErrTimeout)
 }
