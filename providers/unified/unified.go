@@ -1,6 +1,7 @@
 // Package unified routes market-data requests to an ordered list of
-// providers per asset class, falling back to the next provider when one is
-// rate limited, failing upstream or timing out. Answers are kept in a bounded
+// providers per asset class, falling back to the next provider when one
+// fails (rate limited, upstream error, timeout, a plan or symbol it does not
+// cover). Answers are kept in a bounded
 // TTL cache, and concurrent identical requests are collapsed into one
 // upstream call.
 //
@@ -35,6 +36,7 @@ func (f optionFunc) apply(o *options) { f(o) }
 type options struct {
 	barsTTL, quoteTTL time.Duration
 	maxEntries        int
+	callTimeout       time.Duration
 	now               func() time.Time
 	logger            *slog.Logger
 }
@@ -44,7 +46,24 @@ const (
 	DefaultBarsTTL    = 5 * time.Minute
 	DefaultQuoteTTL   = 5 * time.Second
 	DefaultMaxEntries = 1024
+	// DefaultCallTimeout bounds one shared upstream call, fallbacks
+	// included, whether or not anyone still waits for it.
+	DefaultCallTimeout = 2 * time.Minute
 )
+
+// WithCallTimeout bounds one shared upstream call, fallbacks included.
+func WithCallTimeout(d time.Duration) Option {
+	return optionFunc(func(o *options) { o.callTimeout = d })
+}
+
+// unixNano is t's Unix time in nanoseconds, and 0 for the zero Time (whose
+// UnixNano is undefined).
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
 
 // WithTTL sets how long bars and quotes stay cached. Zero disables caching of
 // that kind.
@@ -101,7 +120,8 @@ var _ providers.MarketData = (*Provider)(nil)
 // class it is listed under. The Provider takes ownership of them: Close
 // closes each once.
 func New(routes Routes, opts ...Option) (*Provider, error) {
-	o := options{barsTTL: DefaultBarsTTL, quoteTTL: DefaultQuoteTTL, maxEntries: DefaultMaxEntries, now: time.Now}
+	o := options{barsTTL: DefaultBarsTTL, quoteTTL: DefaultQuoteTTL, maxEntries: DefaultMaxEntries,
+		callTimeout: DefaultCallTimeout, now: time.Now}
 	for _, opt := range opts {
 		opt.apply(&o)
 	}
@@ -164,7 +184,7 @@ func (p *Provider) Bars(ctx context.Context, q providers.BarQuery) ([]providers.
 	if q.Interval == "" {
 		q.Interval = providers.Day
 	}
-	k := key{kind: kindBars, symbol: sym, interval: q.Interval, from: q.From.UnixNano(), to: q.To.UnixNano()}
+	k := key{kind: kindBars, symbol: sym, interval: q.Interval, from: unixNano(q.From), to: unixNano(q.To)}
 	if v, ok := p.lookup(k); ok {
 		return v.bars, nil
 	}
@@ -219,7 +239,6 @@ func (p *Provider) fetch(ctx context.Context, k key, class providers.AssetClass,
 	// The shared call runs under a context detached from any one caller's
 	// cancellation, so one caller giving up does not fail the others; each
 	// caller still stops waiting when its own context ends.
-	detached := context.WithoutCancel(ctx)
 	ch := p.group.DoChan(k.String(), func() (any, error) {
 		p.mu.RLock()
 		if p.closed.Load() {
@@ -229,7 +248,10 @@ func (p *Provider) fetch(ctx context.Context, k key, class providers.AssetClass,
 		p.calls.Add(1)
 		p.mu.RUnlock()
 		defer p.calls.Done()
-		v, err := p.tryEach(detached, list, call)
+		// Bounded even when every caller has given up.
+		shared, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.opts.callTimeout)
+		defer cancel()
+		v, err := p.tryEach(shared, list, call)
 		if err == nil && ttl > 0 {
 			p.cache.put(k, v, p.opts.now().Add(ttl))
 		}
@@ -245,7 +267,7 @@ func (p *Provider) fetch(ctx context.Context, k key, class providers.AssetClass,
 		}
 		return r.Val.(value), nil
 	case <-ctx.Done():
-		return value{}, ctx.Err()
+		return value{}, fmt.Errorf("unified: %s: %w", k.symbol, ctx.Err())
 	}
 }
 
@@ -273,12 +295,15 @@ func (p *Provider) tryEach(ctx context.Context, list []providers.MarketData,
 }
 
 // fallsBack reports whether another provider may answer where this one
-// failed: rate limits, upstream failures, timeouts, and operations or
-// symbols the provider does not cover.
+// failed. Every provider failure qualifies — rate limits, upstream errors and
+// timeouts, and also a plan that does not cover the endpoint (unauthorized),
+// a symbol or range one provider lacks (not found, no data) and malformed
+// answers — since the errors of all providers tried are returned together
+// when none answers. Only a bad symbol, a closed client and the caller's own
+// cancellation end the search.
 func fallsBack(err error) bool {
-	return errors.Is(err, providers.ErrRateLimited) || errors.Is(err, providers.ErrUpstream) ||
-		errors.Is(err, providers.ErrTimeout) || errors.Is(err, providers.ErrUnsupported) ||
-		errors.Is(err, providers.ErrDecode)
+	return !errors.Is(err, providers.ErrBadSymbol) && !errors.Is(err, providers.ErrClosed) &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 // Close closes every child provider exactly once, waits for shared calls in

@@ -82,8 +82,10 @@ func TestFallback(t *testing.T) {
 		{name: "rate limited falls back", firstErr: statusErr(providers.ErrRateLimited), wantFrom: "b", wantSecond: 1},
 		{name: "upstream error falls back", firstErr: statusErr(providers.ErrUpstream), wantFrom: "b", wantSecond: 1},
 		{name: "timeout falls back", firstErr: fmt.Errorf("a: %w", providers.ErrTimeout), wantFrom: "b", wantSecond: 1},
-		{name: "not found does not", firstErr: statusErr(providers.ErrNotFound), wantErr: providers.ErrNotFound},
-		{name: "unauthorized does not", firstErr: statusErr(providers.ErrUnauthorized), wantErr: providers.ErrUnauthorized},
+		{name: "not found falls back", firstErr: statusErr(providers.ErrNotFound), wantFrom: "b", wantSecond: 1},
+		{name: "plan not covering it falls back", firstErr: statusErr(providers.ErrUnauthorized), wantFrom: "b", wantSecond: 1},
+		{name: "closed does not", firstErr: fmt.Errorf("a: %w", providers.ErrClosed), wantErr: providers.ErrClosed},
+		{name: "bad symbol does not", firstErr: fmt.Errorf("a: %w", providers.ErrBadSymbol), wantErr: providers.ErrBadSymbol},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,6 +119,8 @@ func TestRoutesByClass(t *testing.T) {
 	p, err := unified.New(unified.Routes{providers.Equity: {eq}, providers.Crypto: {cr}})
 	require.NoError(t, err)
 	defer p.Close()
+	_, err = p.Bars(t.Context(), providers.BarQuery{Symbol: "AAPL"}) // zero From and To
+	require.NoError(t, err)
 	q, err := p.Quote(t.Context(), "btc/usd")
 	require.NoError(t, err)
 	require.Equal(t, "cr", q.Provider)
@@ -179,6 +183,15 @@ func TestErrorsAreNotCached(t *testing.T) {
 		require.ErrorIs(t, err, providers.ErrNotFound)
 	}
 	require.Equal(t, int32(2), a.calls.Load())
+}
+
+func TestSharedCallIsBounded(t *testing.T) {
+	a := &fake{name: "a", classes: equity, delay: time.Hour}
+	p, err := unified.New(unified.Routes{providers.Equity: {a}}, unified.WithCallTimeout(20*time.Millisecond))
+	require.NoError(t, err)
+	defer p.Close()
+	_, err = p.Quote(t.Context(), "AAPL")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
 func TestConcurrentIdenticalRequestsCollapse(t *testing.T) {
