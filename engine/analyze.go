@@ -164,6 +164,9 @@ func (e *Engine) quote(ctx context.Context, sym string, class providers.AssetCla
 	return q, nil
 }
 
+// MinBars is the fewest bars analyze decides on.
+const MinBars = 30
+
 // MaxGapSessions is the longest run of missing sessions analyze accepts
 // in a series; a longer gap means the provider lost data, and no decision
 // is made on it.
@@ -285,6 +288,14 @@ func (e *Engine) Analyze(ctx context.Context, symbol string) (*Analysis, error) 
 	if err != nil {
 		return nil, err
 	}
+	if len(bs) < MinBars {
+		last := "the provider's range"
+		if len(bs) > 0 {
+			last = bs[len(bs)-1].Time.Format(time.DateOnly)
+		}
+		return nil, fmt.Errorf("%s has only %d bars up to %s; analyze needs at least %d for the indicators to warm up",
+			sym, len(bs), last, MinBars)
+	}
 	warns, err := validate(sym, class, interval, e.md.Name(), bs)
 	if err != nil {
 		return nil, err
@@ -309,7 +320,9 @@ func (e *Engine) Analyze(ctx context.Context, symbol string) (*Analysis, error) 
 	if err != nil {
 		return nil, fmt.Errorf("account of %s: %w", e.platform(), err)
 	}
-	a.Equity = acct.NAV
+	if a.Equity, err = e.equity(ctx, acct); err != nil {
+		return nil, err
+	}
 	pos, _, err := e.st.Position(ctx, e.platform(), sym)
 	if err != nil {
 		return nil, err
@@ -320,7 +333,7 @@ func (e *Engine) Analyze(ctx context.Context, symbol string) (*Analysis, error) 
 		return nil, err
 	}
 	d, err := strategy.Decide(strategy.Input{Symbol: sym, Class: class, Bars: bs, Sentiment: sent, Position: pos.Quantity},
-		ens, e.decideParams(acct.NAV))
+		ens, e.decideParams(a.Equity))
 	if err != nil {
 		if errors.Is(err, bars.ErrBadData) {
 			return nil, &BadDataError{Symbol: sym, Source: e.md.Name(), Err: err}

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/leakgate/leakgate/engine/config"
+	"github.com/leakgate/leakgate/engine/store"
 	"github.com/leakgate/leakgate/providers"
 )
 
@@ -156,4 +157,44 @@ func TestAgentCanceledMidCycle(t *testing.T) {
 	require.True(t, rep.Interrupted)
 	require.Len(t, rep.Cycles, 1)
 	require.Equal(t, 2, rep.Decisions)
+}
+
+// TestPlatforms executes decisions on the Coinbase and OANDA clients
+// against the sandbox, where the engine tracks the positions itself.
+func TestPlatforms(t *testing.T) {
+	tests := []struct {
+		platform string
+		symbol   string
+		class    providers.AssetClass
+		qty      float64
+	}{
+		{platform: config.PlatformCoinbase, symbol: "BTC-USD", class: providers.Crypto, qty: 0.5},
+		{platform: config.PlatformOANDA, symbol: "EUR_USD", class: providers.Forex, qty: 1000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.platform, func(t *testing.T) {
+			cfg := testConfig(t)
+			cfg.Platform.Name = tt.platform
+			e := newEngine(t, cfg)
+			ctx := t.Context()
+			require.Equal(t, tt.platform, e.Broker().Name())
+			b, err := e.Balance(ctx)
+			require.NoError(t, err)
+			require.Equal(t, tt.platform, b.Platform)
+			require.Positive(t, b.Account.NAV)
+
+			d := store.Decision{Symbol: tt.symbol, Class: tt.class, Action: "BUY", Confidence: 0.5, Quantity: tt.qty,
+				Price: 1, BarTime: time.Now()}
+			require.NoError(t, e.Store().InsertDecision(ctx, &d))
+			ex, err := e.Execute(ctx, d.ID)
+			require.NoError(t, err)
+			require.Equal(t, tt.platform, ex.Order.Platform)
+			require.Equal(t, string(providers.OrderFilled), ex.Order.Status)
+			require.InDelta(t, tt.qty, ex.Position.Quantity, 1e-9)
+			b, err = e.Balance(ctx)
+			require.NoError(t, err)
+			require.Len(t, b.Positions, 1)
+			require.Equal(t, tt.symbol, b.Positions[0].Symbol)
+		})
+	}
 }

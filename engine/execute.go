@@ -108,11 +108,15 @@ func (e *Engine) Execute(ctx context.Context, id string) (*Execution, error) {
 	if err != nil {
 		return nil, fmt.Errorf("account of %s: %w", e.platform(), err)
 	}
+	equity, err := e.equity(ctx, acct)
+	if err != nil {
+		return nil, err
+	}
 	before, _, err := e.st.Position(ctx, e.platform(), d.Symbol)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.checkRisk(ctx, d, side, before, q.Price, acct.NAV); err != nil {
+	if err := e.checkRisk(ctx, d, side, before, q.Price, equity); err != nil {
 		return nil, err
 	}
 
@@ -244,6 +248,49 @@ func (e *Engine) learn(ctx context.Context, closed []store.Memory) (map[string]f
 	return strategy.UpdateWeights(w, outs, strategy.DefaultLearnParams())
 }
 
+// equity returns the account value positions are sized against: the
+// platform's NAV, or when it reports none (Coinbase), its balances valued
+// at current quotes in the account currency. Balances that cannot be
+// valued are left out, with a warning.
+func (e *Engine) equity(ctx context.Context, a providers.Account) (float64, error) {
+	if a.NAV > 0 {
+		return a.NAV, nil
+	}
+	ccy := a.Currency
+	if ccy == "" {
+		ccy = e.cfg.Platform.Currency
+	}
+	var total float64
+	for _, b := range a.Balances {
+		if b.Total == 0 {
+			continue
+		}
+		if b.Currency == ccy {
+			total += b.Total
+			continue
+		}
+		sym, _, err := providers.NormalizeSymbol(b.Currency + "-" + ccy)
+		if err == nil {
+			var q providers.Quote
+			if q, err = e.md.Quote(ctx, sym); err == nil {
+				err = checkQuote(q)
+			}
+			if err == nil {
+				total += b.Total * q.Price
+				continue
+			}
+		}
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		e.log.Warn("balance left out of equity: no price", "currency", b.Currency, "err", err)
+	}
+	if !(total > 0) {
+		return 0, fmt.Errorf("the %s account holds nothing of value (NAV %.2f %s): fund it, or use platform.name: paper", e.platform(), total, ccy)
+	}
+	return total, nil
+}
+
 // Balance is the state of the trading account.
 type Balance struct {
 	Platform string            `json:"platform"`
@@ -262,6 +309,13 @@ func (e *Engine) Balance(ctx context.Context) (*Balance, error) {
 		return nil, fmt.Errorf("account of %s: %w", e.platform(), err)
 	}
 	b := &Balance{Platform: e.platform(), Account: acct, Positions: []paper.Holding{}}
+	if acct.NAV == 0 {
+		if nav, err := e.equity(ctx, acct); err == nil {
+			b.Account.NAV = nav
+		} else if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
 	if pb, ok := e.broker.(*paper.Broker); ok {
 		if b.Positions, err = pb.Holdings(ctx); err != nil {
 			return nil, err

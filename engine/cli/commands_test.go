@@ -392,3 +392,46 @@ func TestHTTPMockFixtures(t *testing.T) {
 		require.Contains(t, msg, "503")
 	})
 }
+
+// TestSecretsNeverPrinted makes an upstream echo the API key back in an
+// error answer, with debug logging on: neither the error nor any log line
+// shows it.
+func TestSecretsNeverPrinted(t *testing.T) {
+	const key = "av-live-key-9f8e7d6c5b4a"
+	f := newFFE(t, modeHTTPMock).with("FFE_ALPHAVANTAGE_API_KEY", key, "FFE_ROUTING_EQUITY", "alphavantage")
+	f.mock.RegisterResponder(http.MethodGet, "=~^"+mockURL+"/alphavantage/", func(req *http.Request) (*http.Response, error) {
+		require.Equal(t, key, req.URL.Query().Get("apikey"), "the configured key is used, not the sandbox's")
+		return httpmock.NewStringResponse(http.StatusInternalServerError, "internal error for "+req.URL.String()), nil
+	})
+	r := f.run("--log-level", "debug", "analyze", "AAPL")
+	require.Equal(t, ExitFailure, r.code, r)
+	require.Contains(t, r.stderr, "REDACTED")
+	require.Contains(t, r.stderr, "retrying")
+	require.NotContains(t, r.stderr+r.stdout, key)
+	require.NotContains(t, f.ok("config", "show"), key)
+}
+
+// TestSentiment turns the Reddit vote on.
+func TestSentiment(t *testing.T) {
+	for _, mode := range []string{modeSandbox, modeHTTPMock} {
+		t.Run(mode, func(t *testing.T) {
+			f := newFFE(t, mode).with("FFE_SENTIMENT_ENABLED", "true")
+			var an analysisDoc
+			f.json(&an, "analyze", "AAPL")
+			require.NotNil(t, an.Sentiment)
+			require.Positive(t, an.Sentiment.Samples)
+			require.True(t, an.Sentiment.Score >= -1 && an.Sentiment.Score <= 1)
+			for _, v := range an.Decision.Votes {
+				if v.Strategy == "sentiment" {
+					require.False(t, v.Abstain)
+				}
+			}
+			require.Contains(t, f.with("FFE_SENTIMENT_ENABLED", "true").ok("analyze", "AAPL"), "Sentiment")
+
+			// Without it the sentiment strategy abstains.
+			var off analysisDoc
+			f.with("FFE_SENTIMENT_ENABLED", "false").json(&off, "analyze", "AAPL")
+			require.Nil(t, off.Sentiment)
+		})
+	}
+}
