@@ -121,7 +121,7 @@ func BenchmarkOverhead(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				wall += res.Seconds
+				wall += res.DurationSeconds
 				harness += res.Timing.HarnessSeconds
 			}
 			b.ReportMetric(100*harness/wall, "overhead-%")

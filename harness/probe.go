@@ -133,6 +133,15 @@ func lookupBuiltin(name string) (builtin, bool) {
 	return builtin{}, false
 }
 
+// BuiltinMetrics returns the names of the built-in metrics in report order.
+func BuiltinMetrics() []string {
+	names := make([]string, len(builtins))
+	for i, b := range builtins {
+		names[i] = b.name
+	}
+	return names
+}
+
 // DefaultThresholds returns the default threshold expressions of a built-in
 // metric, or nil.
 func DefaultThresholds(metric string) []string {

@@ -17,7 +17,7 @@ import (
 func (r *Result) WriteText(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "leakgate: %s: %s, %d/%d iterations (warm-up %d) in %s", r.Scenario, strings.ToUpper(string(r.Status)),
-		r.Iterations.Completed, r.Iterations.Requested, r.Iterations.Warmup, fmtSeconds(r.Seconds))
+		r.Iterations.Completed, r.Iterations.Requested, r.Iterations.Warmup, fmtSeconds(r.DurationSeconds))
 	if r.Iterations.Completed > 0 {
 		fmt.Fprintf(bw, ", iteration p50 %s p95 %s", fmtSeconds(r.Timing.P50Seconds), fmtSeconds(r.Timing.P95Seconds))
 	}

@@ -39,19 +39,19 @@ const (
 // Result is the outcome of a run. It is JSON-serialisable: see "Result
 // JSON" in the package documentation for the schema.
 type Result struct {
-	Schema     string         `json:"schema"`
-	Scenario   string         `json:"scenario"`
-	Status     Status         `json:"status"`
-	Error      string         `json:"error,omitempty"`
-	Target     TargetInfo     `json:"target"`
-	Started    time.Time      `json:"started"`
-	Seconds    float64        `json:"duration_seconds"`
-	Iterations Iterations     `json:"iterations"`
-	Timing     Timing         `json:"timing"`
-	Metrics    []MetricResult `json:"metrics"`
-	Findings   []Finding      `json:"findings"`
-	Baseline   Snapshot       `json:"baseline"`
-	Final      Snapshot       `json:"final"`
+	Schema          string         `json:"schema"`
+	Scenario        string         `json:"scenario"`
+	Status          Status         `json:"status"`
+	Error           string         `json:"error,omitempty"`
+	Target          TargetInfo     `json:"target"`
+	Started         time.Time      `json:"started"`
+	DurationSeconds float64        `json:"duration_seconds"`
+	Iterations      Iterations     `json:"iterations"`
+	Timing          Timing         `json:"timing"`
+	Metrics         []MetricResult `json:"metrics"`
+	Findings        []Finding      `json:"findings"`
+	Baseline        Snapshot       `json:"baseline"`
+	Final           Snapshot       `json:"final"`
 }
 
 // TargetInfo identifies the measured process.

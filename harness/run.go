@@ -135,7 +135,7 @@ func (r *runner) run(ctx context.Context) {
 
 	status, runErr := r.phases(ctx)
 
-	r.res.Seconds = time.Since(start).Seconds()
+	r.res.DurationSeconds = time.Since(start).Seconds()
 	r.res.Timing.ScenarioSeconds = r.scenarioTime.Seconds()
 	r.res.Timing.HarnessSeconds = max(time.Since(start)-r.scenarioTime, 0).Seconds()
 	r.res.Timing.ForcedGCs = r.s.gcCount

@@ -148,3 +148,15 @@ func TestThresholdOnMissingMetric(t *testing.T) {
 		})
 	}
 }
+
+func TestDefaultThresholdsParse(t *testing.T) {
+	for _, name := range BuiltinMetrics() {
+		exprs := DefaultThresholds(name)
+		require.NotEmpty(t, exprs, name)
+		for _, e := range exprs {
+			_, err := ParseThreshold(name, e)
+			require.NoError(t, err)
+		}
+	}
+	require.Nil(t, DefaultThresholds("cache"))
+}
