@@ -48,7 +48,21 @@ func WriteFile(path string, write func(io.Writer) error) (File, error) {
 // and a rename. The caller syncs dir.
 func writeAtomic(root *os.Root, dir, name string, write func(io.Writer) error) (File, error) {
 	tmp := filepath.Join(dir, ".tmp-"+name+"-"+rand.Text())
-	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+	f, err := writeNew(root, tmp, name, write, true)
+	if err == nil {
+		err = root.Rename(tmp, filepath.Join(dir, name))
+		if err != nil {
+			err = errors.Join(fmt.Errorf("write %s: %w", name, err), removeMissingOK(root, tmp))
+		}
+	}
+	return f, err
+}
+
+// writeNew creates path inside root (it must not exist), fills it with
+// write, syncs it if sync is set, and closes it. On error the file is
+// removed. name is the file's name in errors and in the returned File.
+func writeNew(root *os.Root, path, name string, write func(io.Writer) error, sync bool) (File, error) {
+	f, err := root.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
 	if err != nil {
 		return File{}, fmt.Errorf("write %s: %w", name, err)
 	}
@@ -58,23 +72,40 @@ func writeAtomic(root *os.Root, dir, name string, write func(io.Writer) error) (
 	if err == nil {
 		err = bw.Flush()
 	}
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = root.Rename(tmp, filepath.Join(dir, name))
-	}
 	if err != nil {
-		rmErr := root.Remove(tmp)
-		if errors.Is(rmErr, os.ErrNotExist) {
-			rmErr = nil
-		}
-		return File{}, errors.Join(fmt.Errorf("write %s: %w", name, err), rmErr)
+		return File{}, errors.Join(fmt.Errorf("write %s: %w", name, err), removeMissingOK(root, path))
 	}
 	return File{Name: name, Size: cw.n, SHA256: hex.EncodeToString(cw.h.Sum(nil))}, nil
+}
+
+// syncFile syncs the file at path inside root.
+func syncFile(root *os.Root, path string) error {
+	f, err := root.Open(path)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", filepath.Base(path), err)
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+func removeMissingOK(root *os.Root, path string) error {
+	err := root.Remove(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // syncDir syncs the directory dir of root, so renames inside it survive a

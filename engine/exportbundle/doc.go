@@ -4,12 +4,15 @@
 //
 // # Atomicity
 //
-// A reader never sees a partial export. Every file of a bundle is written to
-// a temporary file in a hidden staging directory, synced and renamed into
-// place; the manifest is written last the same way; then the staging
-// directory is synced and renamed to the export id as a whole, and the root
-// directory is synced. A bundle is therefore either absent or complete with
-// its manifest. Deletion renames a bundle out of sight before removing it.
+// A reader never sees a partial export. The files of a bundle are written
+// into a hidden staging directory, which is the bundle's temporary; Commit
+// writes the manifest, syncs every file (in parallel, so the file system
+// can commit them together) and the staging directory, renames the staging
+// directory to the export id as a whole, and syncs the root directory. A
+// bundle is therefore either absent or complete with its manifest, on disk
+// as well as in view. Deletion renames a bundle out of sight before
+// removing it. WriteFile is the same discipline for a single file: a
+// synced temporary file renamed over the target.
 // Staging and trash directories start with a dot, which no valid id does,
 // so they can never be named by a request; Open removes the leftovers of a
 // process that stopped mid-write.

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // ManifestName is the name of the manifest file in every bundle.
@@ -304,6 +306,17 @@ func (s *Store) Prune(maxCount int, maxAge time.Duration) ([]string, error) {
 	return removed, errors.Join(errs...)
 }
 
+// syncParallelism bounds the file syncs of one Commit in flight.
+const syncParallelism = 16
+
+func fileNames(files []File) []string {
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.Name
+	}
+	return names
+}
+
 // Bundle is an export being written. Add may be called concurrently; Commit
 // and Abort end it.
 type Bundle struct {
@@ -338,7 +351,9 @@ func (b *Bundle) Add(name, contentType string, write func(io.Writer) error) (Fil
 	b.names[name] = true // reserved; released on failure
 	b.mu.Unlock()
 
-	f, err := writeAtomic(b.s.root, b.staging, name, write)
+	// The staging directory is the temporary: a file is written in place
+	// and synced at Commit, together with the others.
+	f, err := writeNew(b.s.root, filepath.Join(b.staging, name), name, write, false)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err != nil {
@@ -391,10 +406,21 @@ func (b *Bundle) commit(m Manifest) error {
 		return fmt.Errorf("exportbundle: encode manifest of %s: %w", b.id, err)
 	}
 	data = append(data, '\n')
-	if _, err := writeAtomic(b.s.root, b.staging, ManifestName, func(w io.Writer) error {
+	if _, err := writeNew(b.s.root, filepath.Join(b.staging, ManifestName), ManifestName, func(w io.Writer) error {
 		_, err := io.Copy(w, bytes.NewReader(data))
 		return err
-	}); err != nil {
+	}, false); err != nil {
+		return fmt.Errorf("exportbundle: %s: %w", b.id, err)
+	}
+	// Every file reaches the disk before the directory that names them is
+	// renamed into view. The syncs run in parallel, so the file system
+	// can commit them together.
+	var g errgroup.Group
+	g.SetLimit(syncParallelism)
+	for _, name := range append(fileNames(m.Files), ManifestName) {
+		g.Go(func() error { return syncFile(b.s.root, filepath.Join(b.staging, name)) })
+	}
+	if err := g.Wait(); err != nil {
 		return fmt.Errorf("exportbundle: %s: %w", b.id, err)
 	}
 	if err := syncDir(b.s.root, b.staging); err != nil {

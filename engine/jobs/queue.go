@@ -175,25 +175,22 @@ func (q *Queue) Enqueue(ctx context.Context, kind string, params any) (Job, erro
 	if err != nil {
 		return Job{}, fmt.Errorf("jobs: encode params: %w", err)
 	}
-	q.mu.Lock()
-	if q.queued >= q.o.capacity {
-		full := &FullError{Capacity: q.o.capacity, RetryAfter: q.retryAfterLocked()}
-		q.mu.Unlock()
-		return Job{}, full
-	}
-	q.queued++ // the slot is reserved before the insert
-	q.mu.Unlock()
-
 	now := q.o.now()
 	job := Job{ID: newID(), Kind: kind, State: Queued, Params: raw, Created: now.UTC()}
+	// Every write of the queue happens under q.mu, so the queue's own
+	// writers never contend for SQLite's write lock (a busy connection
+	// sleeps in the busy handler for milliseconds).
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.queued >= q.o.capacity {
+		return Job{}, &FullError{Capacity: q.o.capacity, RetryAfter: q.retryAfterLocked()}
+	}
 	_, err = q.db.ExecContext(ctx, `INSERT INTO export_jobs (id, kind, state, params, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, job.ID, kind, Queued, string(raw), now.UnixNano(), now.UnixNano())
 	if err != nil {
-		q.mu.Lock()
-		q.queued--
-		q.mu.Unlock()
 		return Job{}, fmt.Errorf("jobs: enqueue: %w", err)
 	}
+	q.queued++
 	q.signal()
 	return job, nil
 }
@@ -647,6 +644,8 @@ func (q *Queue) Prune(ctx context.Context, keep int, maxAge time.Duration) (int,
 	if maxAge > 0 {
 		cutoff = q.o.now().Add(-maxAge).UnixNano()
 	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	res, err := q.db.ExecContext(ctx, `DELETE FROM export_jobs WHERE state IN (?, ?, ?) AND (finished_at < ?
 		OR seq NOT IN (SELECT seq FROM export_jobs WHERE state IN (?, ?, ?) ORDER BY seq DESC LIMIT ?))`,
 		Succeeded, Failed, Cancelled, cutoff, Succeeded, Failed, Cancelled, limit)
