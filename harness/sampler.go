@@ -56,6 +56,7 @@ type sampler struct {
 
 	heapMetric []metrics.Sample
 	finSamples []metrics.Sample
+	stackBuf   []byte // reused by goroutine dumps
 
 	gcCost  time.Duration // the latest forced collection's duration
 	gcTotal time.Duration
@@ -439,7 +440,13 @@ type details struct {
 func (s *sampler) details(ctx context.Context, stacks bool) (details, error) {
 	var d details
 	if i := s.index(MetricGoroutines); i >= 0 && s.self && stacks {
-		d.goroutines = stack.All()
+		s.stackBuf = stack.Dump(s.stackBuf)
+		gs, err := stack.Parse(s.stackBuf)
+		if err != nil {
+			return d, fmt.Errorf("goroutine dump: %w", err)
+		}
+		d.goroutines = gs
+		s.stackBuf = s.stackBuf[:cap(s.stackBuf)]
 	}
 	if s.proc != nil && (s.index(MetricFDs) >= 0 || s.index(MetricConns) >= 0) {
 		fds, err := s.proc.FDs()

@@ -6,8 +6,6 @@
 package stack
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"runtime"
@@ -26,7 +24,7 @@ type Goroutine struct {
 
 // All returns the goroutines of this process.
 func All() []Goroutine {
-	gs, err := Parse(Dump())
+	gs, err := Parse(Dump(nil))
 	if err != nil {
 		// A dump of the running runtime always parses; a failure is a bug in
 		// this package.
@@ -35,54 +33,59 @@ func All() []Goroutine {
 	return gs
 }
 
-// Dump returns runtime.Stack(buf, true), growing buf as needed.
-func Dump() []byte {
-	for size := 64 << 10; ; size *= 2 {
-		buf := make([]byte, size)
-		if n := runtime.Stack(buf, true); n < size {
+// Dump returns runtime.Stack(buf, true), in buf when it is large enough.
+// Each call stops the world and formats every goroutine, so a new buffer
+// starts at a size that usually fits (2 KiB per goroutine) and grows only
+// when it did not.
+func Dump(buf []byte) []byte {
+	if want := max(64<<10, 2<<10*runtime.NumGoroutine()); len(buf) < want {
+		buf = make([]byte, want)
+	}
+	for {
+		if n := runtime.Stack(buf, true); n < len(buf) {
 			return buf[:n]
 		}
+		buf = make([]byte, 2*len(buf))
 	}
 }
 
-// Parse parses a goroutine dump.
+// Parse parses a goroutine dump. The goroutines' Stack texts share one copy
+// of the dump.
 func Parse(dump []byte) ([]Goroutine, error) {
+	text := string(dump)
 	var (
-		out  []Goroutine
-		errs []error
-		cur  *Goroutine
-		text strings.Builder
+		out   []Goroutine
+		errs  []error
+		cur   *Goroutine
+		start int // of the current goroutine's text
 	)
-	finish := func() {
+	finish := func(end int) {
 		if cur != nil {
-			cur.Stack = strings.TrimRight(text.String(), "\n")
+			cur.Stack = strings.TrimRight(text[start:end], "\n")
 			out = append(out, *cur)
 			cur = nil
 		}
-		text.Reset()
 	}
-	sc := bufio.NewScanner(bytes.NewReader(dump))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
+	pos := 0
+	for n := 1; pos < len(text); n++ {
+		lineStart := pos
+		line := text[pos:]
+		if i := strings.IndexByte(line, '\n'); i >= 0 {
+			line, pos = line[:i], pos+i+1
+		} else {
+			pos = len(text)
+		}
 		if strings.HasPrefix(line, "goroutine ") {
-			finish()
+			finish(lineStart)
 			id, state, err := parseHeader(line)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("line %d: parse header: %w", n, err))
 				continue
 			}
-			cur = &Goroutine{ID: id, State: state}
-			text.WriteString(line)
-			text.WriteByte('\n')
+			cur, start = &Goroutine{ID: id, State: state}, lineStart
 			continue
 		}
-		if cur == nil {
-			continue
-		}
-		text.WriteString(line)
-		text.WriteByte('\n')
-		if line == "" || line[0] == '\t' || strings.HasPrefix(line, "...") || strings.HasPrefix(line, "[originating") {
+		if cur == nil || line == "" || line[0] == '\t' || strings.HasPrefix(line, "...") || strings.HasPrefix(line, "[originating") {
 			continue // position, separator, elided frames, ancestor traceback
 		}
 		if after, ok := strings.CutPrefix(line, "created by "); ok {
@@ -100,10 +103,7 @@ func Parse(dump []byte) ([]Goroutine, error) {
 			cur.Top = name
 		}
 	}
-	finish()
-	if err := sc.Err(); err != nil {
-		errs = append(errs, err)
-	}
+	finish(len(text))
 	return out, errors.Join(errs...)
 }
 

@@ -65,7 +65,7 @@ func TestParseTestdata(t *testing.T) {
 	path := filepath.Join("testdata", "dump.txt")
 	if *update {
 		startFixture(t)
-		require.NoError(t, os.WriteFile(path, Dump(), 0o644))
+		require.NoError(t, os.WriteFile(path, Dump(nil), 0o644))
 	}
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
