@@ -10,6 +10,7 @@ import (
 // AgentOptions configures RunAgent. Zero fields take the configuration's
 // agent settings and watchlist.
 type AgentOptions struct {
+	// Interval is the time between the starts of cycles.
 	Interval time.Duration
 	// MaxCycles stops after so many cycles; 0 runs until ctx is done.
 	MaxCycles int
@@ -23,6 +24,9 @@ type AgentOptions struct {
 
 // SymbolResult is what one cycle did for one symbol.
 type SymbolResult struct {
+	// Symbol is the symbol analyzed; DecisionID, Action and Confidence
+	// describe the decision; Executed and OrderID say whether it was
+	// executed and as which order.
 	Symbol     string  `json:"symbol"`
 	DecisionID string  `json:"decision_id,omitempty"`
 	Action     string  `json:"action,omitempty"`
@@ -36,6 +40,8 @@ type SymbolResult struct {
 
 // CycleReport is one cycle of the agent.
 type CycleReport struct {
+	// Cycle numbers the cycle from 1; Started and Duration time it;
+	// Results hold one entry per symbol analyzed.
 	Cycle    int            `json:"cycle"`
 	Started  time.Time      `json:"started"`
 	Duration time.Duration  `json:"duration_ns"`
@@ -44,6 +50,8 @@ type CycleReport struct {
 
 // AgentReport is the result of RunAgent.
 type AgentReport struct {
+	// Cycles are the cycles run; Decisions, Executions and Errors count
+	// over them; Interrupted is set when the loop stopped on cancellation.
 	Cycles      []CycleReport `json:"cycles"`
 	Decisions   int           `json:"decisions"`
 	Executions  int           `json:"executions"`

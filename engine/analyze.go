@@ -34,18 +34,23 @@ func (n Num) MarshalJSON() ([]byte, error) {
 // Indicators are the latest values of the technical indicators analyze
 // reports.
 type Indicators struct {
-	SMA20          Num `json:"sma_20"`
-	SMA50          Num `json:"sma_50"`
-	EMA12          Num `json:"ema_12"`
-	EMA26          Num `json:"ema_26"`
-	MACD           Num `json:"macd"`
-	MACDSignal     Num `json:"macd_signal"`
-	MACDHistogram  Num `json:"macd_histogram"`
-	RSI14          Num `json:"rsi_14"`
+	// Simple and exponential moving averages of the close.
+	SMA20 Num `json:"sma_20"`
+	SMA50 Num `json:"sma_50"`
+	EMA12 Num `json:"ema_12"`
+	EMA26 Num `json:"ema_26"`
+	// MACD(12,26,9): line, signal and histogram.
+	MACD          Num `json:"macd"`
+	MACDSignal    Num `json:"macd_signal"`
+	MACDHistogram Num `json:"macd_histogram"`
+	// RSI14 is Wilder's RSI over 14 bars.
+	RSI14 Num `json:"rsi_14"`
+	// Bollinger Bands (20, 2).
 	BollingerUpper Num `json:"bollinger_upper"`
 	BollingerMid   Num `json:"bollinger_middle"`
 	BollingerLower Num `json:"bollinger_lower"`
-	ATR14          Num `json:"atr_14"`
+	// ATR14 is Wilder's average true range over 14 bars.
+	ATR14 Num `json:"atr_14"`
 }
 
 // Analysis is the result of Analyze.

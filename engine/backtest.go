@@ -68,6 +68,7 @@ func (e *Engine) signaler(ctx context.Context, name string) (backtest.Signaler, 
 
 // BarSource says where a backtest's bars come from.
 type BarSource struct {
+	// Symbol is what the bars are of (with CSV, it sets the asset class).
 	Symbol string
 	// CSV, when set, is a file read with bars.LoadCSV instead of asking
 	// the providers.
@@ -209,6 +210,8 @@ func (e *Engine) costs(capital, fee, slip, threshold float64, short bool) backte
 
 // Costs are the costs and rules a backtest ran with.
 type Costs struct {
+	// Capital is the starting equity; FeeBps and SlippageBps the costs per
+	// fill in basis points; AllowShort lets signals open shorts.
 	Capital     float64 `json:"capital"`
 	FeeBps      float64 `json:"fee_bps"`
 	SlippageBps float64 `json:"slippage_bps"`
@@ -223,6 +226,7 @@ func costsOf(c backtest.Config) Costs {
 
 // BacktestResult is the result of Backtest.
 type BacktestResult struct {
+	// Symbol and Strategy say what was run.
 	Symbol   string `json:"symbol"`
 	Strategy string `json:"strategy"`
 	// Source is the provider or file the bars came from.
@@ -280,6 +284,7 @@ func (e *Engine) Backtest(ctx context.Context, r BacktestRequest) (*BacktestResu
 
 // PortfolioRequest configures PortfolioBacktest.
 type PortfolioRequest struct {
+	// Symbols are the assets.
 	Symbols []string
 	// Weights are the target fractions, one per symbol; empty means equal
 	// weights.
@@ -298,6 +303,8 @@ type PortfolioRequest struct {
 
 // PortfolioResult is the result of PortfolioBacktest.
 type PortfolioResult struct {
+	// Symbols and Targets are the assets and their target weights;
+	// Config the costs; Warnings data quirks of any asset.
 	Symbols []string  `json:"symbols"`
 	Targets []float64 `json:"target_weights"`
 	Config  Costs     `json:"config"`
@@ -397,6 +404,9 @@ type WalkForwardRequest struct {
 
 // WalkForwardResult is the result of WalkForward.
 type WalkForwardResult struct {
+	// Symbol, Source and Objective say what was optimised, Grid over which
+	// SMA crosses, Config with what costs; Result holds the windows and the
+	// out-of-sample curve; Warnings data quirks.
 	Symbol    string                     `json:"symbol"`
 	Source    string                     `json:"source"`
 	Objective string                     `json:"objective"`
@@ -462,6 +472,9 @@ type MonteCarloRequest struct {
 
 // MonteCarloResult is the result of MonteCarlo.
 type MonteCarloResult struct {
+	// Symbol, Strategy and Source say whose returns were resampled; Seed
+	// reproduces the run; Returns counts the returns resampled; Initial is
+	// the starting equity; Result holds the statistics.
 	Symbol   string            `json:"symbol"`
 	Strategy string            `json:"strategy"`
 	Source   string            `json:"source"`

@@ -23,6 +23,7 @@ var (
 // or decision id, a malformed flag value. The CLI exits with status 2 on
 // it. The message says what to do instead.
 type UsageError struct {
+	// Err is the mistake and what to do instead.
 	Err error
 }
 
@@ -42,6 +43,7 @@ func Usagef(format string, args ...any) error {
 // non-positive prices, unsorted bars. Nothing is decided or traded on such
 // data.
 type BadDataError struct {
+	// Symbol is the instrument whose data failed.
 	Symbol string
 	// Source names where the data came from (a provider or a file).
 	Source string

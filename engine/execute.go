@@ -15,6 +15,7 @@ import (
 
 // Execution is the result of Execute.
 type Execution struct {
+	// Decision is the executed decision; Order the platform's answer.
 	Decision store.Decision `json:"decision"`
 	Order    store.Order    `json:"order"`
 	// Position is the position after the order (zero quantity when flat).
@@ -293,6 +294,7 @@ func (e *Engine) equity(ctx context.Context, a providers.Account) (float64, erro
 
 // Balance is the state of the trading account.
 type Balance struct {
+	// Platform names the platform; Account is its own report.
 	Platform string            `json:"platform"`
 	Account  providers.Account `json:"account"`
 	// Positions are the open positions the engine tracks, valued at current

@@ -14,6 +14,7 @@ import (
 // on. Its return on a trade is the price move in the direction of its vote
 // (what following it alone would have earned), before fees.
 type StrategyStats struct {
+	// Strategy names the strategy.
 	Strategy string `json:"strategy"`
 	// Trades counts closed trades the strategy voted on (abstentions and
 	// zero signals do not count).
@@ -30,6 +31,8 @@ type StrategyStats struct {
 
 // PortfolioStats summarise the closed trades themselves, after fees.
 type PortfolioStats struct {
+	// Trades, WinRate, AvgReturn and ProfitFactor as for a strategy,
+	// over the trades' own returns; TotalPnL sums their PnL.
 	Trades       int     `json:"trades"`
 	WinRate      float64 `json:"win_rate"`
 	AvgReturn    float64 `json:"avg_return"`
@@ -39,6 +42,8 @@ type PortfolioStats struct {
 
 // LearningReport is the result of LearningReport.
 type LearningReport struct {
+	// Strategies holds one entry per strategy, by name; Portfolio the
+	// trades' own record.
 	Strategies []StrategyStats `json:"strategies"`
 	Portfolio  PortfolioStats  `json:"portfolio"`
 	// Since is the time of the oldest trade in memory, if any.

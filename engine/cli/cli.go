@@ -113,6 +113,7 @@ func (e *usageHintError) Unwrap() error { return e.err }
 // PanicError is a panic in a command, recovered after the engine was
 // closed.
 type PanicError struct {
+	// Value is what was passed to panic; Stack where it happened.
 	Value any
 	Stack []byte
 }

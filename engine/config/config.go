@@ -215,6 +215,8 @@ type Risk struct {
 
 // Fees are trading costs in basis points of the notional.
 type Fees struct {
+	// FeeBps is charged per fill; SlippageBps moves fill prices against
+	// the order.
 	FeeBps      float64 `yaml:"fee_bps"`
 	SlippageBps float64 `yaml:"slippage_bps"`
 }
@@ -233,6 +235,8 @@ type Agent struct {
 
 // Sentiment configures the Reddit sentiment vote of analyze.
 type Sentiment struct {
+	// Enabled turns the vote on; Subreddits are searched for posts about
+	// the symbol.
 	Enabled    bool     `yaml:"enabled"`
 	Subreddits []string `yaml:"subreddits"`
 	// Limit is how many posts are read per subreddit.

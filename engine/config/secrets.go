@@ -166,8 +166,10 @@ func ReadSecretFile(path string) (string, error) {
 
 // SecretStatus is how `config show` reports one secret.
 type SecretStatus struct {
+	// Env is the variable the secret is read from; Value is REDACTED or
+	// unset.
 	Env   string `yaml:"env" json:"env"`
-	Value string `yaml:"value" json:"value"` // REDACTED or "unset"
+	Value string `yaml:"value" json:"value"`
 }
 
 // SecretsReport returns, per "provider.name", whether each secret is set,

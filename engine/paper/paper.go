@@ -160,6 +160,8 @@ func (b *Broker) quote(ctx context.Context, symbol string) (providers.Quote, err
 // Meta is what the engine records with a position opened by an order: the
 // decision behind it and its exits.
 type Meta struct {
+	// DecisionID opened the position; StopLoss and TakeProfit are its
+	// exits.
 	DecisionID           string
 	StopLoss, TakeProfit float64
 }

@@ -15,34 +15,50 @@ import (
 // Vote is one strategy's vote as stored with a decision and with a closed
 // trade.
 type Vote struct {
-	Strategy string   `json:"strategy"`
-	Signal   float64  `json:"signal"`
-	Weight   float64  `json:"weight"`
-	Abstain  bool     `json:"abstain,omitempty"`
-	Reasons  []string `json:"reasons,omitempty"`
+	// Strategy names the strategy.
+	Strategy string `json:"strategy"`
+	// Signal is its vote in [-1, 1]: positive long, negative short.
+	Signal float64 `json:"signal"`
+	// Weight is its ensemble weight when it voted.
+	Weight float64 `json:"weight"`
+	// Abstain is set when it had no opinion.
+	Abstain bool `json:"abstain,omitempty"`
+	// Reasons explain the vote.
+	Reasons []string `json:"reasons,omitempty"`
 }
 
 // Decision is a stored trading decision.
 type Decision struct {
 	// ID is assigned by InsertDecision when empty.
-	ID         string               `json:"id"`
-	Symbol     string               `json:"symbol"`
-	Class      providers.AssetClass `json:"asset_class"`
-	Action     string               `json:"action"` // BUY, SELL or HOLD
-	Confidence float64              `json:"confidence"`
-	Score      float64              `json:"score"`
-	Quantity   float64              `json:"quantity"`
-	Price      float64              `json:"price"`
-	ATR        float64              `json:"atr"`
-	StopLoss   float64              `json:"stop_loss"`
-	TakeProfit float64              `json:"take_profit"`
-	Reasons    []string             `json:"reasons"`
-	Votes      []Vote               `json:"votes"`
+	ID string `json:"id"`
+	// Symbol is the normalised symbol, Class its asset class.
+	Symbol string               `json:"symbol"`
+	Class  providers.AssetClass `json:"asset_class"`
+	// Action is BUY, SELL or HOLD.
+	Action string `json:"action"`
+	// Confidence is |Score|, in [0, 1]; Score is the ensemble score in
+	// [-1, 1].
+	Confidence float64 `json:"confidence"`
+	Score      float64 `json:"score"`
+	// Quantity is the order size in units (0 for HOLD).
+	Quantity float64 `json:"quantity"`
+	// Price is the last close the decision was made at; ATR the average
+	// true range there.
+	Price float64 `json:"price"`
+	ATR   float64 `json:"atr"`
+	// StopLoss and TakeProfit are the exit prices of the position the
+	// decision leads to; 0 when it leads to none.
+	StopLoss   float64 `json:"stop_loss"`
+	TakeProfit float64 `json:"take_profit"`
+	// Reasons explain the decision; Votes are the strategies' votes.
+	Reasons []string `json:"reasons"`
+	Votes   []Vote   `json:"votes"`
 	// BarTime is the time of the last bar the decision saw.
 	BarTime time.Time `json:"bar_time"`
 	// CreatedAt is set by InsertDecision when zero.
 	CreatedAt time.Time `json:"created_at"`
-	Executed  bool      `json:"executed"`
+	// Executed is set once an execution of the decision began.
+	Executed bool `json:"executed"`
 }
 
 // InsertDecision stores d, assigning d.ID (a NewID) and d.CreatedAt when
@@ -123,7 +139,9 @@ func (s *Store) Decision(ctx context.Context, id string) (Decision, error) {
 
 // DecisionFilter selects decisions. Zero fields do not filter.
 type DecisionFilter struct {
+	// Symbol keeps decisions about this normalised symbol.
 	Symbol string
+	// Action keeps BUY, SELL or HOLD decisions.
 	Action string
 	// Since keeps decisions created at or after it.
 	Since time.Time

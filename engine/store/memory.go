@@ -13,11 +13,15 @@ import (
 // the decision that opened it (the per-strategy attribution the weight
 // update learns from).
 type Memory struct {
-	ID       int64  `json:"id"`
+	// ID is assigned by the store.
+	ID int64 `json:"id"`
+	// Platform and Symbol say what was traded where.
 	Platform string `json:"platform"`
 	Symbol   string `json:"symbol"`
 	// Direction is LONG or SHORT.
-	Direction  string  `json:"direction"`
+	Direction string `json:"direction"`
+	// Quantity units were held from EntryPrice (the position's average) to
+	// ExitPrice (the closing fill), paying Fees on the exit.
 	Quantity   float64 `json:"quantity"`
 	EntryPrice float64 `json:"entry_price"`
 	ExitPrice  float64 `json:"exit_price"`
@@ -25,12 +29,15 @@ type Memory struct {
 	// PnL is the realised profit after fees, in the account currency.
 	PnL float64 `json:"pnl"`
 	// Return is PnL over the entry notional.
-	Return          float64   `json:"return"`
-	EntryDecisionID string    `json:"entry_decision_id,omitempty"`
-	ExitDecisionID  string    `json:"exit_decision_id,omitempty"`
-	Votes           []Vote    `json:"votes"`
-	OpenedAt        time.Time `json:"opened_at"`
-	ClosedAt        time.Time `json:"closed_at"`
+	Return float64 `json:"return"`
+	// EntryDecisionID opened the position, ExitDecisionID closed it.
+	EntryDecisionID string `json:"entry_decision_id,omitempty"`
+	ExitDecisionID  string `json:"exit_decision_id,omitempty"`
+	// Votes are the entry decision's votes: the per-strategy attribution.
+	Votes []Vote `json:"votes"`
+	// OpenedAt and ClosedAt bound the trade.
+	OpenedAt time.Time `json:"opened_at"`
+	ClosedAt time.Time `json:"closed_at"`
 }
 
 type execer interface {

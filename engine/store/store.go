@@ -143,9 +143,11 @@ func (s *Store) Close() error {
 
 // Migration is one schema change.
 type Migration struct {
+	// Version is the NNN of migrations/NNN_name.sql; Name its name part.
 	Version int
 	Name    string
-	SQL     string
+	// SQL is the file's statements.
+	SQL string
 }
 
 // Migrations returns the embedded migrations in version order.

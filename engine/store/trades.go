@@ -13,26 +13,36 @@ import (
 
 // Order is an order as recorded after a platform answered.
 type Order struct {
-	ID             string    `json:"id"`
-	DecisionID     string    `json:"decision_id,omitempty"`
-	Platform       string    `json:"platform"`
-	Symbol         string    `json:"symbol"`
-	Side           string    `json:"side"`
-	Type           string    `json:"type"`
-	Status         string    `json:"status"`
-	Quantity       float64   `json:"quantity"`
-	FilledQuantity float64   `json:"filled_quantity"`
-	AvgPrice       float64   `json:"avg_price"`
-	Fees           float64   `json:"fees"`
-	Reason         string    `json:"reason,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
+	// ID is the platform's order id.
+	ID string `json:"id"`
+	// DecisionID is the decision the order executes.
+	DecisionID string `json:"decision_id,omitempty"`
+	// Platform is where the order went (paper, coinbase, oanda).
+	Platform string `json:"platform"`
+	Symbol   string `json:"symbol"`
+	// Side is BUY or SELL; Type MARKET or LIMIT; Status as the platform
+	// reported it (FILLED, REJECTED, …).
+	Side   string `json:"side"`
+	Type   string `json:"type"`
+	Status string `json:"status"`
+	// Quantity was asked for; FilledQuantity filled at AvgPrice, paying
+	// Fees.
+	Quantity       float64 `json:"quantity"`
+	FilledQuantity float64 `json:"filled_quantity"`
+	AvgPrice       float64 `json:"avg_price"`
+	Fees           float64 `json:"fees"`
+	// Reason is the platform's explanation of a rejection.
+	Reason    string    `json:"reason,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Fill is one execution of (part of) an order.
 type Fill struct {
-	ID        int64     `json:"id"`
-	OrderID   string    `json:"order_id"`
-	Symbol    string    `json:"symbol"`
+	// ID is assigned by the store.
+	ID      int64  `json:"id"`
+	OrderID string `json:"order_id"`
+	Symbol  string `json:"symbol"`
+	// Side is BUY or SELL; Quantity units filled at Price, paying Fee.
 	Side      string    `json:"side"`
 	Quantity  float64   `json:"quantity"`
 	Price     float64   `json:"price"`
@@ -43,33 +53,43 @@ type Fill struct {
 // Position is an open position on a platform. Quantity is signed:
 // negative is short.
 type Position struct {
-	Platform   string               `json:"platform"`
-	Symbol     string               `json:"symbol"`
-	Class      providers.AssetClass `json:"asset_class"`
-	Quantity   float64              `json:"quantity"`
-	AvgPrice   float64              `json:"avg_price"`
-	StopLoss   float64              `json:"stop_loss,omitempty"`
-	TakeProfit float64              `json:"take_profit,omitempty"`
+	// Platform, Symbol and Class identify the position.
+	Platform string               `json:"platform"`
+	Symbol   string               `json:"symbol"`
+	Class    providers.AssetClass `json:"asset_class"`
+	// Quantity is signed units; AvgPrice the volume-weighted entry price.
+	Quantity float64 `json:"quantity"`
+	AvgPrice float64 `json:"avg_price"`
+	// StopLoss and TakeProfit are the exits of the decision that opened
+	// or last added to the position.
+	StopLoss   float64 `json:"stop_loss,omitempty"`
+	TakeProfit float64 `json:"take_profit,omitempty"`
 	// DecisionID is the decision that opened the position.
-	DecisionID string    `json:"decision_id,omitempty"`
-	OpenedAt   time.Time `json:"opened_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	DecisionID string `json:"decision_id,omitempty"`
+	// OpenedAt is when the position was opened (or flipped), UpdatedAt
+	// when it last changed.
+	OpenedAt  time.Time `json:"opened_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // PositionChange is a fill applied to a position.
 type PositionChange struct {
+	// Platform, Symbol and Class identify the position.
 	Platform string
 	Symbol   string
 	Class    providers.AssetClass
-	Side     providers.Side
-	// Quantity is positive; Side gives the direction.
+	// Side is the fill's direction.
+	Side providers.Side
+	// Quantity is positive; Side gives the direction. Price is the fill
+	// price.
 	Quantity float64
 	Price    float64
 	// DecisionID, StopLoss and TakeProfit are recorded when the change
 	// opens or adds to a position.
 	DecisionID           string
 	StopLoss, TakeProfit float64
-	Time                 time.Time
+	// Time is when the fill happened.
+	Time time.Time
 }
 
 // quantityEpsilon treats smaller leftovers of floating-point arithmetic as
@@ -230,7 +250,9 @@ func (s *Store) PaperBalances(ctx context.Context) (map[string]float64, error) {
 // PaperTrade is a paper fill: cash moves in Currency, the position in
 // Change.
 type PaperTrade struct {
-	Change   PositionChange
+	// Change is the fill, applied to the paper position.
+	Change PositionChange
+	// Currency is the cash currency; Fee is charged in it.
 	Currency string
 	Fee      float64
 	// AllowShort lets a sell exceed the position held.
@@ -289,7 +311,9 @@ func (s *Store) ApplyPaperTrade(ctx context.Context, t PaperTrade) error {
 // Execution is everything recorded about an executed decision, in one
 // transaction.
 type Execution struct {
+	// Order is the platform's answer, with the decision it executes.
 	Order Order
+	// Fills are the order's fills.
 	Fills []Fill
 	// Position, when set, is applied to the positions table (platforms
 	// whose positions the engine tracks itself; the paper platform applies
