@@ -411,7 +411,7 @@ func TestWriteText(t *testing.T) {
 	require.Regexp(t, `^METRIC +BASELINE +FINAL +DELTA +MAX +SLOPE/IT +GROWTH +THRESHOLD +VERDICT$`, lines[1])
 	require.Regexp(t, `(?m)^fds +\d+ +\d+ +\+10 +\d+ +\+1\.00 +steady +delta<=0 +FAIL \(delta 10\)$`, text)
 	require.Regexp(t, `(?m)^    10 × file /dev/null$`, text)
-	require.Regexp(t, `(?m)^goroutines +\d+ +\d+ +0 +\d+ +[-+0-9.]+ +delta<=0 +pass$`, text)
+	require.Regexp(t, `(?m)^goroutines +\d+ +\d+ +(0|-\d+) +\d+ +[-+0-9.]+ +(step +)?delta<=0 +pass$`, text)
 	require.Regexp(t, `(?m)^heap +[0-9.]+[KMG]?i?B +`, text)
 	// Findings appear only under failing rows.
 	require.Equal(t, 1, strings.Count(text, "    10 × "), text)
