@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -242,7 +243,8 @@ func (e *Exporter) fetchAll(ctx context.Context, b *exportbundle.Bundle, spec Sp
 	for _, sym := range spec.Symbols {
 		g.Go(func() error {
 			p.Set(sym, jobs.ItemRunning, "")
-			bars, err := e.md.Bars(gctx, providers.BarQuery{Symbol: sym, Interval: spec.Interval, From: spec.From, To: spec.To})
+			from, to := e.window(gctx, spec, sym)
+			bars, err := e.md.Bars(gctx, providers.BarQuery{Symbol: sym, Interval: spec.Interval, From: from, To: to})
 			if err == nil && len(bars) == 0 {
 				err = providers.ErrNoData
 			}
@@ -276,6 +278,25 @@ func (e *Exporter) fetchAll(ctx context.Context, b *exportbundle.Bundle, spec Sp
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	return all, nil
+}
+
+// window returns the time range to fetch for sym: the Spec's, or for a
+// relative range the same span ending at the symbol's latest quote when
+// that is earlier than the Spec's end. Without a quote the Spec's range
+// stands.
+func (e *Exporter) window(ctx context.Context, spec Spec, sym string) (from, to time.Time) {
+	if !spec.Relative {
+		return spec.From, spec.To
+	}
+	q, err := e.md.Quote(ctx, sym)
+	if err != nil || q.Time.IsZero() || !q.Time.Before(spec.To) {
+		return spec.From, spec.To
+	}
+	end := q.Time.UTC().Truncate(24 * time.Hour).Add(24*time.Hour - time.Nanosecond) // the whole day of the quote
+	if end.After(spec.To) {
+		end = spec.To
+	}
+	return end.Add(-spec.To.Sub(spec.From)), end
 }
 
 func writeBars(b *exportbundle.Bundle, sym string, spec Spec, bars []providers.Bar) error {

@@ -46,14 +46,14 @@ func TestResolve(t *testing.T) {
 		wantField []string
 	}{
 		{name: "defaults", give: Request{}, want: Spec{Symbols: []string{"AAPL", "BTC-USD"}, Range: "1y",
-			From: now.AddDate(-1, 0, 0), To: now, Interval: providers.Day, Formats: []string{"csv", "json"}, Crew: true}},
+			From: now.AddDate(-1, 0, 0), To: now, Relative: true, Interval: providers.Day, Formats: []string{"csv", "json"}, Crew: true}},
 		{name: "explicit", give: Request{Symbols: []string{"eurusd", "SPY", "spy"}, Range: "2016-01-01/2016-06-30",
 			Interval: "1w", Formats: []string{"JSON"}, Crew: &no},
 			want: Spec{Symbols: []string{"EUR_USD", "SPY"}, Range: "2016-01-01/2016-06-30",
 				From: time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2016, 6, 30, 23, 59, 59, 999999999, time.UTC),
 				Interval: providers.Week, Formats: []string{"json"}, Crew: false}},
 		{name: "crew on", give: Request{Crew: &yes, Formats: []string{"csv", "csv"}}, want: Spec{Symbols: []string{"AAPL", "BTC-USD"},
-			Range: "1y", From: now.AddDate(-1, 0, 0), To: now, Interval: providers.Day, Formats: []string{"csv"}, Crew: true}},
+			Range: "1y", From: now.AddDate(-1, 0, 0), To: now, Relative: true, Interval: providers.Day, Formats: []string{"csv"}, Crew: true}},
 		{name: "too many symbols", give: Request{Symbols: make([]string, MaxSymbols+1)}, wantField: []string{"symbols"}},
 		{name: "bad symbols", give: Request{Symbols: []string{"AAPL", "../etc", ""}}, wantField: []string{"symbols[1]", "symbols[2]"}},
 		{name: "bad range", give: Request{Range: "forever"}, wantField: []string{"range"}},
@@ -108,22 +108,28 @@ func TestParseRange(t *testing.T) {
 
 // fakeMD serves generated bars; symbols in fail answer err.
 type fakeMD struct {
-	fail  map[string]error
-	block chan struct{} // if set, Bars waits for it or the context
-	mu    sync.Mutex
-	calls int
+	fail      map[string]error
+	block     chan struct{} // if set, Bars waits for it or the context
+	quoteTime time.Time     // the time of every quote; zero: no quotes
+	mu        sync.Mutex
+	calls     int
+	queries   []providers.BarQuery
 }
 
 func (f *fakeMD) Name() string                    { return "fake" }
 func (f *fakeMD) Classes() []providers.AssetClass { return []providers.AssetClass{providers.Equity} }
 func (f *fakeMD) Close() error                    { return nil }
-func (f *fakeMD) Quote(context.Context, string) (providers.Quote, error) {
-	return providers.Quote{}, providers.ErrUnsupported
+func (f *fakeMD) Quote(_ context.Context, sym string) (providers.Quote, error) {
+	if f.quoteTime.IsZero() {
+		return providers.Quote{}, providers.ErrUnsupported
+	}
+	return providers.Quote{Symbol: sym, Price: 1, Time: f.quoteTime}, nil
 }
 
 func (f *fakeMD) Bars(ctx context.Context, q providers.BarQuery) ([]providers.Bar, error) {
 	f.mu.Lock()
 	f.calls++
+	f.queries = append(f.queries, q)
 	f.mu.Unlock()
 	if f.block != nil {
 		select {
@@ -414,4 +420,40 @@ func TestExportOverHTTPMock(t *testing.T) {
 	_, err = io.ReadFull(csv, head)
 	require.NoError(t, err)
 	require.Equal(t, exportbundle.CSVHeader, string(head))
+}
+
+func TestRelativeRangeEndsAtLatestQuote(t *testing.T) {
+	day := func(s string) time.Time {
+		d, err := time.Parse(time.DateOnly, s)
+		require.NoError(t, err)
+		return d
+	}
+	endOf := func(s string) time.Time { return day(s).Add(24*time.Hour - time.Nanosecond) }
+	tests := []struct {
+		name     string
+		rng      string
+		quote    time.Time
+		from, to time.Time
+	}{
+		{name: "data ends in the past", rng: "1y", quote: day("2016-06-10").Add(21 * time.Hour),
+			from: endOf("2016-06-10").Add(-now.Sub(now.AddDate(-1, 0, 0))), to: endOf("2016-06-10")},
+		{name: "quote is current", rng: "1y", quote: now.Add(time.Hour), from: now.AddDate(-1, 0, 0), to: now},
+		{name: "no quote", rng: "1y", from: now.AddDate(-1, 0, 0), to: now},
+		{name: "absolute range", rng: "2016-01-01/2016-12-31", quote: day("2015-01-01"), from: day("2016-01-01"), to: endOf("2016-12-31")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store, _ := newStore(t)
+			md := &fakeMD{quoteTime: tt.quote}
+			e, err := New(md, store, WithLogger(quiet))
+			require.NoError(t, err)
+			sp, err := Request{Symbols: []string{"AAPL"}, Range: tt.rng}.Resolve(Defaults{}, now)
+			require.NoError(t, err)
+			_, err = e.Run(t.Context(), "job-r", sp, &recorder{})
+			require.NoError(t, err)
+			require.Len(t, md.queries, 1)
+			require.Equal(t, tt.from, md.queries[0].From)
+			require.Equal(t, tt.to, md.queries[0].To)
+		})
+	}
 }

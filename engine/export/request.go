@@ -47,10 +47,15 @@ type Defaults struct {
 // Spec is a resolved export: what a job stores as its parameters, so a
 // job resumed after a restart exports the same data.
 type Spec struct {
-	Symbols  []string           `json:"symbols"`
-	Range    string             `json:"range"`
-	From     time.Time          `json:"from"`
-	To       time.Time          `json:"to"`
+	Symbols []string  `json:"symbols"`
+	Range   string    `json:"range"`
+	From    time.Time `json:"from"`
+	To      time.Time `json:"to"`
+	// Relative is set for ranges counted back from now ("1y"). Such a
+	// range ends, for each symbol, at its latest quote when that is
+	// earlier than To: recorded data (the sandbox) and closed markets end
+	// in the past.
+	Relative bool               `json:"relative,omitempty"`
 	Interval providers.Interval `json:"interval"`
 	Formats  []string           `json:"formats"`
 	Crew     bool               `json:"crew"`
@@ -135,6 +140,7 @@ func (r Request) Resolve(d Defaults, now time.Time) (Spec, error) {
 		bad("range", "%v", err)
 	}
 	spec.From, spec.To = from, to
+	spec.Relative = err == nil && !strings.Contains(spec.Range, "/")
 
 	spec.Interval = d.Interval
 	if r.Interval != "" || spec.Interval == "" {

@@ -172,7 +172,7 @@ func TestTriggerAnswersWithJobAndLinks(t *testing.T) {
 	// Defaults: the watchlist, the default range against the market clock.
 	d := trigger(t, s.Handler(), nil)
 	require.JSONEq(t, `{"symbols":["AAPL","SPY"],"range":"1y","from":"2016-01-01T00:00:00Z",
-		"to":"2017-01-01T00:00:00Z","interval":"1d","formats":["csv","json"],"crew":false}`, string(d.Params))
+		"to":"2017-01-01T00:00:00Z","relative":true,"interval":"1d","formats":["csv","json"],"crew":false}`, string(d.Params))
 }
 
 func TestFullQueueAnswers429(t *testing.T) {

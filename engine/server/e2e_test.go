@@ -210,3 +210,24 @@ func (g *gatedMD) Bars(ctx context.Context, q providers.BarQuery) ([]providers.B
 	}
 	return g.MarketData.Bars(ctx, q)
 }
+
+// TestDefaultTriggerOnRecordedData triggers with no body on the wall
+// clock: the default one-year range ends at each symbol's latest quote, so
+// the recorded sandbox data is found although it ends years ago.
+func TestDefaultTriggerOnRecordedData(t *testing.T) {
+	env, _ := sandboxEnv(t, "httpmock", nil)
+	s := testServer(t, env.MarketData, func(c *Config, d *Deps) {
+		d.MarketClock = nil
+		c.Watchlist = []string{"AAPL", "BTC-USD", "EUR_USD"}
+	})
+	serve(t, s)
+	j := trigger(t, s.Handler(), nil)
+	done := waitJob(t, s, j.ID)
+	require.Equal(t, jobs.Succeeded, done.State, done.Error)
+	var res export.Result
+	require.NoError(t, json.Unmarshal(done.Result, &res))
+	require.Len(t, res.Bars, 3)
+	for sym, n := range res.Bars {
+		require.Greater(t, n, 200, sym)
+	}
+}
