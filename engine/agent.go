@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
+
+	"github.com/leakgate/leakgate/engine/store"
 )
 
 // AgentOptions configures RunAgent. Zero fields take the configuration's
@@ -35,7 +38,10 @@ type SymbolResult struct {
 	OrderID    string  `json:"order_id,omitempty"`
 	// Skipped says why a BUY or SELL was not executed.
 	Skipped string `json:"skipped,omitempty"`
-	Error   string `json:"error,omitempty"`
+	// Exit, when set, says which exit of an open position was reached;
+	// the decision closes that position.
+	Exit  string `json:"exit,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // CycleReport is one cycle of the agent.
@@ -59,9 +65,10 @@ type AgentReport struct {
 	Interrupted bool          `json:"interrupted"`
 }
 
-// RunAgent runs the autonomous loop: every interval it analyzes each
-// symbol of the watchlist and executes the BUY and SELL decisions whose
-// confidence reaches the threshold. It stops after MaxCycles cycles, or
+// RunAgent runs the autonomous loop: every interval it first closes the
+// open positions whose stop-loss or take-profit the quote has reached, then
+// analyzes each symbol of the watchlist and executes the BUY and SELL
+// decisions whose confidence reaches the threshold. It stops after MaxCycles cycles, or
 // when ctx is done, promptly even mid-cycle; an interruption is not an
 // error (the report says Interrupted). Per-symbol failures are recorded in
 // the report and the loop goes on.
@@ -131,6 +138,7 @@ func (e *Engine) cycle(ctx context.Context, n int, o AgentOptions) (cr CycleRepo
 	cr = CycleReport{Cycle: n, Started: e.now().UTC(), Results: []SymbolResult{}}
 	start := time.Now()
 	defer func() { cr.Duration = time.Since(start) }()
+	cr.Results = append(cr.Results, e.exits(ctx)...)
 	for _, sym := range o.Watchlist {
 		if ctx.Err() != nil {
 			break
@@ -171,4 +179,56 @@ func (e *Engine) cycle(ctx context.Context, n int, o AgentOptions) (cr CycleRepo
 		cr.Results = append(cr.Results, r)
 	}
 	return cr
+}
+
+// exits closes the open positions whose quote has reached their stop-loss
+// or take-profit: for each it stores a closing decision and executes it,
+// so the closed trade reaches the memory and the weights.
+func (e *Engine) exits(ctx context.Context) []SymbolResult {
+	ps, err := e.st.Positions(ctx, e.platform())
+	if err != nil {
+		return []SymbolResult{{Error: "positions: " + err.Error()}}
+	}
+	var out []SymbolResult
+	for _, p := range ps {
+		if ctx.Err() != nil {
+			break
+		}
+		q, err := e.quote(ctx, p.Symbol, p.Class)
+		if err != nil {
+			continue // analyze reports the symbol's data problems
+		}
+		long := p.Quantity > 0
+		var why string
+		switch {
+		case p.StopLoss > 0 && (long && q.Price <= p.StopLoss || !long && q.Price >= p.StopLoss):
+			why = fmt.Sprintf("stop-loss %.6g reached: quote %.6g", p.StopLoss, q.Price)
+		case p.TakeProfit > 0 && (long && q.Price >= p.TakeProfit || !long && q.Price <= p.TakeProfit):
+			why = fmt.Sprintf("take-profit %.6g reached: quote %.6g", p.TakeProfit, q.Price)
+		default:
+			continue
+		}
+		action := "SELL"
+		if !long {
+			action = "BUY"
+		}
+		d := store.Decision{Symbol: p.Symbol, Class: p.Class, Action: action, Confidence: 1, Quantity: math.Abs(p.Quantity),
+			Price: q.Price, Reasons: []string{why, "closing the position opened by decision " + p.DecisionID},
+			BarTime: q.Time, CreatedAt: e.now().UTC()}
+		r := SymbolResult{Symbol: p.Symbol, Action: action, Confidence: 1, Exit: why}
+		if err := e.st.InsertDecision(ctx, &d); err != nil {
+			r.Error = err.Error()
+			out = append(out, r)
+			continue
+		}
+		r.DecisionID = d.ID
+		ex, err := e.Execute(ctx, d.ID)
+		if err != nil {
+			r.Error = err.Error()
+		} else {
+			r.Executed, r.OrderID = true, ex.Order.ID
+		}
+		out = append(out, r)
+	}
+	return out
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/leakgate/leakgate/engine/paper"
 	"github.com/leakgate/leakgate/engine/store"
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/sandbox"
 )
 
 // Option configures New.
@@ -301,6 +302,11 @@ func (e *Engine) MarketData() providers.MarketData { return e.md }
 
 // Broker returns the trading platform. It is closed by Close.
 func (e *Engine) Broker() providers.Broker { return e.broker }
+
+// Sandbox returns the in-process sandbox the engine's providers talk to in
+// sandbox mode (for its clock, faults and request statistics), or nil when
+// the engine uses a network or an injected transport.
+func (e *Engine) Sandbox() *sandbox.Handler { return e.src.sandbox }
 
 // Logger returns the engine's logger.
 func (e *Engine) Logger() *slog.Logger { return e.log }

@@ -40,6 +40,7 @@ func TestNewCloseIdempotent(t *testing.T) {
 	e, err := New(t.Context(), testConfig(t), WithLogger(DiscardLogger()))
 	require.NoError(t, err)
 	require.Greater(t, providers.OpenClients(), base, "the sandbox setup builds provider clients")
+	require.NotNil(t, e.Sandbox())
 
 	var wg sync.WaitGroup
 	for range 4 {

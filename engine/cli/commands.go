@@ -264,12 +264,13 @@ func (a *app) runAgentCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run-agent",
 		Short: "Analyze the watchlist every interval and execute confident decisions",
-		Long: `run-agent loops over the watchlist: each cycle analyzes every symbol and executes the
+		Long: `run-agent loops over the watchlist: each cycle first closes open positions whose
+stop-loss or take-profit was reached, then analyzes every symbol and executes the
 BUY and SELL decisions whose confidence reaches the threshold. It stops after
 --max-cycles cycles, or on Ctrl-C (promptly, even mid-cycle), and closes cleanly.
 
 JSON (printed at the end): cycles [{cycle, started, duration_ns, results [{symbol,
-decision_id, action, confidence, executed, order_id, skipped, error}]}], decisions,
+decision_id, action, confidence, executed, order_id, skipped, exit, error}]}], decisions,
 executions, errors, interrupted.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -320,6 +321,8 @@ func printCycle(w io.Writer, c engine.CycleReport) {
 			switch {
 			case r.Error != "":
 				outcome = "error: " + r.Error
+			case r.Exit != "" && r.Executed:
+				outcome = r.Exit + "; closed as " + r.OrderID
 			case r.Executed:
 				outcome = "executed as " + r.OrderID
 			case r.Skipped != "":

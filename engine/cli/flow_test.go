@@ -324,3 +324,41 @@ func (c *cancelOn) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// TestRunAgentClosesAtExits lets the agent close a position whose
+// take-profit the price has passed.
+func TestRunAgentClosesAtExits(t *testing.T) {
+	f := newFFE(t, modeSandbox)
+	f.setDate("2016-03-01")
+	var buy analysisDoc
+	f.json(&buy, "analyze", "BTC-USD")
+	require.Equal(t, "BUY", buy.Decision.Action)
+	f.ok("execute", buy.Decision.ID)
+
+	f.setDate("2016-07-01") // bitcoin near 680, above the take-profit
+	var rep struct {
+		Cycles []struct {
+			Results []struct {
+				Symbol   string `json:"symbol"`
+				Action   string `json:"action"`
+				Exit     string `json:"exit"`
+				Executed bool   `json:"executed"`
+			} `json:"results"`
+		} `json:"cycles"`
+		Executions int `json:"executions"`
+	}
+	f.json(&rep, "run-agent", "--watchlist", "SPY", "--max-cycles", "1")
+	exit := rep.Cycles[0].Results[0]
+	require.Equal(t, "BTC-USD", exit.Symbol)
+	require.Equal(t, "SELL", exit.Action)
+	require.Contains(t, exit.Exit, "take-profit")
+	require.True(t, exit.Executed)
+
+	var bal balanceDoc
+	f.json(&bal, "balance")
+	require.Empty(t, bal.Positions)
+	var lr learningDoc
+	f.json(&lr, "learning-report")
+	require.Equal(t, 1, lr.Portfolio.Trades)
+	require.Positive(t, lr.Portfolio.TotalPnL)
+}
