@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/internal/wire"
 )
 
 // Advanced Trade paths.
@@ -101,7 +102,7 @@ func (c *Client) Account(ctx context.Context) (providers.Account, error) {
 		case p.Cursor == "":
 			return providers.Account{}, decodeErr("cursor", "has_next is true but the cursor is empty")
 		case seen[p.Cursor]:
-			return providers.Account{}, decodeErr("cursor", "cursor %q repeats", truncate(p.Cursor))
+			return providers.Account{}, decodeErr("cursor", "cursor %q repeats", wire.Truncate(p.Cursor))
 		case page == MaxAccountPages:
 			return providers.Account{}, fmt.Errorf("coinbase: accounts: more than %d pages of %d accounts: %w",
 				MaxAccountPages, AccountsPageSize, providers.ErrUpstream)

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/internal/wire"
 )
 
 // MaxCandles is the most candles the Exchange returns for one request.
@@ -130,26 +130,12 @@ func (c *Client) Bars(ctx context.Context, q providers.BarQuery) ([]providers.Ba
 		all = append(all, bars...)
 	}
 	if len(ws) > 1 {
-		all = ascending(all)
+		all = wire.Ascending(all)
 	}
-	all = slices.DeleteFunc(all, func(b providers.Bar) bool {
-		return !from.IsZero() && b.Time.Before(from) || !to.IsZero() && b.Time.After(to)
-	})
-	if len(all) == 0 {
-		return nil, fmt.Errorf("coinbase: bars %s %s: %w", sym, describeRange(q), providers.ErrNoData)
+	if all = wire.Clip(all, from, to); len(all) == 0 {
+		return nil, fmt.Errorf("coinbase: bars %s %s: %w", sym, wire.DescribeRange(q), providers.ErrNoData)
 	}
 	return all, nil
-}
-
-func describeRange(q providers.BarQuery) string {
-	f, t := "…", "now"
-	if !q.From.IsZero() {
-		f = q.From.UTC().Format(time.RFC3339)
-	}
-	if !q.To.IsZero() {
-		t = q.To.UTC().Format(time.RFC3339)
-	}
-	return f + " to " + t
 }
 
 // Quote returns the latest trade price, best bid and ask and 24-hour volume

@@ -11,9 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/internal/wire"
 )
 
 // maxUnix bounds candle times to years 0001..9999.
@@ -28,30 +28,30 @@ const maxUnix = 253402300799
 // are parsed exactly (as strconv.ParseFloat would). The only allocation is
 // the result.
 func ParseCandles(body []byte) ([]providers.Bar, error) {
-	s := scanner{b: body}
-	if !s.consume('[') {
-		return nil, decodeErr("candles", "want an array of [time, low, high, open, close, volume], got %s", s.near())
+	s := wire.NewScanner(body)
+	if !s.Consume('[') {
+		return nil, decodeErr("candles", "want an array of [time, low, high, open, close, volume], got %s", s.Near())
 	}
 	// Every row opens a bracket: count them for an exact capacity.
 	bars := make([]providers.Bar, 0, max(bytes.Count(body, []byte{'['})-1, 0))
-	if !s.consume(']') {
+	if !s.Consume(']') {
 		var f [6]float64
 		for i := 0; ; i++ {
-			if !s.consume('[') {
-				return nil, decodeErr(fmt.Sprintf("candles[%d]", i), "want [time, low, high, open, close, volume], got %s", s.near())
+			if !s.Consume('[') {
+				return nil, decodeErr(fmt.Sprintf("candles[%d]", i), "want [time, low, high, open, close, volume], got %s", s.Near())
 			}
 			for k := range f {
-				if k > 0 && !s.consume(',') {
-					return nil, decodeErr(fmt.Sprintf("candles[%d]", i), "want 6 values [time, low, high, open, close, volume], got %s", s.near())
+				if k > 0 && !s.Consume(',') {
+					return nil, decodeErr(fmt.Sprintf("candles[%d]", i), "want 6 values [time, low, high, open, close, volume], got %s", s.Near())
 				}
-				x, err := s.number()
+				x, err := s.Float()
 				if err != nil {
 					return nil, decodeErr(fmt.Sprintf("candles[%d][%d]", i, k), "%v", err)
 				}
 				f[k] = x
 			}
-			if !s.consume(']') {
-				return nil, decodeErr(fmt.Sprintf("candles[%d]", i), "want 6 values [time, low, high, open, close, volume], got %s", s.near())
+			if !s.Consume(']') {
+				return nil, decodeErr(fmt.Sprintf("candles[%d]", i), "want 6 values [time, low, high, open, close, volume], got %s", s.Near())
 			}
 			if f[0] < 0 || f[0] > maxUnix || f[0] != math.Trunc(f[0]) {
 				return nil, decodeErr(fmt.Sprintf("candles[%d][0]", i), "time %v is not a Unix time in seconds", f[0])
@@ -65,125 +65,19 @@ func ParseCandles(body []byte) ([]providers.Bar, error) {
 				Time: time.Unix(int64(f[0]), 0).UTC(),
 				Low:  f[1], High: f[2], Open: f[3], Close: f[4], Volume: f[5],
 			})
-			if s.consume(',') {
+			if s.Consume(',') {
 				continue
 			}
-			if s.consume(']') {
+			if s.Consume(']') {
 				break
 			}
-			return nil, decodeErr("candles", "want , or ] after row %d, got %s", i, s.near())
+			return nil, decodeErr("candles", "want , or ] after row %d, got %s", i, s.Near())
 		}
 	}
-	if s.skipSpace(); s.i != len(s.b) {
-		return nil, decodeErr("candles", "unexpected data after the array: %s", s.near())
+	if !s.AtEnd() {
+		return nil, decodeErr("candles", "unexpected data after the array: %s", s.Near())
 	}
-	return ascending(bars), nil
-}
-
-// scanner reads the few JSON tokens of a candles answer.
-type scanner struct {
-	b []byte
-	i int
-}
-
-func (s *scanner) skipSpace() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// consume skips white space and then c, reporting whether c was there.
-func (s *scanner) consume(c byte) bool {
-	s.skipSpace()
-	if s.i < len(s.b) && s.b[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
-
-// number reads a number, checked against the JSON grammar
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, and parses it exactly.
-func (s *scanner) number() (float64, error) {
-	s.skipSpace()
-	b, i := s.b, s.i
-	start := i
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-	default:
-		return 0, fmt.Errorf("want a number, got %s", s.near())
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return 0, fmt.Errorf("bad number %q", truncate(string(b[start:i])))
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return 0, fmt.Errorf("bad number %q", truncate(string(b[start:i])))
-		}
-	}
-	s.i = i
-	f, err := parseFloat(b[start:i])
-	if err != nil {
-		return 0, fmt.Errorf("%q is %w", truncate(string(b[start:i])), err)
-	}
-	return f, nil
-}
-
-// near quotes the input at the scanner's position, for errors.
-func (s *scanner) near() string {
-	if s.i >= len(s.b) {
-		return "end of input"
-	}
-	return strconv.Quote(truncate(string(s.b[s.i:min(len(s.b), s.i+40)])))
-}
-
-// ascending sorts bars oldest first and drops repeated times (keeping the
-// first seen). Input newest first, as Coinbase sends it, is reversed in place.
-func ascending(bars []providers.Bar) []providers.Bar {
-	if len(bars) < 2 {
-		return bars
-	}
-	desc := true
-	for i := 1; i < len(bars); i++ {
-		if !bars[i].Time.Before(bars[i-1].Time) {
-			desc = false
-			break
-		}
-	}
-	if desc {
-		slices.Reverse(bars)
-		return bars
-	}
-	slices.SortStableFunc(bars, func(a, b providers.Bar) int { return a.Time.Compare(b.Time) })
-	return slices.CompactFunc(bars, func(a, b providers.Bar) bool { return a.Time.Equal(b.Time) })
+	return wire.Ascending(bars), nil
 }
 
 // ParseTicker decodes an Exchange ticker answer
@@ -598,7 +492,7 @@ func decimal(field, s string, required bool) (float64, error) {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, decodeErr(field, "%q is not a finite decimal", truncate(s))
+		return 0, decodeErr(field, "%q is not a finite decimal", wire.Truncate(s))
 	}
 	return f, nil
 }
@@ -614,7 +508,7 @@ func timestamp(field, s string, required bool) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, decodeErr(field, "%q is not an RFC 3339 time", truncate(s))
+		return time.Time{}, decodeErr(field, "%q is not an RFC 3339 time", wire.Truncate(s))
 	}
 	return t.UTC(), nil
 }
@@ -642,16 +536,4 @@ func jsonErr(field string, err error) error {
 
 func decodeErr(field, format string, args ...any) error {
 	return providers.Decodef(ProviderName, field, format, args...)
-}
-
-// truncate bounds s to 80 bytes without splitting a UTF-8 sequence.
-func truncate(s string) string {
-	n := 80
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
