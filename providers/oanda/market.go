@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/internal/wire"
 )
 
 // MaxCandles is the most candles OANDA returns for one request.
@@ -130,26 +130,12 @@ func (c *Client) Bars(ctx context.Context, q providers.BarQuery) ([]providers.Ba
 		all = append(all, bars...)
 	}
 	if len(ws) > 1 {
-		all = ascending(all)
+		all = wire.Ascending(all)
 	}
-	all = slices.DeleteFunc(all, func(b providers.Bar) bool {
-		return !from.IsZero() && b.Time.Before(from) || !to.IsZero() && b.Time.After(to)
-	})
-	if len(all) == 0 {
-		return nil, fmt.Errorf("oanda: bars %s %s: %w", inst, describeRange(q), providers.ErrNoData)
+	if all = wire.Clip(all, from, to); len(all) == 0 {
+		return nil, fmt.Errorf("oanda: bars %s %s: %w", inst, wire.DescribeRange(q), providers.ErrNoData)
 	}
 	return all, nil
-}
-
-func describeRange(q providers.BarQuery) string {
-	f, t := "…", "now"
-	if !q.From.IsZero() {
-		f = q.From.UTC().Format(time.RFC3339)
-	}
-	if !q.To.IsZero() {
-		t = q.To.UTC().Format(time.RFC3339)
-	}
-	return f + " to " + t
 }
 
 // Quote returns the best bid and ask of an instrument and their mid as

@@ -7,14 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/internal/wire"
 )
 
 // ParseCandles decodes GET /v3/instruments/{instrument}/candles:
@@ -32,14 +31,14 @@ import (
 // fields are skipped but validated); prices are parsed exactly (as
 // strconv.ParseFloat would). The only allocation is the result.
 func ParseCandles(body []byte, includeIncomplete bool) ([]providers.Bar, error) {
-	s := scanner{b: body}
-	if !s.consume('{') {
-		return nil, decodeErr("candles", "want a JSON object, got %s", s.near())
+	s := scanner{wire.NewScanner(body)}
+	if !s.Consume('{') {
+		return nil, decodeErr("candles", "want a JSON object, got %s", s.Near())
 	}
 	var bars []providers.Bar
 	found := false
-	for more := !s.consume('}'); more; {
-		k, err := s.key()
+	for more := !s.Consume('}'); more; {
+		k, err := s.Key()
 		if err != nil {
 			return nil, decodeErr("candles", "%v", err)
 		}
@@ -48,14 +47,14 @@ func ParseCandles(body []byte, includeIncomplete bool) ([]providers.Bar, error) 
 				return nil, err
 			}
 			found = true
-		} else if err := s.skip(0); err != nil {
+		} else if err := s.Skip(); err != nil {
 			return nil, decodeErr(string(k), "%v", err)
 		}
-		if more, err = s.nextMember(); err != nil {
+		if more, err = s.NextMember(); err != nil {
 			return nil, decodeErr("candles", "%v", err)
 		}
 	}
-	if err := s.end(); err != nil {
+	if err := s.End(); err != nil {
 		return nil, decodeErr("candles", "%v", err)
 	}
 	if !found {
@@ -63,6 +62,9 @@ func ParseCandles(body []byte, includeIncomplete bool) ([]providers.Bar, error) 
 	}
 	return bars, nil
 }
+
+// scanner is the JSON scanner with the candle decoders of this package.
+type scanner struct{ wire.Scanner }
 
 // candleCount estimates the number of candles in body, for the capacity of
 // the result: a candle and its prices open two objects (three with bid and
@@ -82,14 +84,14 @@ type LatestCandles struct {
 // {"latestCandles":[{"instrument","granularity","candles":[…]}]}, each
 // candle list as ParseCandles reads it.
 func ParseLatestCandles(body []byte, includeIncomplete bool) ([]LatestCandles, error) {
-	s := scanner{b: body}
-	if !s.consume('{') {
-		return nil, decodeErr("latestCandles", "want a JSON object, got %s", s.near())
+	s := scanner{wire.NewScanner(body)}
+	if !s.Consume('{') {
+		return nil, decodeErr("latestCandles", "want a JSON object, got %s", s.Near())
 	}
 	var out []LatestCandles
 	found := false
-	for more := !s.consume('}'); more; {
-		k, err := s.key()
+	for more := !s.Consume('}'); more; {
+		k, err := s.Key()
 		if err != nil {
 			return nil, decodeErr("latestCandles", "%v", err)
 		}
@@ -98,14 +100,14 @@ func ParseLatestCandles(body []byte, includeIncomplete bool) ([]LatestCandles, e
 				return nil, err
 			}
 			found = true
-		} else if err := s.skip(0); err != nil {
+		} else if err := s.Skip(); err != nil {
 			return nil, decodeErr(string(k), "%v", err)
 		}
-		if more, err = s.nextMember(); err != nil {
+		if more, err = s.NextMember(); err != nil {
 			return nil, decodeErr("latestCandles", "%v", err)
 		}
 	}
-	if err := s.end(); err != nil {
+	if err := s.End(); err != nil {
 		return nil, decodeErr("latestCandles", "%v", err)
 	}
 	if !found {
@@ -115,25 +117,25 @@ func ParseLatestCandles(body []byte, includeIncomplete bool) ([]LatestCandles, e
 }
 
 func (s *scanner) latest(includeIncomplete bool) ([]LatestCandles, error) {
-	if !s.consume('[') {
-		return nil, decodeErr("latestCandles", "want an array, got %s", s.near())
+	if !s.Consume('[') {
+		return nil, decodeErr("latestCandles", "want an array, got %s", s.Near())
 	}
 	out := []LatestCandles{}
-	for i, more := 0, !s.consume(']'); more; i++ {
+	for i, more := 0, !s.Consume(']'); more; i++ {
 		field := fmt.Sprintf("latestCandles[%d]", i)
-		if !s.consume('{') {
-			return nil, decodeErr(field, "want an object, got %s", s.near())
+		if !s.Consume('{') {
+			return nil, decodeErr(field, "want an object, got %s", s.Near())
 		}
 		var lc LatestCandles
 		found := false
-		for m := !s.consume('}'); m; {
-			k, err := s.key()
+		for m := !s.Consume('}'); m; {
+			k, err := s.Key()
 			if err != nil {
 				return nil, decodeErr(field, "%v", err)
 			}
 			switch string(k) {
 			case "instrument", "granularity":
-				v, err := s.str()
+				v, err := s.Unquote()
 				if err != nil {
 					return nil, decodeErr(field+"."+string(k), "%v", err)
 				}
@@ -148,11 +150,11 @@ func (s *scanner) latest(includeIncomplete bool) ([]LatestCandles, error) {
 				}
 				found = true
 			default:
-				if err := s.skip(0); err != nil {
+				if err := s.Skip(); err != nil {
 					return nil, decodeErr(field+"."+string(k), "%v", err)
 				}
 			}
-			if m, err = s.nextMember(); err != nil {
+			if m, err = s.NextMember(); err != nil {
 				return nil, decodeErr(field, "%v", err)
 			}
 		}
@@ -164,7 +166,7 @@ func (s *scanner) latest(includeIncomplete bool) ([]LatestCandles, error) {
 		}
 		out = append(out, lc)
 		var err error
-		if more, err = s.nextElement(); err != nil {
+		if more, err = s.NextElement(); err != nil {
 			return nil, decodeErr("latestCandles", "%v", err)
 		}
 	}
@@ -180,11 +182,11 @@ type ohlc struct {
 
 // candles reads an array of v20 candlesticks.
 func (s *scanner) candles(field string, includeIncomplete bool, capHint int) ([]providers.Bar, error) {
-	if !s.consume('[') {
-		return nil, decodeErr(field, "want an array, got %s", s.near())
+	if !s.Consume('[') {
+		return nil, decodeErr(field, "want an array, got %s", s.Near())
 	}
 	bars := make([]providers.Bar, 0, capHint)
-	for i, more := 0, !s.consume(']'); more; i++ {
+	for i, more := 0, !s.Consume(']'); more; i++ {
 		bar, complete, sub, err := s.candle()
 		if err != nil {
 			return nil, decodeErr(fmt.Sprintf("%s[%d]%s", field, i, sub), "%v", err)
@@ -192,40 +194,40 @@ func (s *scanner) candles(field string, includeIncomplete bool, capHint int) ([]
 		if complete || includeIncomplete {
 			bars = append(bars, bar)
 		}
-		if more, err = s.nextElement(); err != nil {
+		if more, err = s.NextElement(); err != nil {
 			return nil, decodeErr(field, "%v", err)
 		}
 	}
-	return ascending(bars), nil
+	return wire.Ascending(bars), nil
 }
 
 // candle reads one candlestick object. On error sub names the member at
 // fault (".time").
 func (s *scanner) candle() (bar providers.Bar, complete bool, sub string, err error) {
-	if !s.consume('{') {
-		return bar, false, "", fmt.Errorf("want an object, got %s", s.near())
+	if !s.Consume('{') {
+		return bar, false, "", fmt.Errorf("want an object, got %s", s.Near())
 	}
 	complete = true
 	var mid, bid, ask ohlc
 	var haveTime, haveMid, haveBid, haveAsk bool
-	for more := !s.consume('}'); more; {
-		k, err := s.key()
+	for more := !s.Consume('}'); more; {
+		k, err := s.Key()
 		if err != nil {
 			return bar, false, "", err
 		}
 		switch string(k) {
 		case "complete":
-			complete, err = s.boolean()
+			complete, err = s.Bool()
 		case "volume":
 			var lit []byte
-			if lit, err = s.number(); err == nil {
-				if bar.Volume, err = parseFloat(lit); err != nil || bar.Volume < 0 {
-					err = fmt.Errorf("want a count of ticks, got %s", truncate(string(lit)))
+			if lit, err = s.Number(); err == nil {
+				if bar.Volume, err = wire.ParseFloat(lit); err != nil || bar.Volume < 0 {
+					err = fmt.Errorf("want a count of ticks, got %s", wire.Truncate(string(lit)))
 				}
 			}
 		case "time":
 			var v []byte
-			if v, err = s.str(); err == nil {
+			if v, err = s.Unquote(); err == nil {
 				bar.Time, err = parseTime(v)
 				haveTime = true
 			}
@@ -239,12 +241,12 @@ func (s *scanner) candle() (bar providers.Bar, complete bool, sub string, err er
 			ask, err = s.prices()
 			haveAsk = true
 		default:
-			err = s.skip(0)
+			err = s.Skip()
 		}
 		if err != nil {
-			return bar, false, "." + truncate(string(k)), err
+			return bar, false, "." + wire.Truncate(string(k)), err
 		}
-		if more, err = s.nextMember(); err != nil {
+		if more, err = s.NextMember(); err != nil {
 			return bar, false, "", err
 		}
 	}
@@ -274,13 +276,13 @@ func (s *scanner) candle() (bar providers.Bar, complete bool, sub string, err er
 
 // prices reads {"o","h","l","c"} (decimal strings, or numbers).
 func (s *scanner) prices() (ohlc, error) {
-	if !s.consume('{') {
-		return ohlc{}, fmt.Errorf("want an object of o, h, l, c, got %s", s.near())
+	if !s.Consume('{') {
+		return ohlc{}, fmt.Errorf("want an object of o, h, l, c, got %s", s.Near())
 	}
 	var out ohlc
 	var seen [4]bool
-	for more := !s.consume('}'); more; {
-		k, err := s.key()
+	for more := !s.Consume('}'); more; {
+		k, err := s.Key()
 		if err != nil {
 			return ohlc{}, err
 		}
@@ -299,21 +301,21 @@ func (s *scanner) prices() (ohlc, error) {
 			}
 		}
 		if dst == nil {
-			if err := s.skip(0); err != nil {
+			if err := s.Skip(); err != nil {
 				return ohlc{}, err
 			}
 		} else {
 			var lit []byte
-			if s.peek() == '"' {
-				lit, err = s.str()
+			if s.Peek() == '"' {
+				lit, err = s.Unquote()
 			} else {
-				lit, err = s.number()
+				lit, err = s.Number()
 			}
 			if err != nil {
 				return ohlc{}, fmt.Errorf("price %q: %w", k, err)
 			}
-			if *dst, err = parseFloat(lit); err != nil {
-				return ohlc{}, fmt.Errorf("price %q: %q is %w", k, truncate(string(lit)), err)
+			if *dst, err = wire.ParseFloat(lit); err != nil {
+				return ohlc{}, fmt.Errorf("price %q: %q is %w", k, wire.Truncate(string(lit)), err)
 			}
 			if p := decimals(lit); p < 0 || out.places < 0 {
 				out.places = -1
@@ -322,7 +324,7 @@ func (s *scanner) prices() (ohlc, error) {
 			}
 			seen[idx] = true
 		}
-		if more, err = s.nextMember(); err != nil {
+		if more, err = s.NextMember(); err != nil {
 			return ohlc{}, err
 		}
 	}
@@ -345,14 +347,14 @@ func parseTime(b []byte) (time.Time, error) {
 		sec, frac, _ := bytes.Cut(b, []byte{'.'})
 		s, err := strconv.ParseInt(string(sec), 10, 64)
 		if err != nil || s > maxUnix || len(frac) > 9 {
-			return time.Time{}, fmt.Errorf("%q is not a Unix time", truncate(string(b)))
+			return time.Time{}, fmt.Errorf("%q is not a Unix time", wire.Truncate(string(b)))
 		}
 		var ns int64
 		for i := range 9 {
 			ns *= 10
 			if i < len(frac) {
 				if frac[i] < '0' || frac[i] > '9' {
-					return time.Time{}, fmt.Errorf("%q is not a Unix time", truncate(string(b)))
+					return time.Time{}, fmt.Errorf("%q is not a Unix time", wire.Truncate(string(b)))
 				}
 				ns += int64(frac[i] - '0')
 			}
@@ -361,21 +363,9 @@ func parseTime(b []byte) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, unsafe.String(unsafe.SliceData(b), len(b)))
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time", truncate(string(b)))
+		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time", wire.Truncate(string(b)))
 	}
 	return t.UTC(), nil
-}
-
-// ascending sorts bars oldest first and drops repeated times (keeping the
-// first seen); OANDA sends them oldest first already.
-func ascending(bars []providers.Bar) []providers.Bar {
-	for i := 1; i < len(bars); i++ {
-		if !bars[i].Time.After(bars[i-1].Time) {
-			slices.SortStableFunc(bars, func(a, b providers.Bar) int { return a.Time.Compare(b.Time) })
-			return slices.CompactFunc(bars, func(a, b providers.Bar) bool { return a.Time.Equal(b.Time) })
-		}
-	}
-	return bars
 }
 
 // ParsePricing decodes GET /v3/accounts/{accountID}/pricing:
@@ -612,9 +602,9 @@ func decimal(field, s string, required bool) (float64, error) {
 		}
 		return 0, nil
 	}
-	f, err := parseFloat([]byte(s))
+	f, err := wire.ParseFloat([]byte(s))
 	if err != nil {
-		return 0, decodeErr(field, "%q is not a finite decimal", truncate(s))
+		return 0, decodeErr(field, "%q is not a finite decimal", wire.Truncate(s))
 	}
 	return f, nil
 }
@@ -657,16 +647,4 @@ func jsonErr(field string, err error) error {
 
 func decodeErr(field, format string, args ...any) error {
 	return providers.Decodef(ProviderName, field, format, args...)
-}
-
-// truncate bounds s to 80 bytes without splitting a UTF-8 sequence.
-func truncate(s string) string {
-	n := 80
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
