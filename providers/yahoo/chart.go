@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/internal/wire"
 )
 
 // Chart is one decoded v8 chart answer.
@@ -528,120 +527,18 @@ func (d *decoder) optNumber(v *fastjson.Value, field, key string) (float64, erro
 	return f, nil
 }
 
-var errNotFinite = errors.New("not a finite number")
-
-// finite reads a JSON number, refusing the NaN and Inf spellings fastjson
-// tolerates.
+// finite reads a JSON number, refusing the spellings fastjson tolerates and
+// JSON does not (NaN, Inf, "+1", "01", ".5").
 func (d *decoder) finite(v *fastjson.Value) (float64, error) {
 	if v.Type() != fastjson.TypeNumber {
 		return 0, fmt.Errorf("%s is not a number", v.Type())
 	}
 	d.scratch = v.MarshalTo(d.scratch[:0]) // a number marshals as its raw text
-	raw := d.scratch
-	if f, ok := exactDecimal(raw); ok {
-		return f, nil
+	f, err := wire.ParseFloat(d.scratch)
+	if errors.Is(err, wire.ErrSyntax) {
+		return 0, fmt.Errorf("bad number %q", truncate(string(d.scratch), 40))
 	}
-	f, err := strconv.ParseFloat(string(raw), 64)
-	if err != nil {
-		return 0, fmt.Errorf("bad number %q", truncate(string(raw), 40))
-	}
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, errNotFinite
-	}
-	return f, nil
-}
-
-// pow5 holds 5^0 … 5^27, the powers of five that fit in 64 bits.
-var pow5 = func() (p [28]uint64) {
-	p[0] = 1
-	for i := 1; i < len(p); i++ {
-		p[i] = p[i-1] * 5
-	}
-	return p
-}()
-
-// exactDecimal converts a plain decimal ("-123.4567", at most 19 digits, no
-// exponent) to the nearest float64, exactly as strconv.ParseFloat would,
-// and reports false for any other spelling, which strconv then handles.
-// Prices, volumes and timestamps are all plain decimals, so a chart decodes
-// without strconv's general (and slower) path.
-//
-// The value is m / 10^f for the digits m and f fraction digits, that is
-// (m / 5^f) · 2^-f: the quotient m·2^s / 5^f is computed in 128-bit integer
-// arithmetic with enough bits, rounded to 53 bits (half to even, the
-// remainder breaking ties), and scaled by a power of two, which is exact.
-func exactDecimal(s []byte) (float64, bool) {
-	i, neg := 0, false
-	if len(s) > 0 && s[0] == '-' {
-		i, neg = 1, true
-	}
-	start := i
-	var m uint64
-	for ; i < len(s); i++ {
-		c := s[i] - '0'
-		if c > 9 {
-			break
-		}
-		m = m*10 + uint64(c)
-	}
-	digits, frac := i-start, 0
-	if digits == 0 {
-		return 0, false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		fs := i
-		for ; i < len(s); i++ {
-			c := s[i] - '0'
-			if c > 9 {
-				break
-			}
-			m = m*10 + uint64(c)
-		}
-		if frac = i - fs; frac == 0 {
-			return 0, false
-		}
-	}
-	if i != len(s) || digits+frac > 19 { // 19 digits cannot overflow m
-		return 0, false
-	}
-	f := divPow10(m, frac)
-	if neg {
-		f = -f
-	}
-	return f, true
-}
-
-// divPow10 returns m / 10^f correctly rounded, for f < len(pow5).
-func divPow10(m uint64, f int) float64 {
-	if m == 0 {
-		return 0
-	}
-	if f == 0 && m <= 1<<53 {
-		return float64(m)
-	}
-	d := pow5[f]
-	// Shift m so the quotient has 63 or 64 bits: 10 or 11 below the 53 a
-	// float64 keeps, for rounding.
-	shift := 63 + bits.Len64(d) - bits.Len64(m)
-	var hi, lo uint64
-	if shift >= 64 {
-		hi = m << (shift - 64)
-	} else {
-		hi, lo = m>>(64-shift), m<<shift
-	}
-	q, r := bits.Div64(hi, lo, d) // hi < d, so q fits in 64 bits
-	drop := bits.Len64(q) - 53
-	mant := q >> drop
-	rest, half := q&(1<<drop-1), uint64(1)<<(drop-1)
-	if rest > half || rest == half && (r != 0 || mant&1 == 1) {
-		mant++
-		if mant == 1<<53 {
-			mant >>= 1
-			drop++
-		}
-	}
-	return math.Ldexp(float64(mant), drop-shift-f)
+	return f, err
 }
 
 // isDaily reports whether a Yahoo granularity is a day or longer.
