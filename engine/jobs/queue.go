@@ -505,8 +505,8 @@ type Filter struct {
 	Limit int
 }
 
-// List returns jobs matching f, newest first. Running jobs show the
-// progress stored when they started, not live progress; use Get for that.
+// List returns jobs matching f, newest first, running jobs with their live
+// progress.
 func (q *Queue) List(ctx context.Context, f Filter) ([]Job, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
@@ -529,6 +529,13 @@ func (q *Queue) List(ctx context.Context, f Filter) ([]Job, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("jobs: list: %w", err)
 	}
+	q.mu.Lock()
+	for i := range out {
+		if rj := q.running[out[i].ID]; rj != nil && out[i].State == Running {
+			out[i].Progress = rj.tracker.Progress()
+		}
+	}
+	q.mu.Unlock()
 	return out, nil
 }
 

@@ -142,7 +142,7 @@ func TestProgressIsLiveAndStored(t *testing.T) {
 	require.NoError(t, err)
 	want := Progress{Total: 2, Done: 1, Failed: 1, Items: []Item{
 		{Name: "AAPL", State: ItemDone, Detail: "252 bars"}, {Name: "SPY", State: ItemFailed, Detail: "no data"}}}
-	// Live progress appears while the job runs.
+	// Live progress appears while the job runs, in Get and List.
 	for {
 		j, err := q.Get(t.Context(), job.ID)
 		require.NoError(t, err)
@@ -152,6 +152,10 @@ func TestProgressIsLiveAndStored(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+	list, err := q.List(t.Context(), Filter{State: Running})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, want, list[0].Progress)
 	close(step)
 	j := waitJob(t, q, job.ID)
 	require.Equal(t, Succeeded, j.State)
