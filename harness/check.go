@@ -43,21 +43,52 @@ func Check(t TestingT, sc Scenario, opts ...Option) *Result {
 
 // Measure takes one snapshot of the target: every count before a forced
 // garbage collection, then the heap and counters after it (for this
-// process). Iteration, threshold and settle options are ignored.
+// process). Iteration, threshold and settle options are ignored. To sample
+// repeatedly, use a Sampler.
 func Measure(ctx context.Context, opts ...Option) (Snapshot, error) {
-	o, err := buildOptions(opts)
+	s, err := NewSampler(ctx, opts...)
 	if err != nil {
 		return Snapshot{}, err
+	}
+	defer s.Close()
+	return s.Sample(ctx)
+}
+
+// Sampler takes snapshots of one target on demand, for callers that drive
+// their own timing (a load run sampling a server, say). It keeps /proc files
+// and the metrics connection open between samples. It is not safe for
+// concurrent use; call Close when done.
+type Sampler struct {
+	s *sampler
+	v []float64
+}
+
+// NewSampler prepares to sample the target of the options (WithTarget,
+// WithProbes, WithoutProbes; the others are ignored).
+func NewSampler(ctx context.Context, opts ...Option) (*Sampler, error) {
+	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, err
 	}
 	s, err := newSampler(ctx, o)
 	if err != nil {
-		return Snapshot{}, err
+		return nil, err
 	}
-	defer s.close()
-	v := make([]float64, len(s.defs))
+	return &Sampler{s: s, v: make([]float64, len(s.defs))}, nil
+}
+
+// Sample takes one snapshot: every count before a forced garbage
+// collection, then the heap and counters after it (for this process).
+func (s *Sampler) Sample(ctx context.Context) (Snapshot, error) {
 	taken := time.Now()
-	if err := s.sample(ctx, gcForce, true, v); err != nil {
-		return Snapshot{}, fmt.Errorf("harness: measure: %w", err)
+	if err := s.s.sample(ctx, gcForce, true, s.v); err != nil {
+		return Snapshot{}, fmt.Errorf("harness: sample: %w", err)
 	}
-	return snapshotOf(s.defs, taken, v), nil
+	return snapshotOf(s.s.defs, taken, s.v), nil
+}
+
+// Close releases the files and the connection the Sampler keeps open.
+func (s *Sampler) Close() error {
+	s.s.close()
+	return nil
 }

@@ -29,7 +29,8 @@
 //	...
 //
 // Run does the same and returns the Result for a program to inspect,
-// render (WriteText, WriteJSON) or store.
+// render (WriteText, WriteJSON) or store. Measure and Sampler take
+// snapshots on demand, for callers that drive their own timing.
 //
 // # The run
 //

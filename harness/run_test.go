@@ -470,3 +470,26 @@ func TestProbeErrors(t *testing.T) {
 	g, _ := res.Metric(harness.MetricGoroutines)
 	require.Equal(t, harness.VerdictPass, g.Verdict, "the other metrics are still measured")
 }
+
+func TestSampler(t *testing.T) {
+	s, err := harness.NewSampler(t.Context())
+	require.NoError(t, err)
+	defer s.Close()
+	var snaps []harness.Snapshot
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	for range 3 {
+		snap, err := s.Sample(t.Context())
+		require.NoError(t, err)
+		snaps = append(snaps, snap)
+		f, err := os.Open(os.DevNull)
+		require.NoError(t, err)
+		files = append(files, f)
+	}
+	require.Equal(t, 2.0, snaps[2].Sub(snaps[0])[harness.MetricFDs])
+	require.True(t, snaps[2].Taken.After(snaps[0].Taken))
+}
