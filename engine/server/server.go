@@ -468,6 +468,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
+	// The workers stop claiming jobs at once and running jobs get until
+	// the deadline, while the listener closes and requests in flight end.
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.queue.Stop(sctx) }()
 	if err := hs.Shutdown(sctx); err != nil {
 		hs.Close() // the deadline passed: drop the remaining connections
 	}
@@ -476,7 +480,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			serveErr = err
 		}
 	}
-	if err := s.queue.Stop(sctx); err != nil {
+	if err := <-stopped; err != nil {
 		s.log.Warn("server: shutdown", "err", err)
 	}
 	stopBG()
