@@ -42,9 +42,9 @@ const Kind = "download-tracker"
 // Names of the files a bundle holds besides the bar files <SYMBOL>.csv
 // and <SYMBOL>.json.
 const (
-	SentimentFile    = "sentiment.json"
-	ReportJSONFile   = "crew_report.json"
-	ReportMarkdownFn = "crew_report.md"
+	SentimentFile      = "sentiment.json"
+	ReportJSONFile     = "crew_report.json"
+	ReportMarkdownFile = "crew_report.md"
 )
 
 // Defaults of an Exporter.
@@ -395,7 +395,7 @@ func (e *Exporter) runCrew(ctx context.Context, b *exportbundle.Bundle, spec Spe
 	if err := addJSON(b, ReportJSONFile, rep); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if _, err := b.AddBytes(ReportMarkdownFn, exportbundle.ContentTypeMarkdown, []byte(rep.Markdown())); err != nil {
+	if _, err := b.AddBytes(ReportMarkdownFile, exportbundle.ContentTypeMarkdown, []byte(rep.Markdown())); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	p.Set(ItemCrew, jobs.ItemDone, fmt.Sprintf("%d sections", len(rep.Sections)))

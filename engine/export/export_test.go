@@ -245,7 +245,7 @@ func TestRunWritesBundle(t *testing.T) {
 	for _, f := range m.Files {
 		names = append(names, f.Name)
 	}
-	require.ElementsMatch(t, []string{"AAPL.csv", "AAPL.json", "SPY.csv", "SPY.json", SentimentFile, ReportJSONFile, ReportMarkdownFn}, names)
+	require.ElementsMatch(t, []string{"AAPL.csv", "AAPL.json", "SPY.csv", "SPY.json", SentimentFile, ReportJSONFile, ReportMarkdownFile}, names)
 	require.Equal(t, "AAPL,SPY", m.Labels["symbols"])
 	require.Equal(t, "AAPL:60,SPY:60", m.Labels["bars"])
 

@@ -144,7 +144,7 @@ func TestExportEndToEnd(t *testing.T) {
 				names = append(names, f.Name)
 			}
 			require.ElementsMatch(t, []string{"AAPL.csv", "AAPL.json", "BTC-USD.csv", "BTC-USD.json", "EUR_USD.csv",
-				"EUR_USD.json", export.SentimentFile, export.ReportJSONFile, export.ReportMarkdownFn}, names)
+				"EUR_USD.json", export.SentimentFile, export.ReportJSONFile, export.ReportMarkdownFile}, names)
 			require.Equal(t, "AAPL:252,BTC-USD:366,EUR_USD:306", ev.Labels["bars"])
 			require.Positive(t, h.Stats()["polygon"].Requests)
 
