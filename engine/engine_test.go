@@ -31,7 +31,10 @@ func newEngine(t *testing.T, cfg *config.Config, opts ...Option) *Engine {
 	t.Helper()
 	e, err := New(t.Context(), cfg, append([]Option{WithLogger(DiscardLogger())}, opts...)...)
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, e.Close(context.Background())) })
+	t.Cleanup(func() {
+		require.Zero(t, e.Store().Stats().InUse, "a database connection is still in use: rows left open")
+		require.NoError(t, e.Close(context.Background()))
+	})
 	return e
 }
 
