@@ -3,7 +3,6 @@ package coinbase
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,7 +37,7 @@ const (
 // "error_details"}) and HTML pages into *providers.StatusError.
 func classifyTrade(pc *providers.Client, r *providers.Response) error {
 	if r.Status < 400 {
-		if isHTML(r) {
+		if wire.IsHTML(r) {
 			return pc.NewStatusError(r, providers.ErrUpstream, "HTML instead of JSON: "+providers.Excerpt(r.Body))
 		}
 		return nil
@@ -205,7 +204,7 @@ func (c *Client) PlaceOrder(ctx context.Context, req providers.OrderRequest) (pr
 	}
 	coid := req.ClientOrderID
 	if coid == "" {
-		coid = newClientOrderID()
+		coid = wire.NewClientOrderID()
 	}
 	body, err := orderBody(sym, coid, req)
 	if err != nil {
@@ -234,15 +233,6 @@ func (c *Client) PlaceOrder(ctx context.Context, req providers.OrderRequest) (pr
 		return placed, fmt.Errorf("coinbase: order %s was placed, but reading its status failed: %w", placed.ID, err)
 	}
 	return got, nil
-}
-
-// newClientOrderID returns a random (version 4) UUID.
-func newClientOrderID() string {
-	var b [16]byte
-	rand.Read(b[:]) // never fails (crypto/rand)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // GetOrder returns one order from

@@ -1,7 +1,6 @@
 package coinbase
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -157,14 +156,4 @@ func cryptoSymbol(symbol string) (string, error) {
 		return "", fmt.Errorf("coinbase: %s is %s, Coinbase serves crypto pairs such as BTC-USD: %w", sym, class, providers.ErrUnsupported)
 	}
 	return sym, nil
-}
-
-// isHTML reports whether a body is an HTML page (a proxy's or a CDN's error
-// page) rather than the API's JSON.
-func isHTML(r *providers.Response) bool {
-	if strings.Contains(strings.ToLower(r.Header.Get("Content-Type")), "text/html") {
-		return true
-	}
-	b := bytes.TrimSpace(r.Body)
-	return len(b) > 0 && b[0] == '<'
 }

@@ -24,7 +24,7 @@ const MaxCandleRequests = 100
 // pages into *providers.StatusError.
 func classifyExchange(pc *providers.Client, r *providers.Response) error {
 	if r.Status < 400 {
-		if isHTML(r) {
+		if wire.IsHTML(r) {
 			return pc.NewStatusError(r, providers.ErrUpstream, "HTML instead of JSON: "+providers.Excerpt(r.Body))
 		}
 		return nil

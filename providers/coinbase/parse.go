@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -85,7 +84,7 @@ func ParseCandles(body []byte) ([]providers.Bar, error) {
 // strings; trade_id may be a string or a number). The quote has Price, Bid,
 // Ask, Volume and Time set; the caller fills in Symbol, Class and Provider.
 func ParseTicker(body []byte) (providers.Quote, error) {
-	if err := wantObject(body, "ticker"); err != nil {
+	if err := wire.WantObject(ProviderName, body, "ticker"); err != nil {
 		return providers.Quote{}, err
 	}
 	var t struct {
@@ -97,7 +96,7 @@ func ParseTicker(body []byte) (providers.Quote, error) {
 		TradeID json.RawMessage `json:"trade_id"`
 	}
 	if err := json.Unmarshal(body, &t); err != nil {
-		return providers.Quote{}, jsonErr("ticker", err)
+		return providers.Quote{}, wire.JSONError(ProviderName, "ticker", err)
 	}
 	if len(t.TradeID) > 0 && t.TradeID[0] != '"' && t.TradeID[0] != 'n' {
 		if _, err := strconv.ParseInt(string(t.TradeID), 10, 64); err != nil {
@@ -145,7 +144,7 @@ type amount struct {
 // "hold":{"value","currency"},"retail_portfolio_id",…}],"has_next","cursor","size"}.
 // A balance's Total is its available value plus its hold.
 func ParseAccounts(body []byte) (AccountsPage, error) {
-	if err := wantObject(body, "accounts"); err != nil {
+	if err := wire.WantObject(ProviderName, body, "accounts"); err != nil {
 		return AccountsPage{}, err
 	}
 	var r struct {
@@ -160,7 +159,7 @@ func ParseAccounts(body []byte) (AccountsPage, error) {
 		Cursor  string `json:"cursor"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return AccountsPage{}, jsonErr("accounts", err)
+		return AccountsPage{}, wire.JSONError(ProviderName, "accounts", err)
 	}
 	if r.Accounts == nil {
 		return AccountsPage{}, decodeErr("accounts", "field missing")
@@ -194,7 +193,7 @@ func ParseAccounts(body []byte) (AccountsPage, error) {
 // symbol, side; status PENDING). On "success": false it returns an order with
 // status REJECTED and the reason, and an *OrderError.
 func ParseCreateOrder(body []byte) (providers.Order, error) {
-	if err := wantObject(body, "create order"); err != nil {
+	if err := wire.WantObject(ProviderName, body, "create order"); err != nil {
 		return providers.Order{}, err
 	}
 	var r struct {
@@ -216,7 +215,7 @@ func ParseCreateOrder(body []byte) (providers.Order, error) {
 		} `json:"error_response"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return providers.Order{}, jsonErr("create order", err)
+		return providers.Order{}, wire.JSONError(ProviderName, "create order", err)
 	}
 	if r.Success == nil {
 		return providers.Order{}, decodeErr("success", "field missing")
@@ -347,14 +346,14 @@ func orderStatus(s string) providers.OrderStatus {
 // ParseOrder decodes GET /api/v3/brokerage/orders/historical/{order_id}:
 // {"order":{…}}.
 func ParseOrder(body []byte) (providers.Order, error) {
-	if err := wantObject(body, "order"); err != nil {
+	if err := wire.WantObject(ProviderName, body, "order"); err != nil {
 		return providers.Order{}, err
 	}
 	var r struct {
 		Order *orderJSON `json:"order"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return providers.Order{}, jsonErr("order", err)
+		return providers.Order{}, wire.JSONError(ProviderName, "order", err)
 	}
 	if r.Order == nil {
 		return providers.Order{}, decodeErr("order", "field missing")
@@ -372,7 +371,7 @@ type OrdersPage struct {
 // ParseOrders decodes GET /api/v3/brokerage/orders/historical/batch:
 // {"orders":[…],"sequence","has_next","cursor"}.
 func ParseOrders(body []byte) (OrdersPage, error) {
-	if err := wantObject(body, "orders"); err != nil {
+	if err := wire.WantObject(ProviderName, body, "orders"); err != nil {
 		return OrdersPage{}, err
 	}
 	var r struct {
@@ -381,7 +380,7 @@ func ParseOrders(body []byte) (OrdersPage, error) {
 		Cursor  string       `json:"cursor"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return OrdersPage{}, jsonErr("orders", err)
+		return OrdersPage{}, wire.JSONError(ProviderName, "orders", err)
 	}
 	if r.Orders == nil {
 		return OrdersPage{}, decodeErr("orders", "field missing")
@@ -422,7 +421,7 @@ type FillsPage struct {
 // {"fills":[{entry_id, trade_id, order_id, trade_time, price, size,
 // commission, product_id, liquidity_indicator, side, …}],"cursor"}.
 func ParseFills(body []byte) (FillsPage, error) {
-	if err := wantObject(body, "fills"); err != nil {
+	if err := wire.WantObject(ProviderName, body, "fills"); err != nil {
 		return FillsPage{}, err
 	}
 	var r struct {
@@ -441,7 +440,7 @@ func ParseFills(body []byte) (FillsPage, error) {
 		Cursor string `json:"cursor"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return FillsPage{}, jsonErr("fills", err)
+		return FillsPage{}, wire.JSONError(ProviderName, "fills", err)
 	}
 	if r.Fills == nil {
 		return FillsPage{}, decodeErr("fills", "field missing")
@@ -511,27 +510,6 @@ func timestamp(field, s string, required bool) (time.Time, error) {
 		return time.Time{}, decodeErr(field, "%q is not an RFC 3339 time", wire.Truncate(s))
 	}
 	return t.UTC(), nil
-}
-
-// wantObject rejects bodies that are not a JSON object before decoding, so an
-// HTML page or an array gives a clear error.
-func wantObject(body []byte, field string) error {
-	b := bytes.TrimSpace(body)
-	if len(b) == 0 {
-		return decodeErr(field, "empty body")
-	}
-	if b[0] != '{' {
-		return decodeErr(field, "want a JSON object, got %q", providers.Excerpt(b))
-	}
-	return nil
-}
-
-func jsonErr(field string, err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
-		return decodeErr(te.Field, "want %s, got JSON %s", te.Type, te.Value)
-	}
-	return decodeErr(field, "%v", err)
 }
 
 func decodeErr(field, format string, args ...any) error {

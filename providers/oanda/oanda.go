@@ -1,7 +1,6 @@
 package oanda
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/internal/wire"
 )
 
 // Base URLs of the two OANDA environments.
@@ -228,7 +228,7 @@ func (e *APIError) Is(target error) bool {
 // ErrUpstream.
 func classify(pc *providers.Client, r *providers.Response) error {
 	if r.Status < 400 {
-		if isHTML(r) {
+		if wire.IsHTML(r) {
 			return pc.NewStatusError(r, providers.ErrUpstream, "HTML instead of JSON: "+providers.Excerpt(r.Body))
 		}
 		return nil
@@ -274,14 +274,4 @@ func ParseError(body []byte) (code, message, rejectReason string, ok bool) {
 		}
 	}
 	return code, message, strings.Join(reasons, ","), true
-}
-
-// isHTML reports whether a body is an HTML page (a proxy's or a CDN's error
-// page) rather than the API's JSON.
-func isHTML(r *providers.Response) bool {
-	if strings.Contains(strings.ToLower(r.Header.Get("Content-Type")), "text/html") {
-		return true
-	}
-	b := bytes.TrimSpace(r.Body)
-	return len(b) > 0 && b[0] == '<'
 }

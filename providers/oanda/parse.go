@@ -374,7 +374,7 @@ func parseTime(b []byte) (time.Time, error) {
 // the best bid and ask (closeoutBid and closeoutAsk when the book is empty)
 // and their mid as Price.
 func ParsePricing(body []byte) ([]providers.Quote, error) {
-	if err := wantObject(body, "pricing"); err != nil {
+	if err := wire.WantObject(ProviderName, body, "pricing"); err != nil {
 		return nil, err
 	}
 	type level struct {
@@ -391,7 +391,7 @@ func ParsePricing(body []byte) ([]providers.Quote, error) {
 		} `json:"prices"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, jsonErr("pricing", err)
+		return nil, wire.JSONError(ProviderName, "pricing", err)
 	}
 	if r.Prices == nil {
 		return nil, decodeErr("prices", "field missing")
@@ -441,7 +441,7 @@ func ParsePricing(body []byte) ([]providers.Quote, error) {
 // account currency: Total is the balance, Available the margin available,
 // Hold the margin used.
 func ParseAccountSummary(body []byte) (providers.Account, error) {
-	if err := wantObject(body, "account"); err != nil {
+	if err := wire.WantObject(ProviderName, body, "account"); err != nil {
 		return providers.Account{}, err
 	}
 	var r struct {
@@ -456,7 +456,7 @@ func ParseAccountSummary(body []byte) (providers.Account, error) {
 		} `json:"account"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return providers.Account{}, jsonErr("account", err)
+		return providers.Account{}, wire.JSONError(ProviderName, "account", err)
 	}
 	a := r.Account
 	if a == nil {
@@ -519,7 +519,7 @@ type transaction struct {
 // and Reason is the cancel's reason (e.g. MARKET_HALTED); with neither (a
 // resting limit order) it is PENDING. A reject transaction makes it REJECTED.
 func ParseOrderCreate(body []byte) (providers.Order, error) {
-	if err := wantObject(body, "order"); err != nil {
+	if err := wire.WantObject(ProviderName, body, "order"); err != nil {
 		return providers.Order{}, err
 	}
 	var r struct {
@@ -529,7 +529,7 @@ func ParseOrderCreate(body []byte) (providers.Order, error) {
 		Reject *transaction `json:"orderRejectTransaction"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return providers.Order{}, jsonErr("order", err)
+		return providers.Order{}, wire.JSONError(ProviderName, "order", err)
 	}
 	tx, field := r.Create, "orderCreateTransaction"
 	if tx == nil {
@@ -623,26 +623,6 @@ func timestamp(field, s string, required bool) (time.Time, error) {
 		return time.Time{}, decodeErr(field, "%v", err)
 	}
 	return t, nil
-}
-
-// wantObject rejects bodies that are not a JSON object before decoding.
-func wantObject(body []byte, field string) error {
-	b := bytes.TrimSpace(body)
-	if len(b) == 0 {
-		return decodeErr(field, "empty body")
-	}
-	if b[0] != '{' {
-		return decodeErr(field, "want a JSON object, got %q", providers.Excerpt(b))
-	}
-	return nil
-}
-
-func jsonErr(field string, err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
-		return decodeErr(te.Field, "want %s, got JSON %s", te.Type, te.Value)
-	}
-	return decodeErr(field, "%v", err)
 }
 
 func decodeErr(field, format string, args ...any) error {

@@ -3,7 +3,6 @@ package oanda
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/internal/wire"
 )
 
 // Account returns the account's balance, NAV, unrealised P/L and margin from
@@ -102,7 +102,7 @@ func (c *Client) PlaceOrder(ctx context.Context, req providers.OrderRequest) (pr
 	}
 	coid := req.ClientOrderID
 	if coid == "" {
-		coid = newClientOrderID()
+		coid = wire.NewClientOrderID()
 	}
 	body, err := orderBody(inst, coid, req)
 	if err != nil {
@@ -132,13 +132,4 @@ func (c *Client) PlaceOrder(ctx context.Context, req providers.OrderRequest) (pr
 		return o, fmt.Errorf("oanda: %s: order rejected: %s: %w", op, o.Reason, providers.ErrUpstream)
 	}
 	return o, nil
-}
-
-// newClientOrderID returns a random (version 4) UUID.
-func newClientOrderID() string {
-	var b [16]byte
-	rand.Read(b[:]) // never fails (crypto/rand)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
