@@ -167,7 +167,7 @@ func TestStartStop(t *testing.T) {
 		calls:  make(chan string),
 	}
 	sink := &memSink{}
-	m, err := New(src, sink, Config{Symbols: []string{"AAPL", "SPY"}, Interval: time.Millisecond})
+	m, err := New(src, sink, Config{Symbols: []string{"AAPL", "SPY"}, Interval: time.Millisecond, Timeout: time.Minute})
 	require.NoError(t, err)
 	require.NoError(t, m.Start(t.Context()))
 	require.ErrorIs(t, m.Start(t.Context()), ErrStarted)
