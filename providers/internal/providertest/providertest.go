@@ -1,7 +1,9 @@
 // Package providertest holds the checks every provider package's tests run:
 // fixture loading, a loopback server that counts its open connections, a
 // transport that proves every response body was closed, and the Close and
-// unclosed-tracker contracts.
+// unclosed-tracker contracts; and the helpers they share: client options
+// for tests, httpmock responders and a request recorder (mock.go), the
+// skip for tests against the real APIs, parse benchmarks and bar checks.
 package providertest
 
 import (
@@ -165,7 +167,7 @@ func CheckUnclosedTracker(t *testing.T, provider string, newClient func(logger *
 // the Unclosed counter grows by n.
 func CheckUnclosedTrackerN(t *testing.T, provider string, n int64, newClient func(logger *slog.Logger) (io.Closer, error)) {
 	t.Helper()
-	var buf syncBuffer
+	var buf SyncBuffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	before := providers.Unclosed()
 	func() {
@@ -188,18 +190,22 @@ func CheckUnclosedTrackerN(t *testing.T, provider string, n int64, newClient fun
 	require.GreaterOrEqual(t, providers.Unclosed(), before+n)
 }
 
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for concurrent writes, for a logger
+// shared with a client's goroutines. The zero value is empty and ready.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

@@ -1,0 +1,106 @@
+package providertest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"golang.org/x/time/rate"
+
+	"github.com/leakgate/leakgate/providers"
+)
+
+// Options returns the client options tests use, then extra (later options
+// win): a logger that discards, no rate limit, and three attempts per
+// request with backoffs of 1 to 5 ms.
+func Options(extra ...providers.Option) []providers.Option {
+	return append([]providers.Option{
+		providers.WithLogger(slog.New(slog.DiscardHandler)),
+		providers.WithRateLimit(rate.Inf, 1),
+		providers.WithRetry(3, time.Millisecond, 5*time.Millisecond),
+	}, extra...)
+}
+
+// MockOptions is Options for a client whose requests go to tr, usually an
+// *httpmock.MockTransport.
+func MockOptions(tr http.RoundTripper, extra ...providers.Option) []providers.Option {
+	return Options(append([]providers.Option{providers.WithTransport(tr)}, extra...)...)
+}
+
+// Recorder keeps a copy of every request a responder saw, with its body
+// and arrival time, for assertions in the test goroutine (httpmock runs
+// responders on goroutines of its own). The zero value is ready.
+type Recorder struct {
+	mu     sync.Mutex
+	reqs   []*http.Request
+	bodies [][]byte
+	at     []time.Time
+}
+
+// Wrap returns next, recording each request before next answers it. The
+// request body is read in full; next sees it consumed.
+func (r *Recorder) Wrap(next httpmock.Responder) httpmock.Responder {
+	return func(req *http.Request) (*http.Response, error) {
+		var body []byte
+		if req.Body != nil {
+			body, _ = io.ReadAll(req.Body)
+		}
+		now := time.Now()
+		r.mu.Lock()
+		r.reqs = append(r.reqs, req.Clone(context.Background()))
+		r.bodies = append(r.bodies, body)
+		r.at = append(r.at, now)
+		r.mu.Unlock()
+		return next(req)
+	}
+}
+
+// Requests returns copies of the requests seen so far and their bodies, in
+// order.
+func (r *Recorder) Requests() ([]*http.Request, [][]byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*http.Request(nil), r.reqs...), append([][]byte(nil), r.bodies...)
+}
+
+// Len returns how many requests were seen.
+func (r *Recorder) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.reqs)
+}
+
+// Times returns when each request arrived, in order.
+func (r *Recorder) Times() []time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]time.Time(nil), r.at...)
+}
+
+// RespondJSON returns a responder of status and body with Content-Type
+// application/json and the given headers, as name, value pairs (an odd
+// name without a value is ignored).
+func RespondJSON(status int, body []byte, header ...string) httpmock.Responder {
+	return func(*http.Request) (*http.Response, error) {
+		resp := httpmock.NewBytesResponse(status, body)
+		resp.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(header); i += 2 {
+			resp.Header.Set(header[i], header[i+1])
+		}
+		return resp, nil
+	}
+}
+
+// RespondHTML returns a responder of status and an HTML page, as a proxy
+// or CDN in front of an API answers.
+func RespondHTML(status int, page string) httpmock.Responder {
+	return func(*http.Request) (*http.Response, error) {
+		resp := httpmock.NewStringResponse(status, page)
+		resp.Header.Set("Content-Type", "text/html")
+		return resp, nil
+	}
+}
