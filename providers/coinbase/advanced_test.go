@@ -14,6 +14,7 @@ import (
 
 	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/coinbase"
+	"github.com/leakgate/leakgate/providers/internal/providertest"
 )
 
 const (
@@ -28,12 +29,12 @@ const (
 func TestAccount(t *testing.T) {
 	c, mt := newMock(t)
 	page1, page2 := local(t, "advtrade_accounts_page1.json"), local(t, "advtrade_accounts_page2.json")
-	var rec recorder
-	mt.RegisterResponder(http.MethodGet, accountsURL, rec.wrap(func(req *http.Request) (*http.Response, error) {
+	var rec providertest.Recorder
+	mt.RegisterResponder(http.MethodGet, accountsURL, rec.Wrap(func(req *http.Request) (*http.Response, error) {
 		if req.URL.Query().Get("cursor") == "789100" {
-			return respond(200, page2)(req)
+			return providertest.RespondJSON(200, page2)(req)
 		}
-		return respond(200, page1)(req)
+		return providertest.RespondJSON(200, page1)(req)
 	}))
 	acct, err := c.Account(t.Context())
 	require.NoError(t, err)
@@ -55,7 +56,7 @@ func TestAccount(t *testing.T) {
 		require.Equal(t, w.Hold, got.Hold)
 	}
 
-	reqs, _ := rec.all()
+	reqs, _ := rec.Requests()
 	require.Len(t, reqs, 2)
 	for i, r := range reqs {
 		require.Equal(t, "250", r.URL.Query().Get("limit"), "request %d", i)
@@ -74,15 +75,15 @@ func TestAccountErrors(t *testing.T) {
 		wantText  string
 		wantCalls int
 	}{
-		{name: "401 JSON error", responder: respond(401, local(t, "advtrade_error_401.json")), wantErr: providers.ErrUnauthorized, wantText: "UNAUTHENTICATED: Unauthenticated", wantCalls: 1},
-		{name: "401 plain text", responder: respond(401, []byte("Unauthorized\n")), wantErr: providers.ErrUnauthorized, wantText: "HTTP 401", wantCalls: 1},
-		{name: "403 permission", responder: respond(403, []byte(`{"error":"PERMISSION_DENIED","error_details":"Missing required scopes","message":"Missing required scopes"}`)), wantErr: providers.ErrUnauthorized, wantText: "PERMISSION_DENIED: Missing required scopes", wantCalls: 1},
-		{name: "malformed JSON", responder: respond(200, page1[:40]), wantErr: providers.ErrDecode, wantCalls: 1},
-		{name: "accounts missing", responder: respond(200, []byte(`{"has_next":false}`)), wantErr: providers.ErrDecode, wantText: "decode accounts: field missing", wantCalls: 1},
-		{name: "balance not a number", responder: respond(200, []byte(`{"accounts":[{"currency":"BTC","available_balance":{"value":"lots"}}]}`)), wantErr: providers.ErrDecode, wantText: "accounts[0].available_balance.value", wantCalls: 1},
+		{name: "401 JSON error", responder: providertest.RespondJSON(401, local(t, "advtrade_error_401.json")), wantErr: providers.ErrUnauthorized, wantText: "UNAUTHENTICATED: Unauthenticated", wantCalls: 1},
+		{name: "401 plain text", responder: providertest.RespondJSON(401, []byte("Unauthorized\n")), wantErr: providers.ErrUnauthorized, wantText: "HTTP 401", wantCalls: 1},
+		{name: "403 permission", responder: providertest.RespondJSON(403, []byte(`{"error":"PERMISSION_DENIED","error_details":"Missing required scopes","message":"Missing required scopes"}`)), wantErr: providers.ErrUnauthorized, wantText: "PERMISSION_DENIED: Missing required scopes", wantCalls: 1},
+		{name: "malformed JSON", responder: providertest.RespondJSON(200, page1[:40]), wantErr: providers.ErrDecode, wantCalls: 1},
+		{name: "accounts missing", responder: providertest.RespondJSON(200, []byte(`{"has_next":false}`)), wantErr: providers.ErrDecode, wantText: "decode accounts: field missing", wantCalls: 1},
+		{name: "balance not a number", responder: providertest.RespondJSON(200, []byte(`{"accounts":[{"currency":"BTC","available_balance":{"value":"lots"}}]}`)), wantErr: providers.ErrDecode, wantText: "accounts[0].available_balance.value", wantCalls: 1},
 		{name: "HTML 503 page", responder: htmlResponder(503), wantErr: providers.ErrUpstream, wantText: "HTML page", wantCalls: 3},
-		{name: "cursor repeats", responder: respond(200, page1), wantErr: providers.ErrDecode, wantText: "repeats", wantCalls: 2},
-		{name: "has_next without cursor", responder: respond(200, []byte(`{"accounts":[],"has_next":true,"cursor":""}`)), wantErr: providers.ErrDecode, wantText: "cursor is empty", wantCalls: 1},
+		{name: "cursor repeats", responder: providertest.RespondJSON(200, page1), wantErr: providers.ErrDecode, wantText: "repeats", wantCalls: 2},
+		{name: "has_next without cursor", responder: providertest.RespondJSON(200, []byte(`{"accounts":[],"has_next":true,"cursor":""}`)), wantErr: providers.ErrDecode, wantText: "cursor is empty", wantCalls: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,13 +115,13 @@ func TestAccountPagesBounded(t *testing.T) {
 // request carries a new, valid JWT.
 func TestFreshJWTPerAttempt(t *testing.T) {
 	c, mt := newMock(t)
-	var rec recorder
-	mt.RegisterResponder(http.MethodGet, accountsURL, rec.wrap(
-		respond(503, []byte(`{"error":"UNAVAILABLE","message":"try again"}`)).Then(respond(200, local(t, "advtrade_accounts_page2.json")))))
+	var rec providertest.Recorder
+	mt.RegisterResponder(http.MethodGet, accountsURL, rec.Wrap(
+		providertest.RespondJSON(503, []byte(`{"error":"UNAVAILABLE","message":"try again"}`)).Then(providertest.RespondJSON(200, local(t, "advtrade_accounts_page2.json")))))
 	acct, err := c.Account(t.Context())
 	require.NoError(t, err)
 	require.Len(t, acct.Balances, 1)
-	reqs, _ := rec.all()
+	reqs, _ := rec.Requests()
 	require.Len(t, reqs, 2)
 	a := verifyJWT(t, testKeyPub(), reqs[0], "GET api.coinbase.com/api/v3/brokerage/accounts")
 	b := verifyJWT(t, testKeyPub(), reqs[1], "GET api.coinbase.com/api/v3/brokerage/accounts")
@@ -179,19 +180,19 @@ func TestPlaceOrder(t *testing.T) {
 	}{
 		{
 			name: "market sell filled", give: sell10,
-			create: respond(200, local(t, "advtrade_create_order_success.json")), get: respond(200, local(t, "advtrade_order_FILLED.json")),
+			create: providertest.RespondJSON(200, local(t, "advtrade_create_order_success.json")), get: providertest.RespondJSON(200, local(t, "advtrade_order_FILLED.json")),
 			want: filledOrder, wantBody: marketBody, wantPosts: 1, wantGets: 1,
 		},
 		{
 			name: "insufficient funds (HTTP 200, success false)", give: sell10,
-			create: respond(200, local(t, "advtrade_create_order_insufficient_fund.json")),
+			create: providertest.RespondJSON(200, local(t, "advtrade_create_order_insufficient_fund.json")),
 			want:   rejected, wantBody: marketBody, wantErr: coinbase.ErrInsufficientFunds,
 			wantText: "order rejected: INSUFFICIENT_FUND: Insufficient balance in source account", wantPosts: 1,
 		},
 		{
 			name:   "invalid limit price",
 			give:   providers.OrderRequest{Symbol: "BTC-USD", Side: providers.Buy, Type: providers.Limit, Quantity: 0.001, LimitPrice: 10000, ClientOrderID: "c1"},
-			create: respond(200, local(t, "advtrade_create_order_invalid_limit_price.json")),
+			create: providertest.RespondJSON(200, local(t, "advtrade_create_order_invalid_limit_price.json")),
 			want: providers.Order{ClientOrderID: "c1", Symbol: "BTC-USD", Side: providers.Buy, Type: providers.Limit, Status: providers.OrderRejected,
 				Quantity: 0.001, Provider: "coinbase", Reason: "INVALID_LIMIT_PRICE_POST_ONLY"},
 			wantBody: map[string]any{"client_order_id": "c1", "product_id": "BTC-USD", "side": "BUY",
@@ -199,17 +200,17 @@ func TestPlaceOrder(t *testing.T) {
 			wantErr: coinbase.ErrInvalidOrder, wantText: "INVALID_LIMIT_PRICE_POST_ONLY: Invalid limit price for post only order (limit price would cross the book)", wantPosts: 1,
 		},
 		{
-			name: "500 is not retried", give: sell10, create: respond(500, []byte(`{"error":"INTERNAL","message":"internal error"}`)),
+			name: "500 is not retried", give: sell10, create: providertest.RespondJSON(500, []byte(`{"error":"INTERNAL","message":"internal error"}`)),
 			wantBody: marketBody, wantErr: providers.ErrUpstream, wantText: "INTERNAL: internal error", wantPosts: 1,
 		},
 		{
 			name: "429 is retried with the same client order id", give: sell10,
-			create: respond(429, []byte(`{"error":"RATE_LIMIT_EXCEEDED","message":"Too many requests"}`)).Then(respond(200, local(t, "advtrade_create_order_success.json"))),
-			get:    respond(200, local(t, "advtrade_order_FILLED.json")), want: filledOrder, wantBody: marketBody, wantPosts: 2, wantGets: 1,
+			create: providertest.RespondJSON(429, []byte(`{"error":"RATE_LIMIT_EXCEEDED","message":"Too many requests"}`)).Then(providertest.RespondJSON(200, local(t, "advtrade_create_order_success.json"))),
+			get:    providertest.RespondJSON(200, local(t, "advtrade_order_FILLED.json")), want: filledOrder, wantBody: marketBody, wantPosts: 2, wantGets: 1,
 		},
 		{
 			name: "follow-up read fails", give: sell10,
-			create: respond(200, local(t, "advtrade_create_order_success.json")), get: respond(404, []byte(`{"error":"NOT_FOUND","message":"order not found"}`)),
+			create: providertest.RespondJSON(200, local(t, "advtrade_create_order_success.json")), get: providertest.RespondJSON(404, []byte(`{"error":"NOT_FOUND","message":"order not found"}`)),
 			want: providers.Order{ID: fixtureOrderID, ClientOrderID: fixtureClientID, Symbol: "ADA-USDT", Side: providers.Sell, Type: providers.Market,
 				Status: providers.OrderPending, Quantity: 10, Provider: "coinbase"},
 			wantBody: marketBody, wantErr: providers.ErrNotFound, wantText: "was placed, but reading its status failed", wantPosts: 1, wantGets: 1,
@@ -219,7 +220,7 @@ func TestPlaceOrder(t *testing.T) {
 			wantBody: marketBody, wantErr: providers.ErrUpstream, wantText: "HTML instead of JSON", wantPosts: 1,
 		},
 		{
-			name: "malformed answer", give: sell10, create: respond(200, []byte(`{"success":true,"success_response":{"order_id":`)),
+			name: "malformed answer", give: sell10, create: providertest.RespondJSON(200, []byte(`{"success":true,"success_response":{"order_id":`)),
 			wantBody: marketBody, wantErr: providers.ErrDecode, wantPosts: 1,
 		},
 		{name: "zero quantity", give: providers.OrderRequest{Symbol: "BTC-USD", Side: providers.Buy}, wantErr: coinbase.ErrInvalidOrder, wantText: "quantity 0"},
@@ -230,12 +231,12 @@ func TestPlaceOrder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newMock(t)
-			var posts, gets recorder
+			var posts, gets providertest.Recorder
 			if tt.create != nil {
-				mt.RegisterResponder(http.MethodPost, ordersURL, posts.wrap(tt.create))
+				mt.RegisterResponder(http.MethodPost, ordersURL, posts.Wrap(tt.create))
 			}
 			if tt.get != nil {
-				mt.RegisterResponder(http.MethodGet, orderURL, gets.wrap(tt.get))
+				mt.RegisterResponder(http.MethodGet, orderURL, gets.Wrap(tt.get))
 			}
 			got, err := c.PlaceOrder(t.Context(), tt.give)
 			require.ErrorIs(t, err, tt.wantErr)
@@ -244,7 +245,7 @@ func TestPlaceOrder(t *testing.T) {
 			}
 			require.Equal(t, tt.want, got)
 
-			preqs, pbodies := posts.all()
+			preqs, pbodies := posts.Requests()
 			require.Len(t, preqs, tt.wantPosts)
 			for i := range preqs {
 				var body map[string]any
@@ -253,7 +254,7 @@ func TestPlaceOrder(t *testing.T) {
 				require.Equal(t, "application/json", preqs[i].Header.Get("Content-Type"))
 				verifyJWT(t, testKeyPub(), preqs[i], "POST api.coinbase.com/api/v3/brokerage/orders")
 			}
-			greqs, _ := gets.all()
+			greqs, _ := gets.Requests()
 			require.Len(t, greqs, tt.wantGets)
 			for _, r := range greqs {
 				verifyJWT(t, testKeyPub(), r, "GET api.coinbase.com/api/v3/brokerage/orders/historical/"+fixtureOrderID)
@@ -278,11 +279,11 @@ func TestOrderErrorDetails(t *testing.T) {
 
 func TestPlaceOrderGeneratesClientOrderID(t *testing.T) {
 	c, mt := newMock(t)
-	var posts recorder
-	mt.RegisterResponder(http.MethodPost, ordersURL, posts.wrap(respond(200, local(t, "advtrade_create_order_insufficient_fund.json"))))
+	var posts providertest.Recorder
+	mt.RegisterResponder(http.MethodPost, ordersURL, posts.Wrap(providertest.RespondJSON(200, local(t, "advtrade_create_order_insufficient_fund.json"))))
 	_, err := c.PlaceOrder(t.Context(), providers.OrderRequest{Symbol: "BTC-USD", Side: providers.Buy, Quantity: 0.5})
 	require.ErrorIs(t, err, coinbase.ErrInsufficientFunds)
-	_, bodies := posts.all()
+	_, bodies := posts.Requests()
 	require.Len(t, bodies, 1)
 	var body struct {
 		ClientOrderID string `json:"client_order_id"`
@@ -293,8 +294,8 @@ func TestPlaceOrderGeneratesClientOrderID(t *testing.T) {
 
 func TestGetOrder(t *testing.T) {
 	c, mt := newMock(t)
-	mt.RegisterResponder(http.MethodGet, orderURL, respond(200, local(t, "advtrade_order_FILLED.json")))
-	mt.RegisterResponder(http.MethodGet, trURL+"/api/v3/brokerage/orders/historical/nope", respond(404, []byte(`{"error":"NOT_FOUND","message":"order with this orderID was not found"}`)))
+	mt.RegisterResponder(http.MethodGet, orderURL, providertest.RespondJSON(200, local(t, "advtrade_order_FILLED.json")))
+	mt.RegisterResponder(http.MethodGet, trURL+"/api/v3/brokerage/orders/historical/nope", providertest.RespondJSON(404, []byte(`{"error":"NOT_FOUND","message":"order with this orderID was not found"}`)))
 	got, err := c.GetOrder(t.Context(), fixtureOrderID)
 	require.NoError(t, err)
 	require.Equal(t, filledOrder, got)
@@ -307,14 +308,14 @@ func TestGetOrder(t *testing.T) {
 
 func TestOrdersAndFills(t *testing.T) {
 	c, mt := newMock(t)
-	var orders, fills recorder
-	mt.RegisterResponder(http.MethodGet, trURL+"/api/v3/brokerage/orders/historical/batch", orders.wrap(respond(200, fixture(t, "advtrade_orders_historical_batch_FILLED.json"))))
-	mt.RegisterResponder(http.MethodGet, trURL+"/api/v3/brokerage/orders/historical/fills", fills.wrap(respond(200, fixture(t, "advtrade_orders_historical_fills.json"))))
+	var orders, fills providertest.Recorder
+	mt.RegisterResponder(http.MethodGet, trURL+"/api/v3/brokerage/orders/historical/batch", orders.Wrap(providertest.RespondJSON(200, fixture(t, "advtrade_orders_historical_batch_FILLED.json"))))
+	mt.RegisterResponder(http.MethodGet, trURL+"/api/v3/brokerage/orders/historical/fills", fills.Wrap(providertest.RespondJSON(200, fixture(t, "advtrade_orders_historical_fills.json"))))
 
 	page, err := c.Orders(t.Context(), coinbase.OrdersQuery{Symbol: "ADA-USDT", Statuses: []string{"FILLED"}, Limit: 1})
 	require.NoError(t, err)
 	require.Equal(t, coinbase.OrdersPage{Orders: []providers.Order{filledOrder}, HasNext: true, Cursor: "748478308"}, page)
-	reqs, _ := orders.all()
+	reqs, _ := orders.Requests()
 	require.Len(t, reqs, 1)
 	require.Equal(t, "ADA-USDT", reqs[0].URL.Query().Get("product_ids"))
 	require.Equal(t, "FILLED", reqs[0].URL.Query().Get("order_status"))
@@ -329,7 +330,7 @@ func TestOrdersAndFills(t *testing.T) {
 		Price: 0.392, Size: 10, Commission: 0.03136, Liquidity: "TAKER",
 		Time: time.Date(2023, 11, 26, 10, 19, 47, 504000000, time.UTC),
 	}}}, fp)
-	reqs, _ = fills.all()
+	reqs, _ = fills.Requests()
 	require.Len(t, reqs, 1)
 	require.Equal(t, fixtureOrderID, reqs[0].URL.Query().Get("order_ids"))
 	require.Equal(t, "ADA-USDT", reqs[0].URL.Query().Get("product_ids"))
@@ -342,13 +343,13 @@ func TestOrdersAndFills(t *testing.T) {
 func TestSecretsRedacted(t *testing.T) {
 	_, pemKey := testKey()
 	line := strings.Split(pemKey, "\n")[1]
-	var logs syncBuf
+	var logs providertest.SyncBuffer
 	mt := httpmock.NewMockTransport()
 	c, err := coinbase.New(coinbase.Config{KeyName: testKeyName, PrivateKey: pemKey},
 		testOptions(mt, providers.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))...)
 	require.NoError(t, err)
 	defer c.Close()
-	mt.RegisterResponder(http.MethodGet, accountsURL, respond(500, []byte(`{"error":"INTERNAL","message":"cannot use key `+line+`"}`)))
+	mt.RegisterResponder(http.MethodGet, accountsURL, providertest.RespondJSON(500, []byte(`{"error":"INTERNAL","message":"cannot use key `+line+`"}`)))
 	_, err = c.Account(t.Context())
 	require.ErrorIs(t, err, providers.ErrUpstream)
 	require.NotContains(t, err.Error(), line)

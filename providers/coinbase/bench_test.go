@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leakgate/leakgate/providers/coinbase"
+	"github.com/leakgate/leakgate/providers/internal/providertest"
 )
 
 // tenYearsOfCandles builds an Exchange candles answer of ten years of daily
@@ -40,28 +41,9 @@ func tenYearsOfCandles(b *testing.B) ([]byte, int) {
 	return buf.Bytes(), days
 }
 
-// benchParse reports decoding throughput of body and allocations per bar
-// (or per decoded item).
-func benchParse(b *testing.B, body []byte, items int, parse func([]byte) error) {
-	b.Helper()
-	if err := parse(body); err != nil {
-		b.Fatal(err)
-	}
-	allocs := testing.AllocsPerRun(20, func() { _ = parse(body) })
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if err := parse(body); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(allocs/float64(items), "allocs/bar")
-}
-
 func BenchmarkParseCandles(b *testing.B) {
 	body, n := tenYearsOfCandles(b)
-	benchParse(b, body, n, func(p []byte) error {
+	providertest.BenchParse(b, body, n, "bar", func(p []byte) error {
 		bars, err := coinbase.ParseCandles(p)
 		if err == nil && len(bars) != n {
 			b.Fatalf("%d bars, want %d", len(bars), n)
@@ -72,25 +54,25 @@ func BenchmarkParseCandles(b *testing.B) {
 
 func BenchmarkParseCandlesRecorded(b *testing.B) {
 	body := fixture(b, "exchange_products_BTC-USD_candles_granularity3600.json")
-	benchParse(b, body, 169, func(p []byte) error { _, err := coinbase.ParseCandles(p); return err })
+	providertest.BenchParse(b, body, 169, "bar", func(p []byte) error { _, err := coinbase.ParseCandles(p); return err })
 }
 
 func BenchmarkParseTicker(b *testing.B) {
-	benchParse(b, fixture(b, "exchange_products_BTC-USDT_ticker.json"), 1,
+	providertest.BenchParse(b, fixture(b, "exchange_products_BTC-USDT_ticker.json"), 1, "bar",
 		func(p []byte) error { _, err := coinbase.ParseTicker(p); return err })
 }
 
 func BenchmarkParseOrders(b *testing.B) {
-	benchParse(b, fixture(b, "advtrade_orders_historical_batch_FILLED.json"), 1,
+	providertest.BenchParse(b, fixture(b, "advtrade_orders_historical_batch_FILLED.json"), 1, "bar",
 		func(p []byte) error { _, err := coinbase.ParseOrders(p); return err })
 }
 
 func BenchmarkParseFills(b *testing.B) {
-	benchParse(b, fixture(b, "advtrade_orders_historical_fills.json"), 1,
+	providertest.BenchParse(b, fixture(b, "advtrade_orders_historical_fills.json"), 1, "bar",
 		func(p []byte) error { _, err := coinbase.ParseFills(p); return err })
 }
 
 func BenchmarkParseAccounts(b *testing.B) {
-	benchParse(b, local(b, "advtrade_accounts_page1.json"), 2,
+	providertest.BenchParse(b, local(b, "advtrade_accounts_page1.json"), 2, "bar",
 		func(p []byte) error { _, err := coinbase.ParseAccounts(p); return err })
 }

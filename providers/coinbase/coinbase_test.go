@@ -2,7 +2,6 @@ package coinbase_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,12 +12,9 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/big"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -27,7 +23,6 @@ import (
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
-	"golang.org/x/time/rate"
 
 	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/coinbase"
@@ -60,24 +55,6 @@ func testKeyPub() *ecdsa.PublicKey {
 	return &k.PublicKey
 }
 
-// syncBuf is a log sink safe for concurrent writes.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
 	return providertest.Fixture(t, "coinbase", name)
@@ -87,21 +64,13 @@ func fixture(t testing.TB, name string) []byte {
 // testdata/upstream has no recording of).
 func local(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	require.NoError(t, err)
-	return b
+	return providertest.Testdata(t, name)
 }
 
-// testOptions are the options every mock test uses: short backoffs, no rate
-// limit, a quiet logger.
+// testOptions are the options every mock test uses: providertest's (short
+// backoffs, no rate limit, a quiet logger) and a 2 s timeout.
 func testOptions(mt http.RoundTripper, extra ...providers.Option) []providers.Option {
-	return append([]providers.Option{
-		providers.WithTransport(mt),
-		providers.WithRetry(3, time.Millisecond, 5*time.Millisecond),
-		providers.WithRateLimit(rate.Inf, 1),
-		providers.WithTimeout(2 * time.Second),
-		providers.WithLogger(slog.New(slog.DiscardHandler)),
-	}, extra...)
+	return providertest.MockOptions(mt, append([]providers.Option{providers.WithTimeout(2 * time.Second)}, extra...)...)
 }
 
 // newMock returns a Client with credentials whose requests go to a fresh
@@ -116,55 +85,9 @@ func newMock(t *testing.T, extra ...providers.Option) (*coinbase.Client, *httpmo
 	return c, mt
 }
 
-// recorder keeps a copy of every request a responder saw, for assertions in
-// the test goroutine (httpmock runs responders on goroutines of its own).
-type recorder struct {
-	mu     sync.Mutex
-	reqs   []*http.Request
-	bodies [][]byte
-}
-
-func (r *recorder) wrap(next httpmock.Responder) httpmock.Responder {
-	return func(req *http.Request) (*http.Response, error) {
-		var body []byte
-		if req.Body != nil {
-			body, _ = io.ReadAll(req.Body)
-		}
-		r.mu.Lock()
-		r.reqs = append(r.reqs, req.Clone(context.Background()))
-		r.bodies = append(r.bodies, body)
-		r.mu.Unlock()
-		return next(req)
-	}
-}
-
-func (r *recorder) all() ([]*http.Request, [][]byte) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]*http.Request(nil), r.reqs...), append([][]byte(nil), r.bodies...)
-}
-
-// respond returns a responder of status and body with the given headers.
-func respond(status int, body []byte, header ...string) httpmock.Responder {
-	return func(*http.Request) (*http.Response, error) {
-		resp := httpmock.NewBytesResponse(status, body)
-		resp.Header.Set("Content-Type", "application/json")
-		for i := 0; i+1 < len(header); i += 2 {
-			resp.Header.Set(header[i], header[i+1])
-		}
-		return resp, nil
-	}
-}
-
 const htmlPage = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>cloudflare</center></body></html>\n"
 
-func htmlResponder(status int) httpmock.Responder {
-	return func(*http.Request) (*http.Response, error) {
-		resp := httpmock.NewStringResponse(status, htmlPage)
-		resp.Header.Set("Content-Type", "text/html")
-		return resp, nil
-	}
-}
+func htmlResponder(status int) httpmock.Responder { return providertest.RespondHTML(status, htmlPage) }
 
 // jwtParts is a verified JWT's header and claims.
 type jwtParts struct {
@@ -302,8 +225,8 @@ func TestBarsFixtures(t *testing.T) {
 			c, mt := newMock(t)
 			sym, _, err := providers.NormalizeSymbol(tt.symbol)
 			require.NoError(t, err)
-			var rec recorder
-			mt.RegisterResponder(http.MethodGet, exURL+"/products/"+sym+"/candles", rec.wrap(respond(200, fixture(t, tt.file))))
+			var rec providertest.Recorder
+			mt.RegisterResponder(http.MethodGet, exURL+"/products/"+sym+"/candles", rec.Wrap(providertest.RespondJSON(200, fixture(t, tt.file))))
 			bars, err := c.Bars(t.Context(), providers.BarQuery{Symbol: tt.symbol, Interval: tt.interval})
 			require.NoError(t, err)
 			require.Len(t, bars, tt.wantN)
@@ -315,7 +238,7 @@ func TestBarsFixtures(t *testing.T) {
 			for i := 1; i < len(bars); i++ {
 				require.True(t, bars[i].Time.After(bars[i-1].Time), "ascending at %d", i)
 			}
-			reqs, _ := rec.all()
+			reqs, _ := rec.Requests()
 			require.Len(t, reqs, 1)
 			require.Equal(t, tt.wantGran, reqs[0].URL.Query().Get("granularity"))
 			require.Empty(t, reqs[0].URL.Query().Get("start"), "no range: the Exchange's latest candles")
@@ -333,19 +256,19 @@ func TestBarsErrors(t *testing.T) {
 		wantText  string
 		wantCalls int
 	}{
-		{name: "empty array", responder: respond(200, []byte("[]")), wantErr: providers.ErrNoData, wantCalls: 1},
-		{name: "malformed JSON", responder: respond(200, []byte(`[[1584316800, 5236.01, 5346.05`)), wantErr: providers.ErrDecode, wantText: "coinbase: decode candles", wantCalls: 1},
-		{name: "row too short", responder: respond(200, []byte(`[[1584316800, 5236.01, 5346.05]]`)), wantErr: providers.ErrDecode, wantText: "candles[0]", wantCalls: 1},
-		{name: "string price", responder: respond(200, []byte(`[[1584316800, "5236.01", 5346.05, 5346.03, 5245.17, 1]]`)), wantErr: providers.ErrDecode, wantText: "candles[0][1]", wantCalls: 1},
-		{name: "object instead of array", responder: respond(200, []byte(`{"message":"ok"}`)), wantErr: providers.ErrDecode, wantCalls: 1},
+		{name: "empty array", responder: providertest.RespondJSON(200, []byte("[]")), wantErr: providers.ErrNoData, wantCalls: 1},
+		{name: "malformed JSON", responder: providertest.RespondJSON(200, []byte(`[[1584316800, 5236.01, 5346.05`)), wantErr: providers.ErrDecode, wantText: "coinbase: decode candles", wantCalls: 1},
+		{name: "row too short", responder: providertest.RespondJSON(200, []byte(`[[1584316800, 5236.01, 5346.05]]`)), wantErr: providers.ErrDecode, wantText: "candles[0]", wantCalls: 1},
+		{name: "string price", responder: providertest.RespondJSON(200, []byte(`[[1584316800, "5236.01", 5346.05, 5346.03, 5245.17, 1]]`)), wantErr: providers.ErrDecode, wantText: "candles[0][1]", wantCalls: 1},
+		{name: "object instead of array", responder: providertest.RespondJSON(200, []byte(`{"message":"ok"}`)), wantErr: providers.ErrDecode, wantCalls: 1},
 		{
-			name: "400 granularity too small", responder: respond(400, fixture(t, "exchange_error_400_candles_granularity_too_small.json")),
+			name: "400 granularity too small", responder: providertest.RespondJSON(400, fixture(t, "exchange_error_400_candles_granularity_too_small.json")),
 			wantErr: providers.ErrUpstream, wantText: "granularity too small for the requested time range", wantCalls: 1,
 		},
-		{name: "404 NotFound", responder: respond(404, []byte(`{"message":"NotFound"}`)), wantErr: providers.ErrNotFound, wantText: "NotFound", wantCalls: 1},
+		{name: "404 NotFound", responder: providertest.RespondJSON(404, []byte(`{"message":"NotFound"}`)), wantErr: providers.ErrNotFound, wantText: "NotFound", wantCalls: 1},
 		{name: "HTML 502 page", responder: htmlResponder(502), wantErr: providers.ErrUpstream, wantText: "502 Bad Gateway", wantCalls: 3},
 		{name: "HTML page with 200", responder: htmlResponder(200), wantErr: providers.ErrUpstream, wantText: "HTML instead of JSON", wantCalls: 1},
-		{name: "429 three times", responder: respond(429, []byte(`{"message":"Public rate limit exceeded"}`)), wantErr: providers.ErrRateLimited, wantText: "Public rate limit exceeded", wantCalls: 3},
+		{name: "429 three times", responder: providertest.RespondJSON(429, []byte(`{"message":"Public rate limit exceeded"}`)), wantErr: providers.ErrRateLimited, wantText: "Public rate limit exceeded", wantCalls: 3},
 		{name: "equity symbol", query: providers.BarQuery{Symbol: "AAPL"}, wantErr: providers.ErrUnsupported},
 		{name: "forex symbol", query: providers.BarQuery{Symbol: "EUR_USD"}, wantErr: providers.ErrUnsupported},
 		{name: "bad symbol", query: providers.BarQuery{Symbol: "BTC USD"}, wantErr: providers.ErrBadSymbol},
@@ -376,11 +299,11 @@ func TestBarsErrors(t *testing.T) {
 func TestBarsSplitsLongRanges(t *testing.T) {
 	c, mt := newMock(t)
 	tooSmall := fixture(t, "exchange_error_400_candles_granularity_too_small.json")
-	var rec recorder
+	var rec providertest.Recorder
 	// The stub answers each window like the Exchange: every bucket in
 	// [start, end], newest first, plus one bucket before start (the API may
 	// return such) that the client must drop.
-	mt.RegisterResponder(http.MethodGet, exURL+"/products/BTC-USD/candles", rec.wrap(func(req *http.Request) (*http.Response, error) {
+	mt.RegisterResponder(http.MethodGet, exURL+"/products/BTC-USD/candles", rec.Wrap(func(req *http.Request) (*http.Response, error) {
 		q := req.URL.Query()
 		start, err := time.Parse(time.RFC3339, q.Get("start"))
 		if err != nil {
@@ -415,7 +338,7 @@ func TestBarsSplitsLongRanges(t *testing.T) {
 	for i := 1; i < len(bars); i++ {
 		require.Equal(t, 24*time.Hour, bars[i].Time.Sub(bars[i-1].Time), "bar %d", i)
 	}
-	reqs, _ := rec.all()
+	reqs, _ := rec.Requests()
 	require.Len(t, reqs, 3)
 	for i, r := range reqs {
 		require.Equal(t, "86400", r.URL.Query().Get("granularity"), "request %d", i)
@@ -454,18 +377,18 @@ func TestQuote(t *testing.T) {
 		wantText  string
 		wantCalls int
 	}{
-		{name: "recorded ticker, trade_id a string", responder: respond(200, ticker), want: want, wantCalls: 1},
-		{name: "trade_id an integer", responder: respond(200, numericTradeID), want: want, wantCalls: 1},
-		{name: "trade_id neither", responder: respond(200, bytes.Replace(ticker, []byte(`"18502105"`), []byte(`{}`), 1)), wantErr: providers.ErrDecode, wantText: "trade_id", wantCalls: 1},
-		{name: "price missing", responder: respond(200, []byte(`{"ask":"1","bid":"1","time":"2024-03-13T11:10:41.270099Z"}`)), wantErr: providers.ErrDecode, wantText: "decode price: empty", wantCalls: 1},
-		{name: "price not a number", responder: respond(200, bytes.Replace(ticker, []byte(`"73367.8"`), []byte(`"NaN"`), 1)), wantErr: providers.ErrDecode, wantText: "decode price", wantCalls: 1},
-		{name: "bad time", responder: respond(200, bytes.Replace(ticker, []byte(`2024-03-13T11:10:41.270099Z`), []byte(`yesterday`), 1)), wantErr: providers.ErrDecode, wantText: "decode time", wantCalls: 1},
-		{name: "malformed JSON", responder: respond(200, ticker[:len(ticker)/2]), wantErr: providers.ErrDecode, wantCalls: 1},
-		{name: "empty body", responder: respond(200, nil), wantErr: providers.ErrDecode, wantText: "empty body", wantCalls: 1},
-		{name: "404 NotFound", responder: respond(404, []byte(`{"message":"NotFound"}`)), wantErr: providers.ErrNotFound, wantText: "NotFound", wantCalls: 1},
-		{name: "400 recorded message", responder: respond(400, fixture(t, "exchange_error_400_invalid_price.json")), wantErr: providers.ErrUpstream, wantText: "coinbase-exchange: upstream error (HTTP 400): Invalid price 0", wantCalls: 1},
+		{name: "recorded ticker, trade_id a string", responder: providertest.RespondJSON(200, ticker), want: want, wantCalls: 1},
+		{name: "trade_id an integer", responder: providertest.RespondJSON(200, numericTradeID), want: want, wantCalls: 1},
+		{name: "trade_id neither", responder: providertest.RespondJSON(200, bytes.Replace(ticker, []byte(`"18502105"`), []byte(`{}`), 1)), wantErr: providers.ErrDecode, wantText: "trade_id", wantCalls: 1},
+		{name: "price missing", responder: providertest.RespondJSON(200, []byte(`{"ask":"1","bid":"1","time":"2024-03-13T11:10:41.270099Z"}`)), wantErr: providers.ErrDecode, wantText: "decode price: empty", wantCalls: 1},
+		{name: "price not a number", responder: providertest.RespondJSON(200, bytes.Replace(ticker, []byte(`"73367.8"`), []byte(`"NaN"`), 1)), wantErr: providers.ErrDecode, wantText: "decode price", wantCalls: 1},
+		{name: "bad time", responder: providertest.RespondJSON(200, bytes.Replace(ticker, []byte(`2024-03-13T11:10:41.270099Z`), []byte(`yesterday`), 1)), wantErr: providers.ErrDecode, wantText: "decode time", wantCalls: 1},
+		{name: "malformed JSON", responder: providertest.RespondJSON(200, ticker[:len(ticker)/2]), wantErr: providers.ErrDecode, wantCalls: 1},
+		{name: "empty body", responder: providertest.RespondJSON(200, nil), wantErr: providers.ErrDecode, wantText: "empty body", wantCalls: 1},
+		{name: "404 NotFound", responder: providertest.RespondJSON(404, []byte(`{"message":"NotFound"}`)), wantErr: providers.ErrNotFound, wantText: "NotFound", wantCalls: 1},
+		{name: "400 recorded message", responder: providertest.RespondJSON(400, fixture(t, "exchange_error_400_invalid_price.json")), wantErr: providers.ErrUpstream, wantText: "coinbase-exchange: upstream error (HTTP 400): Invalid price 0", wantCalls: 1},
 		{name: "HTML 502 page", responder: htmlResponder(502), wantErr: providers.ErrUpstream, wantText: "HTML page: 502 Bad Gateway", wantCalls: 3},
-		{name: "500 then 503 then ticker", responder: respond(500, []byte(`{"message":"Internal server error"}`)).Then(respond(503, []byte(`{"message":"unavailable"}`))).Then(respond(200, ticker)), want: want, wantCalls: 3},
+		{name: "500 then 503 then ticker", responder: providertest.RespondJSON(500, []byte(`{"message":"Internal server error"}`)).Then(providertest.RespondJSON(503, []byte(`{"message":"unavailable"}`))).Then(providertest.RespondJSON(200, ticker)), want: want, wantCalls: 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -485,9 +408,9 @@ func TestQuote(t *testing.T) {
 func TestRetryAfterHonoured(t *testing.T) {
 	c, mt := newMock(t)
 	ticker := fixture(t, "exchange_products_BTC-USDT_ticker.json")
-	var rec recorder
+	var rec providertest.Recorder
 	mt.RegisterResponder(http.MethodGet, exURL+"/products/BTC-USDT/ticker",
-		rec.wrap(respond(429, []byte(`{"message":"Public rate limit exceeded"}`), "Retry-After", "1").Then(respond(200, ticker))))
+		rec.Wrap(providertest.RespondJSON(429, []byte(`{"message":"Public rate limit exceeded"}`), "Retry-After", "1").Then(providertest.RespondJSON(200, ticker))))
 	start := time.Now()
 	q, err := c.Quote(t.Context(), "BTC-USDT")
 	require.NoError(t, err)
@@ -499,7 +422,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 func TestRetryAfterTooLong(t *testing.T) {
 	c, mt := newMock(t, providers.WithMaxRetryAfter(time.Second))
 	mt.RegisterResponder(http.MethodGet, exURL+"/products/BTC-USDT/ticker",
-		respond(429, []byte(`{"message":"Public rate limit exceeded"}`), "Retry-After", "3600"))
+		providertest.RespondJSON(429, []byte(`{"message":"Public rate limit exceeded"}`), "Retry-After", "3600"))
 	_, err := c.Quote(t.Context(), "BTC-USDT")
 	require.ErrorIs(t, err, providers.ErrRateLimited)
 	require.Equal(t, time.Hour, providers.RetryAfter(err))
@@ -509,7 +432,7 @@ func TestRetryAfterTooLong(t *testing.T) {
 func TestTimeout(t *testing.T) {
 	c, mt := newMock(t, providers.WithTimeout(30*time.Millisecond))
 	mt.RegisterResponder(http.MethodGet, exURL+"/products/BTC-USD/ticker",
-		respond(200, fixture(t, "exchange_products_BTC-USDT_ticker.json")).Delay(5*time.Second))
+		providertest.RespondJSON(200, fixture(t, "exchange_products_BTC-USDT_ticker.json")).Delay(5*time.Second))
 	start := time.Now()
 	_, err := c.Quote(t.Context(), "BTC-USD")
 	require.ErrorIs(t, err, providers.ErrTimeout)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -71,10 +70,7 @@ func newLoopbackClient(baseURL string, opts ...providers.Option) (*coinbase.Clie
 		BaseURL:     baseURL + "/coinbase",
 		KeyName:     testKeyName,
 		PrivateKey:  pemKey,
-	}, append([]providers.Option{
-		providers.WithLogger(slog.New(slog.DiscardHandler)),
-		providers.WithRetry(3, time.Millisecond, 5*time.Millisecond),
-	}, opts...)...)
+	}, providertest.Options(opts...)...)
 }
 
 // TestCloseReleasesEverything runs every method over a loopback server and

@@ -1,7 +1,6 @@
 package coinbase_test
 
 import (
-	"os"
 	"testing"
 	"time"
 
@@ -9,16 +8,14 @@ import (
 
 	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/coinbase"
+	"github.com/leakgate/leakgate/providers/internal/providertest"
 )
 
 // TestRemote talks to the real APIs, read-only (no order is placed). It runs
 // only when COINBASE_API_KEY_NAME and COINBASE_API_PRIVATE_KEY are set.
 func TestRemote(t *testing.T) {
-	name, key := os.Getenv("COINBASE_API_KEY_NAME"), os.Getenv("COINBASE_API_PRIVATE_KEY")
-	if name == "" || key == "" {
-		t.Skip("COINBASE_API_KEY_NAME and COINBASE_API_PRIVATE_KEY not set")
-	}
-	c, err := coinbase.New(coinbase.Config{KeyName: name, PrivateKey: key})
+	env := providertest.EnvOrSkip(t, "COINBASE_API_KEY_NAME", "COINBASE_API_PRIVATE_KEY")
+	c, err := coinbase.New(coinbase.Config{KeyName: env[0], PrivateKey: env[1]})
 	require.NoError(t, err)
 	defer c.Close()
 	ctx := t.Context()

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakgate/leakgate/providers/internal/providertest"
 	"github.com/leakgate/leakgate/providers/oanda"
 )
 
@@ -53,28 +54,9 @@ func tenYearsOfCandles(b *testing.B, components string) ([]byte, int) {
 	return body, days
 }
 
-// benchParse reports decoding throughput of body and allocations per bar
-// (or per decoded item).
-func benchParse(b *testing.B, body []byte, items int, parse func([]byte) error) {
-	b.Helper()
-	if err := parse(body); err != nil {
-		b.Fatal(err)
-	}
-	allocs := testing.AllocsPerRun(20, func() { _ = parse(body) })
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if err := parse(body); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(allocs/float64(items), "allocs/bar")
-}
-
 func benchCandles(b *testing.B, components string) {
 	body, n := tenYearsOfCandles(b, components)
-	benchParse(b, body, n, func(p []byte) error {
+	providertest.BenchParse(b, body, n, "bar", func(p []byte) error {
 		bars, err := oanda.ParseCandles(p, false)
 		if err == nil && len(bars) != n {
 			b.Fatalf("%d bars, want %d", len(bars), n)
@@ -88,26 +70,26 @@ func BenchmarkParseCandlesMid(b *testing.B) { benchCandles(b, "M") }
 func BenchmarkParseCandlesBidAsk(b *testing.B) { benchCandles(b, "BA") }
 
 func BenchmarkParseCandlesRecorded(b *testing.B) {
-	benchParse(b, fixture(b, "v3_instruments_GBP_USD_candles_D_ask.json"), 99,
+	providertest.BenchParse(b, fixture(b, "v3_instruments_GBP_USD_candles_D_ask.json"), 99, "bar",
 		func(p []byte) error { _, err := oanda.ParseCandles(p, false); return err })
 }
 
 func BenchmarkParseLatestCandles(b *testing.B) {
-	benchParse(b, fixture(b, "v3_accounts_candles_latest.json"), 7,
+	providertest.BenchParse(b, fixture(b, "v3_accounts_candles_latest.json"), 7, "bar",
 		func(p []byte) error { _, err := oanda.ParseLatestCandles(p, false); return err })
 }
 
 func BenchmarkParsePricing(b *testing.B) {
-	benchParse(b, fixture(b, "v3_accounts_pricing.json"), 1,
+	providertest.BenchParse(b, fixture(b, "v3_accounts_pricing.json"), 1, "bar",
 		func(p []byte) error { _, err := oanda.ParsePricing(p); return err })
 }
 
 func BenchmarkParseAccountSummary(b *testing.B) {
-	benchParse(b, fixture(b, "v3_accounts_summary.json"), 1,
+	providertest.BenchParse(b, fixture(b, "v3_accounts_summary.json"), 1, "bar",
 		func(p []byte) error { _, err := oanda.ParseAccountSummary(p); return err })
 }
 
 func BenchmarkParseOrderCreate(b *testing.B) {
-	benchParse(b, fixture(b, "v3_accounts_orders_POST_201_market_filled.json"), 1,
+	providertest.BenchParse(b, fixture(b, "v3_accounts_orders_POST_201_market_filled.json"), 1, "bar",
 		func(p []byte) error { _, err := oanda.ParseOrderCreate(p); return err })
 }

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"math"
 	"testing"
-	"time"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/internal/providertest"
 	"github.com/leakgate/leakgate/providers/oanda"
 )
 
@@ -21,23 +21,6 @@ func requireDecodeErr(t *testing.T, err error) {
 	}
 }
 
-func requireSaneBars(t *testing.T, bars []providers.Bar) {
-	t.Helper()
-	for i, b := range bars {
-		if b.Time.Location() != time.UTC {
-			t.Fatalf("bar %d not UTC", i)
-		}
-		if i > 0 && !b.Time.After(bars[i-1].Time) {
-			t.Fatalf("bar %d not after bar %d", i, i-1)
-		}
-		for _, v := range []float64{b.Open, b.High, b.Low, b.Close, b.Volume} {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				t.Fatalf("bar %d holds %v", i, v)
-			}
-		}
-	}
-}
-
 func FuzzParseCandles(f *testing.F) {
 	ask := fixture(f, "v3_instruments_GBP_USD_candles_D_ask.json")
 	f.Add(ask, false)
@@ -47,7 +30,7 @@ func FuzzParseCandles(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, includeIncomplete bool) {
 		bars, err := oanda.ParseCandles(body, includeIncomplete)
 		requireDecodeErr(t, err)
-		requireSaneBars(t, bars)
+		providertest.RequireSaneBars(t, bars)
 		if err == nil && !json.Valid(body) {
 			t.Fatalf("accepted invalid JSON %q", body)
 		}
@@ -64,7 +47,7 @@ func FuzzParseLatestCandles(f *testing.F) {
 			t.Fatalf("accepted invalid JSON %q", body)
 		}
 		for _, lc := range got {
-			requireSaneBars(t, lc.Bars)
+			providertest.RequireSaneBars(t, lc.Bars)
 		}
 	})
 }

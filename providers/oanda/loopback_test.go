@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -47,10 +46,7 @@ func upstream(t *testing.T) http.Handler {
 
 func newLoopbackClient(baseURL string, opts ...providers.Option) (*oanda.Client, error) {
 	return oanda.New(oanda.Config{BaseURL: baseURL + "/oanda", Token: testToken, AccountID: accountID},
-		append([]providers.Option{
-			providers.WithLogger(slog.New(slog.DiscardHandler)),
-			providers.WithRetry(3, time.Millisecond, 5*time.Millisecond),
-		}, opts...)...)
+		providertest.Options(opts...)...)
 }
 
 // TestCloseReleasesEverything runs every method over a loopback server and

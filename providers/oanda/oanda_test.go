@@ -2,19 +2,15 @@ package oanda_test
 
 import (
 	"bytes"
-	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
-	"golang.org/x/time/rate"
 
 	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/internal/providertest"
@@ -35,20 +31,10 @@ func fixture(t testing.TB, name string) []byte {
 	return providertest.Fixture(t, "oanda", name)
 }
 
-func testOptions(mt http.RoundTripper, extra ...providers.Option) []providers.Option {
-	return append([]providers.Option{
-		providers.WithTransport(mt),
-		providers.WithRetry(3, time.Millisecond, 5*time.Millisecond),
-		providers.WithRateLimit(rate.Inf, 1),
-		providers.WithTimeout(2 * time.Second),
-		providers.WithLogger(slog.New(slog.DiscardHandler)),
-	}, extra...)
-}
-
 func newMockCfg(t *testing.T, cfg oanda.Config, extra ...providers.Option) (*oanda.Client, *httpmock.MockTransport) {
 	t.Helper()
 	mt := httpmock.NewMockTransport()
-	c, err := oanda.New(cfg, testOptions(mt, extra...)...)
+	c, err := oanda.New(cfg, providertest.MockOptions(mt, append([]providers.Option{providers.WithTimeout(2 * time.Second)}, extra...)...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, c.Close()) })
 	return c, mt
@@ -59,55 +45,14 @@ func newMock(t *testing.T, extra ...providers.Option) (*oanda.Client, *httpmock.
 	return newMockCfg(t, oanda.Config{Token: testToken, AccountID: accountID}, extra...)
 }
 
-// recorder keeps a copy of every request a responder saw.
-type recorder struct {
-	mu     sync.Mutex
-	reqs   []*http.Request
-	bodies [][]byte
-}
-
-func (r *recorder) wrap(next httpmock.Responder) httpmock.Responder {
-	return func(req *http.Request) (*http.Response, error) {
-		var body []byte
-		if req.Body != nil {
-			body, _ = io.ReadAll(req.Body)
-		}
-		r.mu.Lock()
-		r.reqs = append(r.reqs, req.Clone(context.Background()))
-		r.bodies = append(r.bodies, body)
-		r.mu.Unlock()
-		return next(req)
-	}
-}
-
-func (r *recorder) all() ([]*http.Request, [][]byte) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]*http.Request(nil), r.reqs...), append([][]byte(nil), r.bodies...)
-}
-
 // respond answers like OANDA: JSON with a RequestID header.
 func respond(status int, body []byte, header ...string) httpmock.Responder {
-	return func(*http.Request) (*http.Response, error) {
-		resp := httpmock.NewBytesResponse(status, body)
-		resp.Header.Set("Content-Type", "application/json")
-		resp.Header.Set("RequestID", "24514834665124128")
-		for i := 0; i+1 < len(header); i += 2 {
-			resp.Header.Set(header[i], header[i+1])
-		}
-		return resp, nil
-	}
+	return providertest.RespondJSON(status, body, append([]string{"RequestID", "24514834665124128"}, header...)...)
 }
 
 const htmlPage = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
 
-func htmlResponder(status int) httpmock.Responder {
-	return func(*http.Request) (*http.Response, error) {
-		resp := httpmock.NewStringResponse(status, htmlPage)
-		resp.Header.Set("Content-Type", "text/html")
-		return resp, nil
-	}
-}
+func htmlResponder(status int) httpmock.Responder { return providertest.RespondHTML(status, htmlPage) }
 
 // Generic v20 error bodies ({"errorMessage"}, documented; SOURCES.md has no
 // capture of them).
@@ -210,8 +155,8 @@ func TestBarsFixtures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newMockCfg(t, oanda.Config{Token: testToken, IncludeIncomplete: tt.includeIncomplete})
-			var rec recorder
-			mt.RegisterResponder(http.MethodGet, base+"/v3/instruments/GBP_USD/candles", rec.wrap(respond(200, tt.body)))
+			var rec providertest.Recorder
+			mt.RegisterResponder(http.MethodGet, base+"/v3/instruments/GBP_USD/candles", rec.Wrap(respond(200, tt.body)))
 			bars, err := c.Bars(t.Context(), providers.BarQuery{Symbol: "GBP/USD", Interval: providers.Day})
 			require.NoError(t, err)
 			require.Len(t, bars, tt.wantN)
@@ -220,7 +165,7 @@ func TestBarsFixtures(t *testing.T) {
 			for i := 1; i < len(bars); i++ {
 				require.True(t, bars[i].Time.After(bars[i-1].Time))
 			}
-			reqs, _ := rec.all()
+			reqs, _ := rec.Requests()
 			require.Len(t, reqs, 1)
 			requireHeaders(t, reqs[0])
 			q := reqs[0].URL.Query()
@@ -243,11 +188,11 @@ func TestBarsGranularities(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.give), func(t *testing.T) {
 			c, mt := newMock(t)
-			var rec recorder
-			mt.RegisterResponder(http.MethodGet, base+"/v3/instruments/EUR_USD/candles", rec.wrap(respond(200, body)))
+			var rec providertest.Recorder
+			mt.RegisterResponder(http.MethodGet, base+"/v3/instruments/EUR_USD/candles", rec.Wrap(respond(200, body)))
 			_, err := c.Bars(t.Context(), providers.BarQuery{Symbol: "EURUSD", Interval: tt.give})
 			require.NoError(t, err)
-			reqs, _ := rec.all()
+			reqs, _ := rec.Requests()
 			require.Equal(t, tt.want, reqs[0].URL.Query().Get("granularity"))
 		})
 	}
@@ -302,8 +247,8 @@ func TestBarsErrors(t *testing.T) {
 // at most 5000, sharing their boundary candles, merged without repeats.
 func TestBarsSplitsLongRanges(t *testing.T) {
 	c, mt := newMock(t)
-	var rec recorder
-	mt.RegisterResponder(http.MethodGet, base+"/v3/instruments/EUR_USD/candles", rec.wrap(func(req *http.Request) (*http.Response, error) {
+	var rec providertest.Recorder
+	mt.RegisterResponder(http.MethodGet, base+"/v3/instruments/EUR_USD/candles", rec.Wrap(func(req *http.Request) (*http.Response, error) {
 		q := req.URL.Query()
 		from, err1 := time.Parse(time.RFC3339Nano, q.Get("from"))
 		to, err2 := time.Parse(time.RFC3339Nano, q.Get("to"))
@@ -334,7 +279,7 @@ func TestBarsSplitsLongRanges(t *testing.T) {
 	for i := 1; i < len(bars); i++ {
 		require.Equal(t, time.Hour, bars[i].Time.Sub(bars[i-1].Time))
 	}
-	reqs, _ := rec.all()
+	reqs, _ := rec.Requests()
 	require.Len(t, reqs, 3)
 	require.Equal(t, from.Format(time.RFC3339Nano), reqs[0].URL.Query().Get("from"))
 	require.Equal(t, reqs[0].URL.Query().Get("to"), reqs[1].URL.Query().Get("from"), "windows share their boundary")
@@ -345,16 +290,16 @@ func TestBarsSplitsLongRanges(t *testing.T) {
 // for with from and count, never with a "to" OANDA would refuse.
 func TestBarsOpenEnded(t *testing.T) {
 	c, mt := newMock(t)
-	var rec recorder
+	var rec providertest.Recorder
 	mt.RegisterResponder(http.MethodGet, base+"/v3/instruments/GBP_USD/candles",
-		rec.wrap(respond(200, fixture(t, "v3_instruments_GBP_USD_candles_D_ask.json"))))
+		rec.Wrap(respond(200, fixture(t, "v3_instruments_GBP_USD_candles_D_ask.json"))))
 	from := time.Date(2018, 10, 1, 0, 0, 0, 0, time.UTC)
 	for _, to := range []time.Time{{}, time.Now().Add(48 * time.Hour)} {
 		bars, err := c.Bars(t.Context(), providers.BarQuery{Symbol: "GBP_USD", From: from, To: to})
 		require.NoError(t, err)
 		require.Len(t, bars, 99)
 	}
-	reqs, _ := rec.all()
+	reqs, _ := rec.Requests()
 	require.NotEmpty(t, reqs)
 	for _, r := range reqs {
 		require.Empty(t, r.URL.Query().Get("to"))
@@ -376,8 +321,8 @@ func TestBarsRangeChecks(t *testing.T) {
 
 func TestLatestCandles(t *testing.T) {
 	c, mt := newMock(t)
-	var rec recorder
-	mt.RegisterResponder(http.MethodGet, acctURL+"/candles/latest", rec.wrap(respond(200, fixture(t, "v3_accounts_candles_latest.json"))))
+	var rec providertest.Recorder
+	mt.RegisterResponder(http.MethodGet, acctURL+"/candles/latest", rec.Wrap(respond(200, fixture(t, "v3_accounts_candles_latest.json"))))
 	got, err := c.LatestCandles(t.Context(), "USD_JPY:M1:A", "USD_JPY:M5:BA")
 	require.NoError(t, err)
 	require.Len(t, got, 7)
@@ -391,7 +336,7 @@ func TestLatestCandles(t *testing.T) {
 	require.Equal(t, ohlcv{time.Date(2023, 12, 29, 13, 15, 0, 0, time.UTC),
 		(141.501 + 141.518) / 2, (141.541 + 141.560) / 2, (141.472 + 141.489) / 2, (141.506 + 141.525) / 2, 569}, asOHLCV(got[2].Bars[0]))
 	require.Equal(t, "GBP_CHF", got[3].Symbol)
-	reqs, _ := rec.all()
+	reqs, _ := rec.Requests()
 	require.Equal(t, "USD_JPY:M1:A,USD_JPY:M5:BA", reqs[0].URL.Query().Get("candleSpecifications"))
 	requireHeaders(t, reqs[0])
 
@@ -426,8 +371,8 @@ func TestQuote(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newMock(t)
-			var rec recorder
-			mt.RegisterResponder(http.MethodGet, acctURL+"/pricing", rec.wrap(tt.responder))
+			var rec providertest.Recorder
+			mt.RegisterResponder(http.MethodGet, acctURL+"/pricing", rec.Wrap(tt.responder))
 			got, err := c.Quote(t.Context(), "EUR/USD")
 			require.ErrorIs(t, err, tt.wantErr)
 			if err != nil {
@@ -435,7 +380,7 @@ func TestQuote(t *testing.T) {
 			}
 			require.Equal(t, tt.want, got)
 			require.Equal(t, tt.wantCalls, mt.GetTotalCallCount())
-			reqs, _ := rec.all()
+			reqs, _ := rec.Requests()
 			require.Equal(t, "EUR_USD", reqs[0].URL.Query().Get("instruments"))
 			requireHeaders(t, reqs[0])
 		})
@@ -478,7 +423,7 @@ func TestTimeout(t *testing.T) {
 // TestTokenRedacted: an upstream echoing the token must not get it into an
 // error or a log line.
 func TestTokenRedacted(t *testing.T) {
-	var logs syncBuf
+	var logs providertest.SyncBuffer
 	c, mt := newMock(t, providers.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	mt.RegisterResponder(http.MethodGet, acctURL+"/summary", respond(500, []byte(`{"errorMessage":"bad token `+testToken+`"}`)))
 	_, err := c.Account(t.Context())
@@ -490,21 +435,4 @@ func TestTokenRedacted(t *testing.T) {
 	require.NotContains(t, ae.Err.Message, testToken)
 	require.NotContains(t, logs.String(), testToken)
 	require.True(t, strings.Contains(logs.String(), "retrying"))
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/internal/providertest"
 	"github.com/leakgate/leakgate/providers/oanda"
 )
 
@@ -14,10 +15,8 @@ import (
 // only when OANDA_API_TOKEN and OANDA_ACCOUNT_ID are set; OANDA_LIVE=1
 // selects fxTrade instead of fxTrade Practice.
 func TestRemote(t *testing.T) {
-	token, account := os.Getenv("OANDA_API_TOKEN"), os.Getenv("OANDA_ACCOUNT_ID")
-	if token == "" || account == "" {
-		t.Skip("OANDA_API_TOKEN and OANDA_ACCOUNT_ID not set")
-	}
+	env := providertest.EnvOrSkip(t, "OANDA_API_TOKEN", "OANDA_ACCOUNT_ID")
+	token, account := env[0], env[1]
 	c, err := oanda.New(oanda.Config{Token: token, AccountID: account, Live: os.Getenv("OANDA_LIVE") == "1"})
 	require.NoError(t, err)
 	defer c.Close()

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/internal/providertest"
 	"github.com/leakgate/leakgate/providers/oanda"
 )
 
@@ -35,12 +36,12 @@ func TestAccount(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newMock(t)
-			var rec recorder
-			mt.RegisterResponder(http.MethodGet, acctURL+"/summary", rec.wrap(respond(200, fixture(t, tt.file))))
+			var rec providertest.Recorder
+			mt.RegisterResponder(http.MethodGet, acctURL+"/summary", rec.Wrap(respond(200, fixture(t, tt.file))))
 			got, err := c.Account(t.Context())
 			require.NoError(t, err)
 			require.Equal(t, tt.want, got)
-			reqs, _ := rec.all()
+			reqs, _ := rec.Requests()
 			requireHeaders(t, reqs[0])
 		})
 	}
@@ -139,9 +140,9 @@ func TestPlaceOrder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newMock(t)
-			var rec recorder
+			var rec providertest.Recorder
 			if tt.responder != nil {
-				mt.RegisterResponder(http.MethodPost, acctURL+"/orders", rec.wrap(tt.responder))
+				mt.RegisterResponder(http.MethodPost, acctURL+"/orders", rec.Wrap(tt.responder))
 			}
 			got, err := c.PlaceOrder(t.Context(), tt.give)
 			require.ErrorIs(t, err, tt.wantErr)
@@ -150,7 +151,7 @@ func TestPlaceOrder(t *testing.T) {
 			}
 			require.Equal(t, tt.want, got)
 			require.Equal(t, tt.wantCalls, mt.GetTotalCallCount())
-			reqs, bodies := rec.all()
+			reqs, bodies := rec.Requests()
 			for i := range reqs {
 				requireHeaders(t, reqs[i])
 				require.Equal(t, "application/json", reqs[i].Header.Get("Content-Type"))
@@ -180,11 +181,11 @@ func TestRejectDetails(t *testing.T) {
 
 func TestPlaceOrderGeneratesClientOrderID(t *testing.T) {
 	c, mt := newMock(t)
-	var rec recorder
-	mt.RegisterResponder(http.MethodPost, acctURL+"/orders", rec.wrap(respond(201, fixture(t, "v3_accounts_orders_POST_201_market_filled.json"))))
+	var rec providertest.Recorder
+	mt.RegisterResponder(http.MethodPost, acctURL+"/orders", rec.Wrap(respond(201, fixture(t, "v3_accounts_orders_POST_201_market_filled.json"))))
 	_, err := c.PlaceOrder(t.Context(), providers.OrderRequest{Symbol: "EUR_USD", Side: providers.Sell, Quantity: 250})
 	require.NoError(t, err)
-	_, bodies := rec.all()
+	_, bodies := rec.Requests()
 	var body struct {
 		Order struct {
 			Units            string `json:"units"`

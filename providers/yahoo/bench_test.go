@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/leakgate/leakgate/providers/internal/providertest"
 	"github.com/leakgate/leakgate/providers/yahoo"
 )
 
@@ -75,32 +76,21 @@ func largeChart(tb testing.TB) ([]byte, int) {
 	return body, n
 }
 
-func benchParse(b *testing.B, body []byte) {
-	ch, err := yahoo.ParseChart(body)
-	require.NoError(b, err)
-	bars := len(ch.Bars)
-	allocs := testing.AllocsPerRun(20, func() { yahoo.ParseChart(body) })
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := yahoo.ParseChart(body); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(allocs/float64(bars), "allocs/bar")
-}
-
 // BenchmarkParseChart10y decodes a ten-year daily chart (about 330 KB).
 func BenchmarkParseChart10y(b *testing.B) {
 	body, n := largeChart(b)
-	ch, err := yahoo.ParseChart(body)
-	require.NoError(b, err)
-	require.Len(b, ch.Bars, n)
-	benchParse(b, body)
+	benchChart(b, body, n)
 }
 
 // BenchmarkParseChartFixture decodes the recorded 49-bar chart.
 func BenchmarkParseChartFixture(b *testing.B) {
-	benchParse(b, fixture(b, "v8_chart_AAPL_1d_2020-08-31_2020-11-07_with_split_dividend.json"))
+	benchChart(b, fixture(b, "v8_chart_AAPL_1d_2020-08-31_2020-11-07_with_split_dividend.json"), 49)
+}
+
+// benchChart benchmarks ParseChart on body, which must hold n bars.
+func benchChart(b *testing.B, body []byte, n int) {
+	ch, err := yahoo.ParseChart(body)
+	require.NoError(b, err)
+	require.Len(b, ch.Bars, n)
+	providertest.BenchParse(b, body, n, "bar", func(p []byte) error { _, err := yahoo.ParseChart(p); return err })
 }

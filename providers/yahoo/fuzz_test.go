@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/internal/providertest"
 	"github.com/leakgate/leakgate/providers/yahoo"
 )
 
@@ -39,10 +40,6 @@ func FuzzParseChart(f *testing.F) {
 		if ch.AdjClose != nil && len(ch.AdjClose) != len(ch.Bars) {
 			t.Fatalf("%d adjclose for %d bars", len(ch.AdjClose), len(ch.Bars))
 		}
-		for i := 1; i < len(ch.Bars); i++ {
-			if !ch.Bars[i-1].Time.Before(ch.Bars[i].Time) {
-				t.Fatalf("bars not strictly ascending at %d", i)
-			}
-		}
+		providertest.RequireSaneBars(t, ch.Bars)
 	})
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/time/rate"
 
 	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/internal/providertest"
@@ -40,8 +39,7 @@ func fixtureServer(t *testing.T, prefix string) http.Handler {
 
 func TestCloseReleasesEverything(t *testing.T) {
 	providertest.CheckClose(t, fixtureServer(t, "/yahoo"), func(base string) (io.Closer, error) {
-		return yahoo.New(yahoo.Config{BaseURL: base + "/yahoo"}, providers.WithLogger(slog.New(slog.DiscardHandler)),
-			providers.WithRateLimit(rate.Inf, 1))
+		return yahoo.New(yahoo.Config{BaseURL: base + "/yahoo"}, providertest.Options()...)
 	}, func(cl io.Closer) {
 		c := cl.(*yahoo.Client)
 		ctx := context.Background()

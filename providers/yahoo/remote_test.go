@@ -1,22 +1,20 @@
 package yahoo_test
 
 import (
-	"os"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/internal/providertest"
 	"github.com/leakgate/leakgate/providers/yahoo"
 )
 
 // TestRemote reads a month of AAPL from the real API. Yahoo needs no key,
 // so it runs only when YAHOO_LIVE=1: no test may need the internet.
 func TestRemote(t *testing.T) {
-	if os.Getenv("YAHOO_LIVE") != "1" {
-		t.Skip("YAHOO_LIVE=1 not set")
-	}
+	providertest.EnvOrSkip(t, "YAHOO_LIVE=1")
 	c, err := yahoo.New(yahoo.Config{})
 	require.NoError(t, err)
 	defer c.Close()

@@ -3,17 +3,14 @@ package yahoo_test
 import (
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
-	"golang.org/x/time/rate"
 
 	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/internal/providertest"
@@ -36,13 +33,7 @@ func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0,
 func newMock(t *testing.T, opts ...providers.Option) (*yahoo.Client, *httpmock.MockTransport) {
 	t.Helper()
 	tr := httpmock.NewMockTransport()
-	all := append([]providers.Option{
-		providers.WithTransport(tr),
-		providers.WithRetry(3, time.Millisecond, 5*time.Millisecond),
-		providers.WithRateLimit(rate.Inf, 1),
-		providers.WithLogger(slog.New(slog.DiscardHandler)),
-	}, opts...)
-	c, err := yahoo.New(yahoo.Config{}, all...)
+	c, err := yahoo.New(yahoo.Config{}, providertest.MockOptions(tr, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c, tr
@@ -277,29 +268,6 @@ func TestParseChartWeekendKeepsMeta(t *testing.T) {
 	require.Equal(t, "1m", ch.Meta.DataGranularity)
 }
 
-// recorder remembers the requests a responder saw.
-type recorder struct {
-	mu   sync.Mutex
-	reqs []*http.Request
-	at   []time.Time
-}
-
-func (r *recorder) wrap(next httpmock.Responder) httpmock.Responder {
-	return func(req *http.Request) (*http.Response, error) {
-		r.mu.Lock()
-		r.reqs = append(r.reqs, req)
-		r.at = append(r.at, time.Now())
-		r.mu.Unlock()
-		return next(req)
-	}
-}
-
-func (r *recorder) len() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.reqs)
-}
-
 func TestBarsRequest(t *testing.T) {
 	tests := []struct {
 		give     string
@@ -315,19 +283,20 @@ func TestBarsRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.give, func(t *testing.T) {
 			c, tr := newMock(t)
-			var rec recorder
-			tr.RegisterNoResponder(rec.wrap(httpmock.NewBytesResponder(200, fixture(t, tt.file))))
+			var rec providertest.Recorder
+			tr.RegisterNoResponder(rec.Wrap(httpmock.NewBytesResponder(200, fixture(t, tt.file))))
 			from, to := time.Unix(1577836800, 0), time.Unix(1578009600, 0)
 			ch, err := c.Chart(t.Context(), providers.BarQuery{Symbol: tt.give, Interval: providers.Day, From: from, To: to})
 			require.NoError(t, err)
 			require.Equal(t, tt.wantSym, ch.Symbol)
-			require.Equal(t, 1, rec.len())
-			u := rec.reqs[0].URL
+			require.Equal(t, 1, rec.Len())
+			reqs, _ := rec.Requests()
+			u := reqs[0].URL
 			require.Equal(t, "query2.finance.yahoo.com", u.Host)
 			require.Equal(t, tt.wantPath, u.Path)
 			require.Equal(t, url.Values{"interval": {"1d"}, "period1": {"1577836800"}, "period2": {"1578009600"},
 				"events": {"div|split"}}, u.Query())
-			require.Equal(t, yahoo.DefaultUserAgent, rec.reqs[0].Header.Get("User-Agent"))
+			require.Equal(t, yahoo.DefaultUserAgent, reqs[0].Header.Get("User-Agent"))
 		})
 	}
 }
@@ -344,11 +313,12 @@ func TestBarsIntervalsAndRange(t *testing.T) {
 		t.Run(string(tt.wantInterval), func(t *testing.T) {
 			c, tr := newMock(t)
 			yahoo.SetNow(c, func() time.Time { return now })
-			var rec recorder
-			tr.RegisterNoResponder(rec.wrap(httpmock.NewBytesResponder(200, fixture(t, "v8_chart_BTC-USD_1d_2020-01-01_2020-01-03.json"))))
+			var rec providertest.Recorder
+			tr.RegisterNoResponder(rec.Wrap(httpmock.NewBytesResponder(200, fixture(t, "v8_chart_BTC-USD_1d_2020-01-01_2020-01-03.json"))))
 			_, err := c.Bars(t.Context(), providers.BarQuery{Symbol: "BTC-USD", Interval: tt.give})
 			require.NoError(t, err)
-			q := rec.reqs[0].URL.Query()
+			reqs, _ := rec.Requests()
+			q := reqs[0].URL.Query()
 			require.Equal(t, tt.wantInterval, q.Get("interval"))
 			require.Equal(t, "1708516800", q.Get("period1"), "From defaults to 365 days before To") // 2024-02-21 12:00 UTC
 			require.Equal(t, "1740052800", q.Get("period2"), "To defaults to now")
@@ -436,15 +406,16 @@ func TestBarsResponses(t *testing.T) {
 
 func TestRetryAfterHonoured(t *testing.T) {
 	c, tr := newMock(t)
-	var rec recorder
-	tr.RegisterResponder(http.MethodGet, chartURL+"AAPL", rec.wrap(
+	var rec providertest.Recorder
+	tr.RegisterResponder(http.MethodGet, chartURL+"AAPL", rec.Wrap(
 		httpmock.NewStringResponder(429, "Too Many Requests").HeaderSet(http.Header{"Retry-After": {"1"}}).
 			Then(httpmock.NewBytesResponder(200, fixture(t, "v8_chart_AAPL_1d_2020-01-01_2020-01-03.json")))))
 	bars, err := c.Bars(t.Context(), providers.BarQuery{Symbol: "AAPL", From: day(2020, 1, 1), To: day(2020, 1, 3)})
 	require.NoError(t, err)
 	require.Len(t, bars, 1)
-	require.Equal(t, 2, rec.len())
-	require.GreaterOrEqual(t, rec.at[1].Sub(rec.at[0]), time.Second, "retried before Retry-After elapsed")
+	require.Equal(t, 2, rec.Len())
+	at := rec.Times()
+	require.GreaterOrEqual(t, at[1].Sub(at[0]), time.Second, "retried before Retry-After elapsed")
 }
 
 func TestQuote(t *testing.T) {
@@ -490,12 +461,13 @@ func TestQuote(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, tr := newMock(t)
 			yahoo.SetNow(c, func() time.Time { return now })
-			var rec recorder
-			tr.RegisterNoResponder(rec.wrap(httpmock.NewBytesResponder(200, fixture(t, tt.file))))
+			var rec providertest.Recorder
+			tr.RegisterNoResponder(rec.Wrap(httpmock.NewBytesResponder(200, fixture(t, tt.file))))
 			got, err := c.Quote(t.Context(), tt.sym)
 			require.NoError(t, err)
 			require.Equal(t, tt.want, got)
-			q := rec.reqs[0].URL.Query()
+			reqs, _ := rec.Requests()
+			q := reqs[0].URL.Query()
 			require.Equal(t, "1d", q.Get("interval"))
 			require.Equal(t, "1740052800", q.Get("period2"))
 			require.Equal(t, "1739188800", q.Get("period1"), "ten days back")
