@@ -3,21 +3,16 @@ package llm_test
 import (
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
-	"golang.org/x/time/rate"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/internal/providertest"
 	"github.com/leakgate/leakgate/providers/llm"
 )
 
@@ -30,9 +25,7 @@ const (
 
 func testdata(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	require.NoError(t, err)
-	return b
+	return providertest.Testdata(t, name)
 }
 
 var chat = []llm.Message{
@@ -40,49 +33,18 @@ var chat = []llm.Message{
 	{Role: llm.User, Content: "Summarise AAPL today."},
 }
 
-// recorder remembers the requests a responder saw, with their bodies.
-type recorder struct {
-	mu     sync.Mutex
-	reqs   []*http.Request
-	bodies [][]byte
-	at     []time.Time
-}
-
-func (r *recorder) wrap(next httpmock.Responder) httpmock.Responder {
-	return func(req *http.Request) (*http.Response, error) {
-		body, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		r.reqs = append(r.reqs, req)
-		r.bodies = append(r.bodies, body)
-		r.at = append(r.at, time.Now())
-		r.mu.Unlock()
-		return next(req)
-	}
-}
-
-func (r *recorder) len() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.reqs)
-}
-
-func newMock(t *testing.T, cfg llm.Config, responder httpmock.Responder, opts ...providers.Option) (*llm.Client, *recorder) {
+func newMock(t *testing.T, cfg llm.Config, responder httpmock.Responder, opts ...providers.Option) (*llm.Client, *providertest.Recorder) {
 	t.Helper()
 	tr := httpmock.NewMockTransport()
-	var rec recorder
-	tr.RegisterResponder(http.MethodPost, completionsURL, rec.wrap(responder))
+	var rec providertest.Recorder
+	tr.RegisterResponder(http.MethodPost, completionsURL, rec.Wrap(responder))
 	if cfg.APIKey == "" {
 		cfg.APIKey = apiKey
 	}
 	if cfg.RetryBackoff == 0 {
 		cfg.RetryBackoff = time.Millisecond
 	}
-	all := append([]providers.Option{
-		providers.WithTransport(tr),
-		providers.WithRateLimit(rate.Inf, 1),
-		providers.WithLogger(slog.New(slog.DiscardHandler)),
-	}, opts...)
-	c, err := llm.New(cfg, all...)
+	c, err := llm.New(cfg, providertest.MockOptions(tr, opts...)...) // Config sets the retries, not WithRetry
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c, &rec
@@ -190,13 +152,14 @@ func TestCompleteRequest(t *testing.T) {
 			got, err := c.Complete(t.Context(), chat)
 			require.NoError(t, err)
 			require.Equal(t, "AAPL closed up 1.2% on volume 15% above its 20-day average; the trend is mildly bullish.", got.Content)
-			r := rec.reqs[0]
+			reqs, bodies := rec.Requests()
+			r := reqs[0]
 			require.Equal(t, http.MethodPost, r.Method)
 			require.Equal(t, "api.openai.com", r.URL.Host)
 			require.Equal(t, "/v1/chat/completions", r.URL.Path)
 			require.Equal(t, "Bearer "+apiKey, r.Header.Get("Authorization"))
 			require.Equal(t, "application/json", r.Header.Get("Content-Type"))
-			require.JSONEq(t, tt.wantBody, string(rec.bodies[0]))
+			require.JSONEq(t, tt.wantBody, string(bodies[0]))
 		})
 	}
 }
@@ -264,7 +227,7 @@ func TestCompleteResponses(t *testing.T) {
 			if tt.wantMsg != "" {
 				require.ErrorContains(t, err, tt.wantMsg)
 			}
-			require.Equal(t, tt.wantCalls, rec.len())
+			require.Equal(t, tt.wantCalls, rec.Len())
 		})
 	}
 }
@@ -275,8 +238,9 @@ func TestRetryAfterHonoured(t *testing.T) {
 		Then(httpmock.NewBytesResponder(200, testdata(t, "chat_completion.json"))))
 	_, err := c.Complete(t.Context(), chat)
 	require.NoError(t, err)
-	require.Equal(t, 2, rec.len())
-	require.GreaterOrEqual(t, rec.at[1].Sub(rec.at[0]), time.Second)
+	require.Equal(t, 2, rec.Len())
+	at := rec.Times()
+	require.GreaterOrEqual(t, at[1].Sub(at[0]), time.Second)
 }
 
 func TestRateLimitResetHeaders(t *testing.T) {
@@ -300,7 +264,7 @@ func TestRateLimitResetHeaders(t *testing.T) {
 			_, err := c.Complete(t.Context(), chat)
 			require.ErrorIs(t, err, providers.ErrRateLimited)
 			require.Equal(t, tt.wantWait, providers.RetryAfter(err))
-			require.Equal(t, tt.wantCalls, rec.len())
+			require.Equal(t, tt.wantCalls, rec.Len())
 		})
 	}
 }
@@ -326,7 +290,7 @@ func TestCloseStopsBackoff(t *testing.T) {
 		_, err := c.Complete(t.Context(), chat)
 		errc <- err
 	}()
-	require.Eventually(t, func() bool { return rec.len() == 1 }, 2*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return rec.Len() == 1 }, 2*time.Second, time.Millisecond)
 	require.NoError(t, c.Close())
 	select {
 	case err := <-errc:
@@ -346,7 +310,7 @@ func TestCompleteRejectsBadInput(t *testing.T) {
 	require.ErrorContains(t, err, "no messages")
 	_, err = c.Complete(t.Context(), []llm.Message{{Content: "hi"}})
 	require.ErrorContains(t, err, "no role")
-	require.Zero(t, rec.len())
+	require.Zero(t, rec.Len())
 	require.Equal(t, "llm", c.Name())
 	require.Equal(t, llm.DefaultModel, c.Model())
 }

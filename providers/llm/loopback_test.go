@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/time/rate"
 
 	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/internal/providertest"
@@ -39,13 +38,9 @@ func fixtureServer(t *testing.T) http.Handler {
 	})
 }
 
-func quiet() []providers.Option {
-	return []providers.Option{providers.WithLogger(slog.New(slog.DiscardHandler)), providers.WithRateLimit(rate.Inf, 1)}
-}
-
 func TestCloseReleasesEverything(t *testing.T) {
 	providertest.CheckClose(t, fixtureServer(t), func(base string) (io.Closer, error) {
-		return llm.New(llm.Config{BaseURL: base + "/llm", APIKey: apiKey}, quiet()...)
+		return llm.New(llm.Config{BaseURL: base + "/llm", APIKey: apiKey}, providertest.Options()...)
 	}, func(cl io.Closer) {
 		c := cl.(*llm.Client)
 		for range 3 {
@@ -55,7 +50,7 @@ func TestCloseReleasesEverything(t *testing.T) {
 		}
 	})
 	providertest.CheckClose(t, fixtureServer(t), func(base string) (io.Closer, error) {
-		return llm.New(llm.Config{BaseURL: base + "/llm", APIKey: apiKey, Model: "tiny"}, quiet()...)
+		return llm.New(llm.Config{BaseURL: base + "/llm", APIKey: apiKey, Model: "tiny"}, providertest.Options()...)
 	}, func(cl io.Closer) {
 		_, err := cl.(*llm.Client).Complete(context.Background(), chat)
 		require.ErrorIs(t, err, llm.ErrContextLength)
@@ -65,7 +60,7 @@ func TestCloseReleasesEverything(t *testing.T) {
 func TestUnclosedClientIsReported(t *testing.T) {
 	srv := providertest.NewServer(t, fixtureServer(t))
 	providertest.CheckUnclosedTracker(t, "llm", func(l *slog.Logger) (io.Closer, error) {
-		c, err := llm.New(llm.Config{BaseURL: srv.URL + "/llm", APIKey: apiKey}, append(quiet(), providers.WithLogger(l))...)
+		c, err := llm.New(llm.Config{BaseURL: srv.URL + "/llm", APIKey: apiKey}, append(providertest.Options(), providers.WithLogger(l))...)
 		if err != nil {
 			return nil, err
 		}

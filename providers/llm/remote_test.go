@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/leakgate/leakgate/providers/internal/providertest"
 	"github.com/leakgate/leakgate/providers/llm"
 )
 
@@ -14,10 +15,7 @@ import (
 // OPENAI_API_KEY is set (LLM_BASE_URL and LLM_MODEL pick another
 // OpenAI-compatible server and model) and costs a few tokens.
 func TestRemote(t *testing.T) {
-	key := os.Getenv("OPENAI_API_KEY")
-	if key == "" {
-		t.Skip("OPENAI_API_KEY not set")
-	}
+	key := providertest.EnvOrSkip(t, "OPENAI_API_KEY")[0]
 	c, err := llm.New(llm.Config{APIKey: key, BaseURL: os.Getenv("LLM_BASE_URL"), Model: os.Getenv("LLM_MODEL"),
 		MaxTokens: 5, Timeout: 30 * time.Second})
 	require.NoError(t, err)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/leakgate/leakgate/providers/internal/providertest"
 	"github.com/leakgate/leakgate/providers/reddit"
 )
 
@@ -14,17 +15,7 @@ func BenchmarkParseListing(b *testing.B) {
 	body := fixture(b, askreddit)
 	l, err := reddit.ParseListing(body)
 	require.NoError(b, err)
-	posts := float64(len(l.Posts))
-	allocs := testing.AllocsPerRun(20, func() { reddit.ParseListing(body) })
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := reddit.ParseListing(body); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(allocs/posts, "allocs/post")
+	providertest.BenchParse(b, body, len(l.Posts), "post", func(p []byte) error { _, err := reddit.ParseListing(p); return err })
 }
 
 // BenchmarkSentiment scores the same page for one symbol.

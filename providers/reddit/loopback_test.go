@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/time/rate"
 
 	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/internal/providertest"
@@ -59,14 +58,6 @@ func loopbackConfig(base string) reddit.Config {
 	return reddit.Config{BaseURL: base + "/reddit", AuthURL: base + "/reddit-www", ClientID: clientID, ClientSecret: clientSecret}
 }
 
-func quiet() []providers.Option {
-	return []providers.Option{
-		providers.WithLogger(slog.New(slog.DiscardHandler)),
-		providers.WithRateLimit(rate.Inf, 1),
-		providers.WithRetry(3, time.Millisecond, 5*time.Millisecond),
-	}
-}
-
 // page2 failures: an error answer that is not retried, one that is, and a
 // connection the server cuts mid-body.
 var page2Failures = []struct {
@@ -101,7 +92,7 @@ func TestFailedScanLeavesNothingOpen(t *testing.T) {
 			srv := providertest.NewServer(t, h)
 			tr := http.DefaultTransport.(*http.Transport).Clone()
 			bt := &providertest.BodyTracker{Next: tr}
-			c, err := reddit.New(loopbackConfig(srv.URL), append(quiet(), providers.WithTransport(bt))...)
+			c, err := reddit.New(loopbackConfig(srv.URL), append(providertest.Options(), providers.WithTransport(bt))...)
 			require.NoError(t, err)
 			defer c.Close()
 
@@ -126,7 +117,7 @@ func TestCloseAfterFailedScan(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &fixtureServer{t: t, page2: tt.serve}
 			providertest.CheckClose(t, h, func(base string) (io.Closer, error) {
-				return reddit.New(loopbackConfig(base), quiet()...)
+				return reddit.New(loopbackConfig(base), providertest.Options()...)
 			}, func(cl io.Closer) {
 				c := cl.(*reddit.Client)
 				_, err := c.Posts(context.Background(), providers.PostQuery{Subreddit: "askreddit", Limit: 300})
@@ -151,7 +142,7 @@ func TestCloseDuringTokenRequest(t *testing.T) {
 	})
 	defer close(release)
 	providertest.CheckClose(t, h, func(base string) (io.Closer, error) {
-		return reddit.New(loopbackConfig(base), quiet()...)
+		return reddit.New(loopbackConfig(base), providertest.Options()...)
 	}, func(cl io.Closer) {
 		errc := make(chan error, 1)
 		go func() {
@@ -168,7 +159,7 @@ func TestUnclosedClientIsReported(t *testing.T) {
 	h := &fixtureServer{t: t, page2: func(w http.ResponseWriter) { w.Write(fixture(t, test2020)) }}
 	srv := providertest.NewServer(t, h)
 	providertest.CheckUnclosedTracker(t, "reddit", func(l *slog.Logger) (io.Closer, error) {
-		c, err := reddit.New(loopbackConfig(srv.URL), append(quiet(), providers.WithLogger(l))...)
+		c, err := reddit.New(loopbackConfig(srv.URL), append(providertest.Options(), providers.WithLogger(l))...)
 		if err != nil {
 			return nil, err
 		}

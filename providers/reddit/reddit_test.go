@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
-	"golang.org/x/time/rate"
 
 	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/internal/providertest"
@@ -95,20 +93,11 @@ func (f *fake) calls() int {
 	return len(f.apiReqs)
 }
 
-func testOpts(f *fake, extra ...providers.Option) []providers.Option {
-	return append([]providers.Option{
-		providers.WithTransport(f.tr),
-		providers.WithRetry(3, time.Millisecond, 5*time.Millisecond),
-		providers.WithRateLimit(rate.Inf, 1),
-		providers.WithLogger(slog.New(slog.DiscardHandler)),
-	}, extra...)
-}
-
 func newClient(t *testing.T, cfg reddit.Config, extra ...providers.Option) (*reddit.Client, *fake) {
 	t.Helper()
 	f := newFake(t)
 	cfg.ClientID, cfg.ClientSecret = clientID, clientSecret
-	c, err := reddit.New(cfg, testOpts(f, extra...)...)
+	c, err := reddit.New(cfg, providertest.MockOptions(f.tr, extra...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c, f

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/internal/providertest"
 	"github.com/leakgate/leakgate/providers/reddit"
 )
 
@@ -14,11 +15,8 @@ import (
 // when REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET are set (REDDIT_USER_AGENT
 // overrides the default agent).
 func TestRemote(t *testing.T) {
-	id, secret := os.Getenv("REDDIT_CLIENT_ID"), os.Getenv("REDDIT_CLIENT_SECRET")
-	if id == "" || secret == "" {
-		t.Skip("REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET not set")
-	}
-	c, err := reddit.New(reddit.Config{ClientID: id, ClientSecret: secret, UserAgent: os.Getenv("REDDIT_USER_AGENT")})
+	env := providertest.EnvOrSkip(t, "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET")
+	c, err := reddit.New(reddit.Config{ClientID: env[0], ClientSecret: env[1], UserAgent: os.Getenv("REDDIT_USER_AGENT")})
 	require.NoError(t, err)
 	defer c.Close()
 	posts, err := c.Posts(t.Context(), providers.PostQuery{Subreddit: "stocks", Limit: 25})
