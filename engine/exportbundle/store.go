@@ -157,7 +157,11 @@ func (s *Store) Create(id string) (*Bundle, error) {
 	if err := s.root.Mkdir(staging, dirPerm); err != nil {
 		return nil, fmt.Errorf("exportbundle: create %s: %w", id, err)
 	}
-	return &Bundle{s: s, id: id, staging: staging, names: map[string]bool{ManifestName: true}}, nil
+	dir, err := s.root.OpenRoot(staging)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("exportbundle: create %s: %w", id, err), s.root.Remove(staging))
+	}
+	return &Bundle{s: s, id: id, staging: staging, dir: dir, names: map[string]bool{ManifestName: true}}, nil
 }
 
 func (s *Store) exists(id string) bool {
@@ -323,6 +327,7 @@ type Bundle struct {
 	s       *Store
 	id      string
 	staging string
+	dir     *os.Root // the staging directory, open until Commit or Abort
 
 	mu    sync.Mutex
 	files []File
@@ -353,7 +358,7 @@ func (b *Bundle) Add(name, contentType string, write func(io.Writer) error) (Fil
 
 	// The staging directory is the temporary: a file is written in place
 	// and synced at Commit, together with the others.
-	f, err := writeNew(b.s.root, filepath.Join(b.staging, name), name, write, false)
+	f, err := writeNew(b.dir, name, name, write, false)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err != nil {
@@ -391,6 +396,9 @@ func (b *Bundle) Commit(labels map[string]string) (Manifest, error) {
 		m.Files = []File{}
 	}
 	err := b.commit(m)
+	if cerr := b.dir.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("exportbundle: %s: %w", b.id, cerr)
+	}
 	if err != nil {
 		if rmErr := b.s.root.RemoveAll(b.staging); rmErr != nil {
 			err = errors.Join(err, fmt.Errorf("exportbundle: remove staging of %s: %w", b.id, rmErr))
@@ -406,7 +414,7 @@ func (b *Bundle) commit(m Manifest) error {
 		return fmt.Errorf("exportbundle: encode manifest of %s: %w", b.id, err)
 	}
 	data = append(data, '\n')
-	if _, err := writeNew(b.s.root, filepath.Join(b.staging, ManifestName), ManifestName, func(w io.Writer) error {
+	if _, err := writeNew(b.dir, ManifestName, ManifestName, func(w io.Writer) error {
 		_, err := io.Copy(w, bytes.NewReader(data))
 		return err
 	}, false); err != nil {
@@ -418,12 +426,12 @@ func (b *Bundle) commit(m Manifest) error {
 	var g errgroup.Group
 	g.SetLimit(syncParallelism)
 	for _, name := range append(fileNames(m.Files), ManifestName) {
-		g.Go(func() error { return syncFile(b.s.root, filepath.Join(b.staging, name)) })
+		g.Go(func() error { return syncFile(b.dir, name) })
 	}
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("exportbundle: %s: %w", b.id, err)
 	}
-	if err := syncDir(b.s.root, b.staging); err != nil {
+	if err := syncDir(b.dir, "."); err != nil {
 		return fmt.Errorf("exportbundle: %s: %w", b.id, err)
 	}
 	b.s.mu.Lock()
@@ -450,7 +458,11 @@ func (b *Bundle) Abort() error {
 	}
 	b.done = true
 	b.mu.Unlock()
-	if err := b.s.root.RemoveAll(b.staging); err != nil {
+	err := b.dir.Close()
+	if rmErr := b.s.root.RemoveAll(b.staging); rmErr != nil {
+		return fmt.Errorf("exportbundle: abort %s: %w", b.id, rmErr)
+	}
+	if err != nil {
 		return fmt.Errorf("exportbundle: abort %s: %w", b.id, err)
 	}
 	return nil
