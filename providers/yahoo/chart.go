@@ -535,10 +535,13 @@ func (d *decoder) finite(v *fastjson.Value) (float64, error) {
 	}
 	d.scratch = v.MarshalTo(d.scratch[:0]) // a number marshals as its raw text
 	f, err := wire.ParseFloat(d.scratch)
-	if errors.Is(err, wire.ErrSyntax) {
+	switch {
+	case err == nil:
+		return f, nil
+	case errors.Is(err, wire.ErrSyntax):
 		return 0, fmt.Errorf("bad number %q", truncate(string(d.scratch), 40))
 	}
-	return f, err
+	return 0, err
 }
 
 // isDaily reports whether a Yahoo granularity is a day or longer.
