@@ -237,6 +237,12 @@
 // harness only watches. A target that exits ends the run with status
 // "error".
 //
+// An endpoint's go_goroutines includes the endpoint's own collector
+// goroutines, one or two depending on scheduling. The baseline of an
+// external target's goroutines is therefore the highest of five readings,
+// and its final value the lowest seen while settling (see The run), so that
+// this jitter is not a leak while growth per iteration still is.
+//
 // # Result JSON
 //
 // A Result marshals to JSON with this schema, identified by its first

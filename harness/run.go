@@ -217,6 +217,7 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 	if err := r.s.sample(ctx, gcDone, true, r.base); err != nil {
 		return StatusError, fmt.Errorf("harness: baseline: %w", err)
 	}
+	r.s.raiseRemoteGoroutines(ctx, r.base)
 	if r.baseDet, err = r.s.details(ctx, true); err != nil {
 		return StatusError, fmt.Errorf("harness: baseline: %w", err)
 	}

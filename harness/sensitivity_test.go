@@ -214,7 +214,8 @@ func threadLeak(t *testing.T) harness.Scenario {
 				runtime.LockOSThread()
 				close(locked)
 				<-stop // holds its thread until the test ends
-				runtime.UnlockOSThread()
+				// Returning while locked ends the thread, so that the next
+				// test does not start with idle threads to reuse.
 			}()
 			<-locked
 			return nil
