@@ -130,6 +130,13 @@ func (s *Store) init(ctx context.Context) error {
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
 
+// DB returns the store's connection pool, for packages that keep their own
+// tables in the same database (the job queue and the monitor's alerts of
+// `ffe serve`). The Store owns it: do not close it, and stop using it
+// before Close. Its connections have the Store's settings: WAL mode, the
+// busy timeout, foreign keys on and BEGIN IMMEDIATE transactions.
+func (s *Store) DB() *sql.DB { return s.db }
+
 // Close closes the database. It is idempotent; later calls return the
 // first call's result.
 func (s *Store) Close() error {
