@@ -24,23 +24,29 @@
 // secret has an environment variable (FFE_ALPHAVANTAGE_API_KEY,
 // FFE_COINBASE_PRIVATE_KEY, FFE_OANDA_TOKEN, …, see SecretSpecs), a
 // companion variable with a _FILE suffix naming a file, and a
-// providers.<name>.<secret>_file entry in the YAML file. A secret file must
-// not be readable or writable by group or others (mode 0600 or 0400).
-// Secrets are printed as REDACTED by WriteYAML and appear in no error.
+// providers.<name>.<secret>_file entry in the YAML file. The API token of
+// `ffe serve` is one too: FFE_SERVER_TOKEN, FFE_SERVER_TOKEN_FILE or
+// server.token_file. A secret file must not be readable or writable by
+// group or others (mode 0600 or 0400). Secrets are printed as REDACTED by
+// WriteYAML and appear in no error.
 //
 // # Extending
 //
 // New sections are new fields of Config with a yaml tag; they get strict
 // decoding, environment overrides and `config show` output without further
-// code. The server section is where `ffe serve` keeps its settings.
+// code. The server section is where `ffe serve` keeps its settings
+// (listeners, export directory, job queue, retention, crew, monitor and
+// shutdown grace); its export_dir defaults to exports under data_dir.
 package config
 
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -252,16 +258,105 @@ type Memory struct {
 	Keep int `yaml:"keep"`
 }
 
-// Server configures `ffe serve`.
+// AdminOff as Server.AdminListen turns the admin listener off.
+const AdminOff = "off"
+
+// Crew writers.
+const (
+	// WriterLocal is the deterministic crew writer: no network, no key.
+	WriterLocal = "local"
+	// WriterLLM writes the crew's texts with the OpenAI-compatible chat
+	// endpoint of providers.llm (FFE_LLM_API_KEY; the sandbox's in
+	// sandbox mode).
+	WriterLLM = "llm"
+)
+
+// Server configures `ffe serve`: its listeners, API token, export
+// directory, job queue, retention, analytics crew, stock monitor and
+// shutdown. Zero counts and durations are invalid except where a field
+// says what zero means.
 type Server struct {
-	// Listen is the address the server binds.
+	// Listen is the API's address, host:port (the --addr flag). Without a
+	// token the server listens on loopback only.
 	Listen string `yaml:"listen"`
+	// AdminListen is the address of /metrics and /debug/pprof, host:port
+	// or "off" (the --admin-addr flag). It must be a loopback address
+	// unless AdminPublic is set.
+	AdminListen string `yaml:"admin_listen"`
+	AdminPublic bool   `yaml:"admin_public"`
+	// TokenFile names a file (mode 0600) holding the API bearer token;
+	// FFE_SERVER_TOKEN, then FFE_SERVER_TOKEN_FILE, win over it. The token
+	// itself is never read from the YAML body. Without any, the server
+	// generates one per run and prints it once.
+	TokenFile string `yaml:"token_file,omitempty"`
+	// ExportDir holds the export bundles. Default: exports under
+	// data_dir.
+	ExportDir string `yaml:"export_dir"`
+	// Workers is how many export jobs run at once; QueueCapacity how many
+	// may wait; JobTimeout bounds one job's run; MaxAttempts is how many
+	// starts an interrupted job gets before it fails.
+	Workers       int           `yaml:"workers"`
+	QueueCapacity int           `yaml:"queue_capacity"`
+	JobTimeout    time.Duration `yaml:"job_timeout"`
+	MaxAttempts   int           `yaml:"max_attempts"`
+	// ShutdownGrace bounds a graceful shutdown (SIGINT, SIGTERM): running
+	// jobs get this long to finish, then they are interrupted and stay
+	// queued, with the jobs not yet started, for the next start.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// Retention bounds the exports and finished jobs kept.
+	Retention Retention `yaml:"retention"`
+	// Crew configures the analytics crew of export jobs.
+	Crew Crew `yaml:"crew"`
+	// Monitor configures the stock monitor of the watchlist.
+	Monitor Monitor `yaml:"monitor"`
+}
+
+// Retention bounds what `ffe serve` keeps; 0 turns a bound off.
+type Retention struct {
+	// KeepExports is the most export bundles kept; ExportMaxAge the
+	// oldest.
+	KeepExports  int           `yaml:"keep_exports"`
+	ExportMaxAge time.Duration `yaml:"export_max_age"`
+	// KeepJobs is the most finished jobs kept; JobMaxAge the oldest.
+	KeepJobs  int           `yaml:"keep_jobs"`
+	JobMaxAge time.Duration `yaml:"job_max_age"`
+}
+
+// Crew configures the analytics crew of export jobs.
+type Crew struct {
+	// ByDefault runs the crew for triggers that do not say; a trigger's
+	// "crew" field wins.
+	ByDefault bool `yaml:"by_default"`
+	// Writer is "local" (default, deterministic) or "llm".
+	Writer string `yaml:"writer"`
+	// Memory lets later runs see what earlier ones concluded.
+	Memory CrewMemory `yaml:"memory"`
+}
+
+// CrewMemory is the crew's bounded memory.
+type CrewMemory struct {
+	// Enabled turns the memory on; it then keeps at most Entries
+	// conclusions, none older than MaxAge.
+	Enabled bool          `yaml:"enabled"`
+	Entries int           `yaml:"entries"`
+	MaxAge  time.Duration `yaml:"max_age"`
+}
+
+// Monitor configures the stock monitor of `ffe serve`, which polls the
+// watchlist's quotes and records an alert when a price moves by Threshold
+// (0.02 is 2%) from its reference.
+type Monitor struct {
+	Enabled   bool          `yaml:"enabled"`
+	Interval  time.Duration `yaml:"interval"`
+	Threshold float64       `yaml:"threshold"`
 }
 
 // Log configures the engine's logger.
 type Log struct {
 	// Level is debug, info, warn or error.
 	Level string `yaml:"level"`
+	// Format is text (default) or json (the --log-format flag).
+	Format string `yaml:"format"`
 }
 
 // Default returns the configuration that applies with no file and no
@@ -298,9 +393,21 @@ func Default() *Config {
 		Agent:     Agent{Interval: 15 * time.Minute, ConfidenceThreshold: 0.6},
 		Sentiment: Sentiment{Subreddits: []string{"wallstreetbets", "stocks"}, Limit: 50},
 		Memory:    Memory{Retention: 365 * 24 * time.Hour},
-		Server:    Server{Listen: "127.0.0.1:8740"},
-		Log:       Log{Level: "warn"},
-		secrets:   map[string]string{},
+		Server: Server{
+			Listen:        "127.0.0.1:8740",
+			AdminListen:   "127.0.0.1:9091",
+			Workers:       2,
+			QueueCapacity: 100,
+			JobTimeout:    5 * time.Minute,
+			MaxAttempts:   3,
+			ShutdownGrace: 30 * time.Second,
+			Retention: Retention{KeepExports: 100, ExportMaxAge: 7 * 24 * time.Hour,
+				KeepJobs: 1000, JobMaxAge: 30 * 24 * time.Hour},
+			Crew:    Crew{Writer: WriterLocal, Memory: CrewMemory{Entries: 64, MaxAge: 24 * time.Hour}},
+			Monitor: Monitor{Enabled: true, Interval: time.Minute, Threshold: 0.02},
+		},
+		Log:     Log{Level: "warn", Format: "text"},
+		secrets: map[string]string{},
 	}
 }
 
@@ -396,6 +503,9 @@ func Load(opts LoadOptions) (*Config, error) {
 		}
 		cfg.DataDir = d
 	}
+	if cfg.Server.ExportDir == "" {
+		cfg.Server.ExportDir = filepath.Join(cfg.DataDir, DefaultExportDirName)
+	}
 	if err := cfg.loadSecrets(env); err != nil {
 		return nil, err
 	}
@@ -441,6 +551,24 @@ func userDir(env func(string) (string, bool), xdg, homeRel string, fallback func
 	}
 	return filepath.Join(home, homeRel), nil
 }
+
+// DefaultExportDirName is the directory under data_dir that holds export
+// bundles when server.export_dir is empty.
+const DefaultExportDirName = "exports"
+
+// ServerExportDir returns server.export_dir, or exports under data_dir
+// when it is empty.
+func (c *Config) ServerExportDir() string {
+	if c.Server.ExportDir != "" {
+		return c.Server.ExportDir
+	}
+	return filepath.Join(c.DataDir, DefaultExportDirName)
+}
+
+// ServerToken returns the API token of `ffe serve` (FFE_SERVER_TOKEN,
+// FFE_SERVER_TOKEN_FILE or server.token_file), or "" when none is
+// configured.
+func (c *Config) ServerToken() string { return c.Secret(ServerSection, "token") }
 
 // Secret returns the secret name of provider (for example
 // Secret("oanda", "token")), or "" when it is not configured.
@@ -607,10 +735,82 @@ func (c *Config) Validate() error {
 	if c.Memory.Retention < 0 || c.Memory.Keep < 0 {
 		return bad("memory.retention and memory.keep must not be negative")
 	}
+	if err := c.Server.validate(); err != nil {
+		return bad("%v", err)
+	}
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "error":
 	default:
 		return bad("log.level %q: use debug, info, warn or error", c.Log.Level)
+	}
+	switch strings.ToLower(c.Log.Format) {
+	case "", "text", "json":
+	default:
+		return bad("log.format %q: use text or json (the --log-format flag, FFE_LOG_FORMAT)", c.Log.Format)
+	}
+	return nil
+}
+
+// validate checks the server section; errors name the key and its valid
+// values.
+func (s Server) validate() error {
+	if err := CheckListenAddr(s.Listen); err != nil {
+		return fmt.Errorf("server.listen: %w", err)
+	}
+	if s.AdminListen != AdminOff {
+		if err := CheckListenAddr(s.AdminListen); err != nil {
+			return fmt.Errorf("server.admin_listen: %w, or %q to turn it off", err, AdminOff)
+		}
+	}
+	for _, f := range []struct {
+		key string
+		v   int
+	}{{"workers", s.Workers}, {"queue_capacity", s.QueueCapacity}, {"max_attempts", s.MaxAttempts}} {
+		if f.v < 1 || f.v > 100_000 {
+			return fmt.Errorf("server.%s %d: use 1 or more", f.key, f.v)
+		}
+	}
+	for _, f := range []struct {
+		key string
+		v   time.Duration
+	}{{"job_timeout", s.JobTimeout}, {"shutdown_grace", s.ShutdownGrace}} {
+		if f.v <= 0 {
+			return fmt.Errorf("server.%s %s: use a positive duration such as 30s", f.key, f.v)
+		}
+	}
+	r := s.Retention
+	if r.KeepExports < 0 || r.KeepJobs < 0 || r.ExportMaxAge < 0 || r.JobMaxAge < 0 {
+		return errors.New("server.retention: keep_exports, keep_jobs, export_max_age and job_max_age must not be negative (0 turns a bound off)")
+	}
+	switch s.Crew.Writer {
+	case WriterLocal, WriterLLM:
+	default:
+		return fmt.Errorf("server.crew.writer %q: use %s or %s", s.Crew.Writer, WriterLocal, WriterLLM)
+	}
+	if m := s.Crew.Memory; m.Entries < 1 || m.MaxAge <= 0 {
+		return fmt.Errorf("server.crew.memory: entries %d and max_age %s must be above 0 (e.g. 64 and 24h); "+
+			"turn the memory off with enabled: false", m.Entries, m.MaxAge)
+	}
+	if m := s.Monitor; m.Interval <= 0 || !(m.Threshold > 0 && m.Threshold < 1) {
+		return fmt.Errorf("server.monitor: interval %s must be positive and threshold %v in (0, 1), e.g. 1m and 0.02; "+
+			"turn the monitor off with enabled: false", m.Interval, m.Threshold)
+	}
+	return nil
+}
+
+// CheckListenAddr checks that addr is host:port with a port from 0 to
+// 65535 (0 picks a free one). An empty host means every interface.
+func CheckListenAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port; use e.g. 127.0.0.1:8740", addr)
+	}
+	if strings.ContainsAny(host, " /") {
+		return fmt.Errorf("%q: bad host %q; use e.g. 127.0.0.1:8740", addr, host)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: port %q must be a number from 0 to 65535; use e.g. 127.0.0.1:8740", addr, port)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,6 +163,21 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{"FFE_AGENT_MAX_CYCLES", "whole number"}},
 		{name: "bad env duration", env: map[string]string{"FFE_AGENT_INTERVAL": "5"},
 			want: []string{"FFE_AGENT_INTERVAL", "duration"}},
+		{name: "server token in body", body: "server:\n  listen: 127.0.0.1:1\n  token: abc123secret\n",
+			want: []string{"line 3", "FFE_SERVER_TOKEN", "server.token_file"}},
+		{name: "unknown server key", body: "server:\n  addr: 127.0.0.1:1\n",
+			want: []string{"line 2", `unknown key "addr" in server`, "listen"}},
+		{name: "bad listen", body: "server:\n  listen: localhost\n", want: []string{"server.listen", "host:port"}},
+		{name: "bad listen port", env: map[string]string{"FFE_SERVER_LISTEN": "127.0.0.1:70000"},
+			want: []string{"server.listen", "0 to 65535"}},
+		{name: "bad admin listen", body: "server:\n  admin_listen: nowhere\n", want: []string{"server.admin_listen", `"off"`}},
+		{name: "bad workers", env: map[string]string{"FFE_SERVER_WORKERS": "0"}, want: []string{"server.workers 0"}},
+		{name: "bad grace", body: "server:\n  shutdown_grace: 0s\n", want: []string{"server.shutdown_grace", "positive"}},
+		{name: "bad retention", env: map[string]string{"FFE_SERVER_RETENTION_KEEP_JOBS": "-1"}, want: []string{"server.retention"}},
+		{name: "bad writer", body: "server:\n  crew:\n    writer: gpt\n", want: []string{`server.crew.writer "gpt"`, "local or llm"}},
+		{name: "bad crew memory", body: "server:\n  crew:\n    memory:\n      entries: 0\n", want: []string{"server.crew.memory", "enabled: false"}},
+		{name: "bad monitor", env: map[string]string{"FFE_SERVER_MONITOR_THRESHOLD": "2"}, want: []string{"server.monitor", "(0, 1)"}},
+		{name: "bad log format", env: map[string]string{"FFE_LOG_FORMAT": "xml"}, want: []string{`log.format "xml"`, "text or json"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,7 +268,7 @@ func TestSecretSpecs(t *testing.T) {
 	require.Equal(t, []string{
 		"FFE_ALPHAVANTAGE_API_KEY", "FFE_POLYGON_API_KEY", "FFE_FINNHUB_API_KEY",
 		"FFE_COINBASE_KEY_NAME", "FFE_COINBASE_PRIVATE_KEY", "FFE_OANDA_TOKEN",
-		"FFE_REDDIT_CLIENT_ID", "FFE_REDDIT_CLIENT_SECRET", "FFE_LLM_API_KEY",
+		"FFE_REDDIT_CLIENT_ID", "FFE_REDDIT_CLIENT_SECRET", "FFE_LLM_API_KEY", "FFE_SERVER_TOKEN",
 	}, envs)
 }
 
@@ -266,4 +282,106 @@ func TestClone(t *testing.T) {
 	require.Equal(t, AlphaVantage, cfg.Routing[providers.Equity][0])
 	require.Equal(t, "AAPL", cfg.Watchlist[0])
 	require.Equal(t, "x-secret", cfg.Secret(OANDA, "token"))
+}
+
+func TestServerSection(t *testing.T) {
+	home := t.TempDir()
+	cfg, err := Load(LoadOptions{LookupEnv: envOf(map[string]string{"HOME": home})})
+	require.NoError(t, err)
+	s := cfg.Server
+	require.Equal(t, "127.0.0.1:8740", s.Listen)
+	require.Equal(t, "127.0.0.1:9091", s.AdminListen)
+	require.Equal(t, filepath.Join(home, ".local", "share", "ffe", "exports"), s.ExportDir)
+	require.Equal(t, s.ExportDir, cfg.ServerExportDir())
+	require.Equal(t, WriterLocal, s.Crew.Writer)
+	require.False(t, s.Crew.Memory.Enabled)
+	require.True(t, s.Monitor.Enabled)
+	require.Equal(t, 30*time.Second, s.ShutdownGrace)
+	require.Empty(t, cfg.ServerToken())
+
+	// Without Load, the export directory still follows data_dir.
+	d := Default()
+	d.DataDir = "/d"
+	require.Equal(t, filepath.Join("/d", "exports"), d.ServerExportDir())
+
+	file := writeFile(t, "config.yaml", `
+server:
+  listen: 0.0.0.0:9000
+  admin_listen: "off"
+  export_dir: /srv/exports
+  workers: 4
+  job_timeout: 2m
+  retention:
+    keep_exports: 0
+    job_max_age: 48h
+  crew:
+    by_default: true
+    writer: llm
+    memory: {enabled: true, entries: 8, max_age: 1h}
+  monitor: {enabled: false}
+log:
+  format: json
+`, 0o644)
+	cfg, err = Load(LoadOptions{Path: file, DataDir: "/flag", LookupEnv: envOf(map[string]string{
+		"HOME": home, "FFE_SERVER_QUEUE_CAPACITY": "7", "FFE_SERVER_SHUTDOWN_GRACE": "5s", "FFE_SERVER_MONITOR_INTERVAL": "10s",
+	})})
+	require.NoError(t, err)
+	s = cfg.Server
+	require.Equal(t, "0.0.0.0:9000", s.Listen)
+	require.Equal(t, AdminOff, s.AdminListen)
+	require.Equal(t, "/srv/exports", s.ExportDir)
+	require.Equal(t, 4, s.Workers)
+	require.Equal(t, 7, s.QueueCapacity)
+	require.Equal(t, 2*time.Minute, s.JobTimeout)
+	require.Equal(t, 5*time.Second, s.ShutdownGrace)
+	require.Equal(t, Retention{KeepExports: 0, ExportMaxAge: 7 * 24 * time.Hour, KeepJobs: 1000, JobMaxAge: 48 * time.Hour}, s.Retention)
+	require.Equal(t, Crew{ByDefault: true, Writer: WriterLLM, Memory: CrewMemory{Enabled: true, Entries: 8, MaxAge: time.Hour}}, s.Crew)
+	require.Equal(t, Monitor{Enabled: false, Interval: 10 * time.Second, Threshold: 0.02}, s.Monitor)
+	require.Equal(t, "json", cfg.Log.Format)
+}
+
+func TestServerToken(t *testing.T) {
+	const token = "srv-token-very-secret"
+	tests := []struct {
+		name    string
+		env     map[string]string
+		body    string // a config file when set; %s is the token file
+		mode    os.FileMode
+		wantErr string
+	}{
+		{name: "env", env: map[string]string{"FFE_SERVER_TOKEN": token}},
+		{name: "env file", env: map[string]string{"FFE_SERVER_TOKEN_FILE": "%s"}, mode: 0o600},
+		{name: "yaml file", body: "server:\n  token_file: %s\n", mode: 0o600},
+		{name: "yaml file open to others", body: "server:\n  token_file: %s\n", mode: 0o644, wantErr: "server.token_file: secret file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tokenFile := writeFile(t, "token", token+"\n", max(tt.mode, 0o600))
+			require.NoError(t, os.Chmod(tokenFile, max(tt.mode, 0o600)))
+			env := map[string]string{"HOME": "/h"}
+			for k, v := range tt.env {
+				env[k] = strings.ReplaceAll(v, "%s", tokenFile)
+			}
+			path := ""
+			if tt.body != "" {
+				path = writeFile(t, "config.yaml", strings.ReplaceAll(tt.body, "%s", tokenFile), 0o644)
+			}
+			cfg, err := Load(LoadOptions{Path: path, LookupEnv: envOf(env)})
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				require.NotContains(t, err.Error(), token)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, token, cfg.ServerToken())
+			require.Contains(t, cfg.SecretValues(), token, "registered with the providers' redactors")
+
+			var buf bytes.Buffer
+			require.NoError(t, cfg.WriteYAML(&buf))
+			out := buf.String()
+			require.NotContains(t, out, token)
+			require.Contains(t, out, "server.token:\n    env: FFE_SERVER_TOKEN\n    value: REDACTED")
+			require.Contains(t, out, "server:\n  listen: 127.0.0.1:8740\n  admin_listen: 127.0.0.1:9091\n")
+		})
+	}
 }

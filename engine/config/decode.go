@@ -166,6 +166,11 @@ func secretEnvHint(path, key string) string {
 	if p, ok := strings.CutPrefix(path, "providers."); ok {
 		return "FFE_" + strings.ToUpper(p+"_"+key)
 	}
+	for _, s := range SecretSpecs() {
+		if s.Provider == path && s.Name == key {
+			return s.Env
+		}
+	}
 	return "the matching FFE_ environment variable"
 }
 

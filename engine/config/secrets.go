@@ -7,9 +7,15 @@ import (
 	"strings"
 )
 
-// SecretSpec describes one secret a provider takes.
+// ServerSection is the SecretSpec.Provider of the secrets of the server
+// section: the API token of `ffe serve`, read from FFE_SERVER_TOKEN,
+// FFE_SERVER_TOKEN_FILE or server.token_file.
+const ServerSection = "server"
+
+// SecretSpec describes one secret a provider (or the server section)
+// takes.
 type SecretSpec struct {
-	// Provider is the provider name, e.g. "coinbase".
+	// Provider is the provider name, e.g. "coinbase", or ServerSection.
 	Provider string
 	// Name is the secret's name, e.g. "private_key".
 	Name string
@@ -18,8 +24,8 @@ type SecretSpec struct {
 	Env string
 }
 
-// FileKey is the YAML key, under providers.<Provider>, of the secret's
-// file entry.
+// FileKey is the YAML key, under providers.<Provider> (or server), of the
+// secret's file entry.
 func (s SecretSpec) FileKey() string { return s.Name + "_file" }
 
 type providerSpec struct {
@@ -60,8 +66,8 @@ func marketDataNames() []string {
 // SecretSpecs lists every secret the configuration reads, in a stable
 // order: FFE_ALPHAVANTAGE_API_KEY, FFE_POLYGON_API_KEY,
 // FFE_FINNHUB_API_KEY, FFE_COINBASE_KEY_NAME, FFE_COINBASE_PRIVATE_KEY,
-// FFE_OANDA_TOKEN, FFE_REDDIT_CLIENT_ID, FFE_REDDIT_CLIENT_SECRET and
-// FFE_LLM_API_KEY.
+// FFE_OANDA_TOKEN, FFE_REDDIT_CLIENT_ID, FFE_REDDIT_CLIENT_SECRET,
+// FFE_LLM_API_KEY and FFE_SERVER_TOKEN.
 func SecretSpecs() []SecretSpec {
 	var out []SecretSpec
 	for _, p := range ProviderNames {
@@ -69,7 +75,21 @@ func SecretSpecs() []SecretSpec {
 			out = append(out, SecretSpec{Provider: p, Name: s, Env: "FFE_" + strings.ToUpper(p+"_"+s)})
 		}
 	}
-	return out
+	return append(out, SecretSpec{Provider: ServerSection, Name: "token", Env: "FFE_SERVER_TOKEN"})
+}
+
+// secretFile returns the YAML file entry of secret s and its key, or ""
+// when there is none.
+func (c *Config) secretFile(s SecretSpec) (path, key string) {
+	if s.Provider == ServerSection {
+		return c.Server.TokenFile, ServerSection + "." + s.FileKey()
+	}
+	for _, f := range secretFileFields(c.Providers[s.Provider]) {
+		if f.secret == s.Name && f.path != "" {
+			return f.path, "providers." + s.Provider + "." + s.FileKey()
+		}
+	}
+	return "", ""
 }
 
 // RequiredSecrets returns the secrets provider cannot work without.
@@ -111,11 +131,7 @@ func (c *Config) loadSecrets(env func(string) (string, bool)) error {
 		if p, ok := env(s.Env + "_FILE"); ok && p != "" {
 			path, origin = p, s.Env+"_FILE"
 		} else {
-			for _, f := range secretFileFields(c.Providers[s.Provider]) {
-				if f.secret == s.Name && f.path != "" {
-					path, origin = f.path, "providers."+s.Provider+"."+s.FileKey()
-				}
-			}
+			path, origin = c.secretFile(s)
 		}
 		if path == "" {
 			continue
@@ -172,7 +188,7 @@ type SecretStatus struct {
 	Value string `yaml:"value" json:"value"`
 }
 
-// SecretsReport returns, per "provider.name", whether each secret is set,
+// SecretsReport returns, per "provider.name" (and "server.token"), whether each secret is set,
 // with values replaced by REDACTED.
 func (c *Config) SecretsReport() map[string]SecretStatus {
 	out := map[string]SecretStatus{}
