@@ -181,12 +181,31 @@ type BacktestRequest struct {
 	// value for zero.
 	FeeBps, SlippageBps float64
 	AllowShort          bool
-	// Threshold is the signal needed to trade [0.2, as analyze].
+	// Threshold is the signal magnitude that trades, in (0, 1] [0.2, as
+	// analyze]: a signal trades when its magnitude reaches it (see
+	// Thresholds in the package documentation).
 	Threshold float64
 }
 
-func (e *Engine) costs(capital, fee, slip, threshold float64, short bool) backtest.Config {
-	c := backtest.Config{Capital: capital, FeeBps: fee, SlippageBps: slip, AllowShort: short, Threshold: threshold}
+// backtestThreshold converts a threshold under the engine's rule
+// (|signal| ≥ t) into the one engine/backtest compares with, which trades
+// only above it (signal > t): the largest float64 below t. No float64 lies
+// between the two, so signal > backtestThreshold(t) exactly when
+// signal ≥ t, for every signal.
+func backtestThreshold(t float64) float64 { return math.Nextafter(t, math.Inf(-1)) }
+
+// costs returns the backtest configuration of the given settings (zero
+// ones take the configuration's or the defaults) and the costs to report.
+// The threshold must be 0 (the default) or in (0, 1].
+func (e *Engine) costs(capital, fee, slip, threshold float64, short bool) (backtest.Config, Costs, error) {
+	if threshold == 0 {
+		threshold = strategy.DefaultParams().Threshold
+	}
+	if !(threshold > 0 && threshold <= 1) {
+		return backtest.Config{}, Costs{}, Usagef("threshold %v: use a signal magnitude in (0, 1], such as 0.2; "+
+			"a signal trades when it reaches the threshold, as in analyze", threshold)
+	}
+	c := backtest.Config{Capital: capital, FeeBps: fee, SlippageBps: slip, AllowShort: short, Threshold: backtestThreshold(threshold)}
 	if c.Capital == 0 {
 		c.Capital = e.cfg.Platform.StartingCash
 	}
@@ -202,10 +221,8 @@ func (e *Engine) costs(capital, fee, slip, threshold float64, short bool) backte
 	case c.SlippageBps < 0:
 		c.SlippageBps = 0
 	}
-	if c.Threshold == 0 {
-		c.Threshold = strategy.DefaultParams().Threshold
-	}
-	return c
+	return c, Costs{Capital: c.Capital, FeeBps: c.FeeBps, SlippageBps: c.SlippageBps, AllowShort: c.AllowShort,
+		Threshold: threshold}, nil
 }
 
 // Costs are the costs and rules a backtest ran with.
@@ -216,12 +233,9 @@ type Costs struct {
 	FeeBps      float64 `json:"fee_bps"`
 	SlippageBps float64 `json:"slippage_bps"`
 	AllowShort  bool    `json:"allow_short"`
-	// Threshold is the signal magnitude that changes position.
+	// Threshold is the signal magnitude that changes position: a signal
+	// trades when its magnitude reaches it.
 	Threshold float64 `json:"threshold"`
-}
-
-func costsOf(c backtest.Config) Costs {
-	return Costs{Capital: c.Capital, FeeBps: c.FeeBps, SlippageBps: c.SlippageBps, AllowShort: c.AllowShort, Threshold: c.Threshold}
 }
 
 // BacktestResult is the result of Backtest.
@@ -266,11 +280,14 @@ func (e *Engine) Backtest(ctx context.Context, r BacktestRequest) (*BacktestResu
 	if err != nil {
 		return nil, err
 	}
+	cfg, costs, err := e.costs(r.Capital, r.FeeBps, r.SlippageBps, r.Threshold, r.AllowShort)
+	if err != nil {
+		return nil, err
+	}
 	s, origin, err := e.series(ctx, r.BarSource)
 	if err != nil {
 		return nil, err
 	}
-	cfg := e.costs(r.Capital, r.FeeBps, r.SlippageBps, r.Threshold, r.AllowShort)
 	res, err := backtest.RunStrategy(s, sig, cfg)
 	if err != nil {
 		return nil, wrapParam(err)
@@ -279,7 +296,7 @@ func (e *Engine) Backtest(ctx context.Context, r BacktestRequest) (*BacktestResu
 	if name == "" {
 		name = StrategyEnsemble
 	}
-	return &BacktestResult{Symbol: s.Symbol, Strategy: name, Source: origin, Config: costsOf(cfg), Result: res, Warnings: warnings(s.Report)}, nil
+	return &BacktestResult{Symbol: s.Symbol, Strategy: name, Source: origin, Config: costs, Result: res, Warnings: warnings(s.Report)}, nil
 }
 
 // PortfolioRequest configures PortfolioBacktest.
@@ -377,8 +394,11 @@ func (e *Engine) PortfolioBacktest(ctx context.Context, r PortfolioRequest) (*Po
 			}
 		}
 	}
-	cfg := e.costs(r.Capital, r.FeeBps, r.SlippageBps, 0, false)
-	out.Config = costsOf(cfg)
+	cfg, costs, err := e.costs(r.Capital, r.FeeBps, r.SlippageBps, 0, false)
+	if err != nil {
+		return nil, err
+	}
+	out.Config = costs
 	res, err := backtest.Portfolio(assets, backtest.PortfolioConfig{Config: cfg, Rebalance: r.Rebalance})
 	if err != nil {
 		return nil, wrapParam(err)
@@ -443,13 +463,16 @@ func (e *Engine) WalkForward(ctx context.Context, r WalkForwardRequest) (*WalkFo
 	if err != nil {
 		return nil, err
 	}
-	cfg := e.costs(r.Capital, r.FeeBps, r.SlippageBps, 0, false)
+	cfg, costs, err := e.costs(r.Capital, r.FeeBps, r.SlippageBps, 0, false)
+	if err != nil {
+		return nil, err
+	}
 	res, err := backtest.WalkForward(ctx, s, backtest.WalkForwardConfig{Config: cfg, Train: r.Train, Test: r.Test,
 		Anchored: r.Anchored, Grid: grid, Objective: obj})
 	if err != nil {
 		return nil, wrapParam(err)
 	}
-	return &WalkForwardResult{Symbol: s.Symbol, Source: origin, Objective: string(obj), Grid: grid, Config: costsOf(cfg),
+	return &WalkForwardResult{Symbol: s.Symbol, Source: origin, Objective: string(obj), Grid: grid, Config: costs,
 		Result: res, Warnings: warnings(s.Report)}, nil
 }
 

@@ -13,6 +13,18 @@
 // error: there is no half-open Engine. Close stops background goroutines
 // first, then closes the broker and the providers, then the store; it is
 // idempotent and joins the errors of every step.
+//
+// # Thresholds
+//
+// One rule decides whether a signal trades, everywhere in the engine: a
+// signal or ensemble score trades when its magnitude reaches the threshold,
+// |score| ≥ threshold. analyze decides so (strategy.Decide: BUY at
+// score ≥ 0.2, SELL at score ≤ -0.2), run-agent executes decisions whose
+// confidence is at least its threshold, and backtest, portfolio-backtest,
+// walk-forward and monte-carlo trade so too: a score that makes analyze act
+// also trades in a backtest. (engine/backtest itself trades only above its
+// Config.Threshold; the engine passes it the largest float64 below the
+// threshold, which is the same rule exactly.)
 package engine
 
 import (
@@ -32,6 +44,7 @@ import (
 	"github.com/leakgate/leakgate/engine/paper"
 	"github.com/leakgate/leakgate/engine/store"
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/llm"
 	"github.com/leakgate/leakgate/providers/sandbox"
 )
 
@@ -302,6 +315,34 @@ func (e *Engine) MarketData() providers.MarketData { return e.md }
 
 // Broker returns the trading platform. It is closed by Close.
 func (e *Engine) Broker() providers.Broker { return e.broker }
+
+// PostSource returns the source of Reddit posts for sentiment, or nil when
+// sentiment is off or no Reddit client is available. It is closed by
+// Close.
+func (e *Engine) PostSource() providers.PostSource { return e.posts }
+
+// LLM returns the engine's client of the OpenAI-compatible chat endpoint
+// configured under providers.llm (base_url, model; the key from
+// FFE_LLM_API_KEY, FFE_LLM_API_KEY_FILE or providers.llm.api_key_file). It
+// is built on the first call, so commands that never ask (every one but
+// `ffe serve` with server.crew.writer: llm) open no LLM client; later
+// calls return the same client. In sandbox mode it talks to the sandbox's
+// /llm endpoint with the sandbox's key unless configured otherwise. Close
+// closes it; after Close, LLM fails with ErrClosed.
+//
+// It fails when no LLM is configured: in live mode without a key, or when
+// providers.llm.enabled is false.
+func (e *Engine) LLM() (*llm.Client, error) {
+	c, err := e.src.client(config.LLM)
+	if err != nil {
+		return nil, err
+	}
+	if c.llm == nil {
+		return nil, fmt.Errorf("engine: no LLM is configured: set %s (any non-empty value for a server that ignores keys) "+
+			"and providers.llm.base_url for a server other than OpenAI, or use the local crew writer", config.EnvName("llm.api_key"))
+	}
+	return c.llm, nil
+}
 
 // Sandbox returns the in-process sandbox the engine's providers talk to in
 // sandbox mode (for its clock, faults and request statistics), or nil when

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -16,6 +17,7 @@ import (
 	"github.com/leakgate/leakgate/providers/alphavantage"
 	"github.com/leakgate/leakgate/providers/coinbase"
 	"github.com/leakgate/leakgate/providers/finnhub"
+	"github.com/leakgate/leakgate/providers/llm"
 	"github.com/leakgate/leakgate/providers/oanda"
 	"github.com/leakgate/leakgate/providers/polygon"
 	"github.com/leakgate/leakgate/providers/reddit"
@@ -30,7 +32,9 @@ const sandboxHost = "http://sandbox"
 
 // dataSource builds provider clients from the configuration: their base
 // URLs, credentials, transport and options. Clients it builds are closed by
-// close (again, harmlessly, after their owners closed them).
+// close (again, harmlessly, after their owners closed them). Building and
+// closing are safe for concurrent use: the LLM client is built on first
+// use, after New; once close has begun nothing more is built.
 type dataSource struct {
 	cfg *config.Config
 	log *slog.Logger
@@ -44,14 +48,17 @@ type dataSource struct {
 	sandbox *sandbox.Handler
 	opts    []providers.Option
 
-	built map[string]builtClient
-	order []string
+	mu     sync.Mutex // guards built, order and closed
+	built  map[string]builtClient
+	order  []string
+	closed bool
 }
 
 type builtClient struct {
 	md     providers.MarketData
 	broker providers.Broker
 	posts  providers.PostSource
+	llm    *llm.Client
 	close  func() error
 }
 
@@ -85,8 +92,12 @@ func newDataSource(cfg *config.Config, o options, log *slog.Logger) (*dataSource
 	return ds, nil
 }
 
-// close closes every client built, in reverse order.
+// close closes every client built, in reverse order; later calls to
+// client fail with ErrClosed.
 func (ds *dataSource) close() error {
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	ds.closed = true
 	var errs []error
 	for i := len(ds.order) - 1; i >= 0; i-- {
 		if err := ds.built[ds.order[i]].close(); err != nil {
@@ -183,8 +194,14 @@ func (ds *dataSource) sandboxOpts() []providers.Option {
 }
 
 // client builds provider name once and returns it. It returns a zero
-// builtClient (and no error) when the provider is off or not wired.
+// builtClient (and no error) when the provider is off or not wired, and
+// ErrClosed once close has begun.
 func (ds *dataSource) client(name string) (builtClient, error) {
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	if ds.closed {
+		return builtClient{}, fmt.Errorf("engine: %s: %w", name, ErrClosed)
+	}
 	if c, ok := ds.built[name]; ok {
 		return c, nil
 	}
@@ -271,6 +288,16 @@ func (ds *dataSource) client(name string) (builtClient, error) {
 			return c, fmt.Errorf("engine: %w", err)
 		}
 		c = builtClient{md: cl, broker: cl, close: cl.Close}
+	case config.LLM:
+		if on, err := ds.enabled(name, "api_key"); !on || err != nil {
+			return c, err
+		}
+		cl, err := llm.New(llm.Config{BaseURL: ds.url(p.BaseURL, "llm"), APIKey: ds.secret(name, "api_key"), Model: p.Model},
+			ds.clientOpts(name)...)
+		if err != nil {
+			return c, fmt.Errorf("engine: %w", err)
+		}
+		c = builtClient{llm: cl, close: cl.Close}
 	default:
 		ds.log.Debug("provider not available in this build", "provider", name)
 		return c, nil
