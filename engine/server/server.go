@@ -547,16 +547,27 @@ func (s *Server) Run(ctx context.Context) error {
 		ln.Close()
 		return fmt.Errorf("server: admin: %w", err)
 	}
-	s.log.Info("server: admin listening", "addr", aln.Addr().String())
-	// The admin listener lives as long as the API: it ends when Serve
-	// returns.
+	return s.ServeListeners(ctx, ln, aln)
+}
+
+// ServeListeners serves the API on api (see Serve) and, when admin is not
+// nil, the admin endpoints on admin (see ServeAdmin), until ctx ends or
+// Close is called; the admin listener ends when the API's does. It closes
+// both listeners. Run calls it with listeners on Config.Addr and
+// Config.AdminAddr; callers that must know the bound addresses (port 0)
+// before serving listen themselves and call it.
+func (s *Server) ServeListeners(ctx context.Context, api, admin net.Listener) error {
+	if admin == nil {
+		return s.Serve(ctx, api)
+	}
+	s.log.Info("server: admin listening", "addr", admin.Addr().String())
 	actx, stopAdmin := context.WithCancel(ctx)
 	defer stopAdmin()
 	var g errgroup.Group
-	g.Go(func() error { return s.ServeAdmin(actx, aln) })
+	g.Go(func() error { return s.ServeAdmin(actx, admin) })
 	g.Go(func() error {
 		defer stopAdmin()
-		return s.Serve(ctx, ln)
+		return s.Serve(ctx, api)
 	})
 	return g.Wait()
 }
