@@ -120,7 +120,7 @@ equity (the curve), times, trades, warnings.`, strings.Join(engine.StrategyNames
 	f.StringVar(&csv, "csv", "", "read bars from this CSV file (Date,Open,High,Low,Close[,Volume]) instead of the providers")
 	f.StringVar(&strat, "strategy", engine.StrategyEnsemble, "strategy to run")
 	f.BoolVar(&short, "allow-short", false, "let bearish signals open short positions")
-	f.Float64Var(&threshold, "threshold", 0, "signal magnitude needed to trade, in [0, 1) (default: 0.2)")
+	f.Float64Var(&threshold, "threshold", 0, "signal magnitude that trades, in (0, 1]: a signal trades when it reaches it, as in analyze (default: 0.2)")
 	return cmd
 }
 

@@ -7,6 +7,11 @@
 // in one place, exitCode: 0 success, 1 failure, 2 usage error (unknown
 // command or flag, bad symbol, unknown decision id, invalid config).
 //
+// `ffe serve` runs the export API of engine/server on top of the engine:
+// the engine owns the providers, the store and the LLM client, the server
+// owns its job queue, crew and stock monitor, and the server is closed
+// before the engine.
+//
 // Run is the whole program minus os.Exit and signal handling, so tests and
 // the leak harness can run any command line in-process, many times.
 package cli
@@ -29,6 +34,7 @@ import (
 
 	"github.com/leakgate/leakgate/engine"
 	"github.com/leakgate/leakgate/engine/config"
+	"github.com/leakgate/leakgate/engine/server"
 )
 
 // Exit codes.
@@ -61,12 +67,16 @@ func WithEngineOptions(opts ...engine.Option) Option {
 	return optionFunc(func(a *app) { a.engineOpts = append(a.engineOpts, opts...) })
 }
 
-// Main runs ffe with args under the process's signals (SIGINT and SIGTERM
-// cancel the command, which stops cleanly) and returns the exit code. It
-// never exits itself.
+// Main runs ffe with args under the process's signals and returns the exit
+// code. It never exits itself. SIGINT and SIGTERM cancel the command, which
+// stops cleanly (serve: within server.shutdown_grace); after the first
+// one the default handling is back, so a second one ends the process at
+// once.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	restore := context.AfterFunc(ctx, stop)
+	defer restore()
 	return Run(ctx, args, stdin, stdout, stderr)
 }
 
@@ -99,6 +109,14 @@ type app struct {
 	dataDir    string
 	jsonOut    bool
 	logLevel   string
+	logFormat  string
+}
+
+// getenv reads the environment Run was given, for packages that take a
+// getenv function.
+func (a *app) getenv(key string) string {
+	v, _ := a.env(key)
+	return v
 }
 
 // usageHintError is a usage error that names the command to get help on.
@@ -169,8 +187,13 @@ func (a *app) loadConfig() (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.logLevel != "" {
-		cfg.Log.Level = a.logLevel
+	if a.logLevel != "" || a.logFormat != "" {
+		if a.logLevel != "" {
+			cfg.Log.Level = a.logLevel
+		}
+		if a.logFormat != "" {
+			cfg.Log.Format = a.logFormat
+		}
 		if err := cfg.Validate(); err != nil {
 			return nil, err
 		}
@@ -178,18 +201,34 @@ func (a *app) loadConfig() (*config.Config, error) {
 	return cfg, nil
 }
 
-// withEngine opens the engine, runs fn, and closes the engine on every
-// path: when fn returns, fails, panics (the panic becomes a *PanicError,
-// exit 1) or the context is canceled. The close gets CloseTimeout even
-// when ctx is already done.
-func (a *app) withEngine(cmd *cobra.Command, fn func(context.Context, *engine.Engine) error) (err error) {
+// newLogger returns the logger of cfg's log section, writing to stderr.
+func (a *app) newLogger(cfg *config.Config) (*slog.Logger, error) {
+	return server.NewLogger(a.stderr, cfg.Log.Format, strings.ToLower(cfg.Log.Level))
+}
+
+// withEngine loads the configuration, opens the engine, runs fn, and
+// closes the engine on every path: when fn returns, fails, panics (the
+// panic becomes a *PanicError, exit 1) or the context is canceled. The
+// close gets CloseTimeout even when ctx is already done.
+func (a *app) withEngine(cmd *cobra.Command, fn func(context.Context, *engine.Engine) error) error {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
 	}
+	return a.withEngineConfig(cmd, cfg, nil, fn)
+}
+
+// withEngineConfig is withEngine on a loaded configuration, with extra
+// engine options.
+func (a *app) withEngineConfig(cmd *cobra.Command, cfg *config.Config, extra []engine.Option,
+	fn func(context.Context, *engine.Engine) error) (err error) {
 	ctx := cmd.Context()
-	logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: engine.LogLevel(cfg.Log.Level)}))
-	opts := append([]engine.Option{engine.WithLogger(logger)}, a.engineOpts...)
+	logger, err := a.newLogger(cfg)
+	if err != nil {
+		return &engine.UsageError{Err: err}
+	}
+	opts := append([]engine.Option{engine.WithLogger(logger)}, extra...)
+	opts = append(opts, a.engineOpts...)
 	e, err := engine.New(ctx, cfg, opts...)
 	if err != nil {
 		return err
@@ -252,11 +291,12 @@ paper trading, and a SQLite database under the user's data directory.`,
 	pf.StringVar(&a.dataDir, "data-dir", "", "directory of the database (default: $FFE_DATA_DIR, data_dir, else the user's data directory)")
 	pf.BoolVar(&a.jsonOut, "json", false, "print one JSON document instead of tables")
 	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error (default: log.level)")
+	pf.StringVar(&a.logFormat, "log-format", "", "log format: text or json (default: log.format, text)")
 
 	root.AddCommand(
 		a.analyzeCmd(), a.historyCmd(), a.balanceCmd(), a.executeCmd(), a.runAgentCmd(),
 		a.learningReportCmd(), a.pruneMemoryCmd(), a.backtestCmd(), a.portfolioBacktestCmd(),
-		a.walkForwardCmd(), a.monteCarloCmd(), a.configCmd(),
+		a.walkForwardCmd(), a.monteCarloCmd(), a.serveCmd(), a.configCmd(),
 	)
 	return root
 }
