@@ -47,7 +47,8 @@
 //  4. WithIterations measured iterations (default 50), each followed by a
 //     sample of every count into a series. Iterations are numbered from 0
 //     across the warm-up and the measured ones.
-//  5. Settle: goroutines, descriptors and connections are polled with
+//  5. Settle, with the runtime's automatic collection off (see Sampling
+//     order): goroutines, descriptors and connections are polled with
 //     backoff (1ms doubling to 100ms) until none is above its baseline or
 //     WithSettleTimeout passes (default 2s); it returns as soon as they are.
 //     Goroutines that end a moment after their iteration, and connections
@@ -109,6 +110,19 @@
 // verdicts use the counts before it, and a descriptor or connection that
 // only the collection released is reported as a finding of kind
 // "gc-released" (dropped without Close).
+//
+// The runtime also collects on its own, whenever the process has allocated
+// enough; one such collection while settling would close everything
+// dropped since the previous one, and the leak would read as settled. So,
+// in this process, the harness turns automatic collection off
+// (debug.SetGCPercent(-1)) from the start of the last measured iteration,
+// or the end of the iterations if they stop early, until the final counts
+// before its own collection; then it restores the setting. Meanwhile the
+// memory limit is lowered to the memory in use plus as much again, at
+// least 256 MiB more, so that a process that keeps allocating is still
+// collected (and may then hide what it dropped). Runs in parallel share
+// the pause; a program that changes these settings during a run has them
+// overwritten when the pause ends.
 //
 // Waiting for finalizers uses the runtime's own counts
 // (/gc/finalizers/queued and /executed, /gc/cleanups likewise): after a

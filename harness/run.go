@@ -107,6 +107,7 @@ type runner struct {
 	baseAt, finalAt      time.Time
 	baseDet, finalDet    details
 	havePostGC, haveBase bool
+	gcPaused             bool
 }
 
 func (r *runner) run(ctx context.Context) {
@@ -198,6 +199,7 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 			}
 		}()
 	}
+	defer r.resumeGC() // before Teardown
 	for i := 0; i < r.o.warmup; i++ {
 		if ctx.Err() != nil {
 			return r.stopped(ctx, nil)
@@ -230,6 +232,9 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 			break
 		}
 		iter := r.o.warmup + k - 1
+		if k == r.o.iterations {
+			r.pauseGC()
+		}
 		t0 := time.Now()
 		ierr := sc.Run(ctx, iter)
 		d := time.Since(t0)
@@ -252,6 +257,7 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 	if status == StatusError && errors.As(err, new(errFatal)) {
 		return status, err
 	}
+	r.pauseGC() // when the iterations stopped early
 
 	fctx := ctx
 	if status == "" {
@@ -301,6 +307,28 @@ func (r *runner) gcMode(k int) gcMode {
 		return gcForce
 	}
 	return gcNone
+}
+
+// pauseGC turns automatic garbage collection off, in this process, from
+// the start of the last measured iteration (or the end of the iterations,
+// if they stopped early) until the final counts. Settling and the final
+// snapshot then see every descriptor and connection dropped since the
+// latest collection, whatever the rest of the process allocates meanwhile;
+// only the final forced collection releases them, and that is a finding.
+func (r *runner) pauseGC() {
+	if r.gcPaused || !r.s.self || (r.s.index(MetricFDs) < 0 && r.s.index(MetricConns) < 0) {
+		return
+	}
+	pauseGC()
+	r.gcPaused = true
+}
+
+// resumeGC ends pauseGC.
+func (r *runner) resumeGC() {
+	if r.gcPaused {
+		resumeGC()
+		r.gcPaused = false
+	}
 }
 
 // settled are the metrics settling waits for.
@@ -382,6 +410,7 @@ func (r *runner) finalSnapshot(ctx context.Context) error {
 		return err
 	}
 	r.finalDet = det
+	r.resumeGC()
 	if !r.s.self {
 		return nil
 	}

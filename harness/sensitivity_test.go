@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -305,4 +306,56 @@ func TestDroppedFileIsALeak(t *testing.T) {
 	require.Len(t, released, 1, report(res))
 	require.Positive(t, released[0].Count)
 	require.Contains(t, released[0].Items[0], "file "+os.DevNull)
+}
+
+// allocSink keeps the background allocator's latest block.
+var allocSink []byte
+
+// A process that allocates in the background collects garbage on its own,
+// at any moment. A file dropped without Close must still be a finding: the
+// runtime's own collections must not close it before the final count.
+func TestDroppedFileIsALeakWhileTheProcessAllocates(t *testing.T) {
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+				allocSink = make([]byte, 64<<10) // about 64 MB/s of garbage
+			}
+		}
+	})
+	t.Cleanup(func() {
+		close(stop)
+		wg.Wait()
+		allocSink = nil
+	})
+	percent, limit := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1)
+	debug.SetGCPercent(percent)
+	sc := harness.Scenario{
+		Name: "dropped file, busy process",
+		Run: func(context.Context, int) error {
+			_, err := os.Open(os.DevNull)
+			return err
+		},
+	}
+	for i := range 3 {
+		res, err := harness.Run(t.Context(), sc, harness.WithSettleTimeout(100*time.Millisecond))
+		require.NoError(t, err)
+		m, _ := res.Metric(harness.MetricFDs)
+		require.Equal(t, harness.VerdictFail, m.Verdict, "run %d:\n%s", i+1, report(res))
+		var released int
+		for _, f := range res.FindingsFor(harness.MetricFDs) {
+			if f.Kind == harness.FindingGCReleased {
+				released += f.Count
+			}
+		}
+		require.Positive(t, released, "run %d:\n%s", i+1, report(res))
+
+		got := debug.SetGCPercent(percent)
+		require.Equal(t, percent, got, "the GC percent is restored")
+		require.Equal(t, limit, debug.SetMemoryLimit(-1), "the memory limit is restored")
+	}
 }
