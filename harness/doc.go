@@ -66,10 +66,11 @@
 // A scenario that returns an error (from Setup, an iteration or Teardown)
 // stops the run with status "error" and an error that matches ErrScenario:
 // a broken scenario is not a leak. When ctx is done the run stops after the
-// current iteration, skips settling, still takes the final snapshot and
-// returns status "cancelled" with what it measured. The scenario must
-// return promptly when ctx is done: Run starts no goroutine to abandon it.
-// Run starts no goroutines at all, so it is safe in tests that use goleak.
+// current iteration, skips or stops settling, still takes the final
+// snapshot and returns status "cancelled" with what it measured. The
+// scenario must return promptly when ctx is done: Run starts no goroutine
+// to abandon it. Run starts no goroutines at all, so it is safe in tests
+// that use goleak.
 //
 // # Metrics and probes
 //

@@ -259,10 +259,16 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 	}
 	r.pauseGC() // when the iterations stopped early
 
-	fctx := ctx
 	if status == "" {
 		r.settle(ctx)
-	} else {
+		if !r.res.Timing.Settled && ctx.Err() != nil {
+			// Cancelled while settling: the counts may still have been on
+			// their way back, so a leak would be no verdict.
+			status, err = r.stopped(ctx, nil)
+		}
+	}
+	fctx := ctx
+	if status != "" {
 		var cancel context.CancelFunc
 		fctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), finalTimeout)
 		defer cancel()

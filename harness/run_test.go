@@ -174,6 +174,27 @@ func TestCancellation(t *testing.T) {
 	require.False(t, math.IsNaN(m.Final), "the final snapshot is taken")
 	require.Zero(t, res.Timing.SettleSeconds, "a cancelled run does not settle")
 
+	// Cancelled in the last iteration, by a scenario that does not watch
+	// its context: settling stops, and a leak is not a verdict.
+	stop := make(chan struct{})
+	defer close(stop)
+	ctx, cancel = context.WithCancel(t.Context())
+	defer cancel()
+	sc = harness.Scenario{Name: "cancelled while settling", Run: func(_ context.Context, i int) error {
+		go func() { <-stop }()
+		if i == 5 {
+			cancel()
+		}
+		return nil
+	}}
+	res, err = harness.Run(ctx, sc, harness.WithIterations(5), harness.WithWarmup(1), harness.WithSettleTimeout(time.Hour))
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, harness.StatusCancelled, res.Status, report(res))
+	require.Equal(t, 5, res.Iterations.Completed)
+	require.False(t, res.Timing.Settled)
+	m, _ = res.Metric(harness.MetricGoroutines)
+	require.Equal(t, 5.0, m.Delta, "the final snapshot is taken")
+
 	// A context cancelled before the start stops at once.
 	done, cancelDone := context.WithCancel(t.Context())
 	cancelDone()
