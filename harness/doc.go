@@ -180,12 +180,13 @@
 //
 // Steady tells growth that goes on from a one-time step. The series'
 // measured points are split at the middle one (which belongs to both
-// halves); growth is steady when the second half still rises end to end and
-// its least-squares slope is positive and at least half that of the first
-// half. A leak of one goroutine per iteration is steady; a cache that fills
-// and then plateaus, or a pool that opens its connections once, is not,
-// because its second half is flat. Steady is reported, not a verdict:
-// thresholds decide.
+// halves); growth is steady when the second half still rises end to end,
+// both halves' least-squares slopes are positive, the second at least half
+// the first and the first at least a quarter of the second. A leak of one
+// goroutine per iteration is steady; a cache that fills and then plateaus,
+// or a pool that opens its connections once, is not, because its second
+// half is flat; nor is a jump late in the run, because its first half is.
+// Steady is reported, not a verdict: thresholds decide.
 //
 // # Thresholds
 //

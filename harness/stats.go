@@ -34,10 +34,13 @@ func slopeRange(ys []float64, lo, hi int) float64 {
 
 // steady reports whether a series grows steadily rather than in a one-time
 // step: split at the middle measured point (which belongs to both halves),
-// the second half must still rise, end to end, and its least-squares slope
-// must be positive and at least half the first half's. A series that grows
-// and then plateaus fails the second test; one that jumps once fails the
-// third, because the jump lifts the first half's slope.
+// the second half must still rise, end to end, and both halves'
+// least-squares slopes must be positive, the second's at least half the
+// first's and the first's at least a quarter of the second's. A series that
+// grows and then plateaus, or jumps once in the first half, fails on the
+// second half's slope; one that jumps once in the second half fails on the
+// first half's. Growth that speeds up stays steady unless it starts late in
+// the run.
 func steady(ys []float64) bool {
 	var idx []int
 	for i, y := range ys {
@@ -55,7 +58,7 @@ func steady(ys []float64) bool {
 	if math.IsNaN(s1) || math.IsNaN(s2) {
 		return false
 	}
-	return ys[last] > ys[mid] && s2 > 0 && s2 >= s1/2
+	return ys[last] > ys[mid] && s1 > 0 && s2 > 0 && s2 >= s1/2 && s1 >= s2/4
 }
 
 // extremes returns the maximum and minimum of the non-NaN values.

@@ -16,6 +16,14 @@ func series(n int, f func(i int) float64) []float64 {
 	return ys
 }
 
+// step is 1 where cond holds, 0 elsewhere.
+func step(cond bool) float64 {
+	if cond {
+		return 1
+	}
+	return 0
+}
+
 func TestSlope(t *testing.T) {
 	nan := math.NaN()
 	tests := []struct {
@@ -52,7 +60,12 @@ func TestSteady(t *testing.T) {
 		{"accelerating", series(50, func(i int) float64 { return float64(i * i) }), true},
 		{"every other iteration", series(50, func(i int) float64 { return float64(i / 2) }), true},
 		{"flat", series(50, func(int) float64 { return 10 }), false},
-		{"one-time step", series(50, func(i int) float64 { return map[bool]float64{true: 1, false: 0}[i > 10] }), false},
+		{"one-time step", series(50, func(i int) float64 { return step(i > 10) }), false},
+		{"step in the second half", series(50, func(i int) float64 { return 3 * step(i > 35) }), false},
+		{"step at the last iteration", series(50, func(i int) float64 { return step(i == 50) }), false},
+		{"step at the middle", series(50, func(i int) float64 { return 3 * step(i > 25) }), false},
+		{"growth from a fifth of the run", series(50, func(i int) float64 { return float64(max(i-10, 0)) }), true},
+		{"speeding up fourfold", series(50, func(i int) float64 { return math.Exp2(float64(i) / 25) }), true},
 		{"grows then plateaus", series(50, func(i int) float64 { return float64(min(i, 20)) }), false},
 		{"noise around a level", series(50, func(i int) float64 { return float64(i % 3) }), false},
 		{"decelerating to a halt", series(50, func(i int) float64 { return math.Sqrt(float64(min(i, 30))) }), false},
