@@ -1,13 +1,11 @@
 package alphavantage_test
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,78 +33,19 @@ func fixture(t testing.TB, name string) []byte {
 
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
-// recorder is an httpmock responder that serves steps in order (repeating
-// the last) and keeps the requests it saw.
-type recorder struct {
-	mu    sync.Mutex
-	steps []step
-	reqs  []*http.Request
-	times []time.Time
-}
+// step and ok shorten the scripted answers of the tables below.
+type step = providertest.Step
 
-type step struct {
-	status int
-	body   []byte
-	header http.Header
-	delay  time.Duration
-}
-
-func ok(body []byte) step { return step{status: http.StatusOK, body: body} }
-
-func (r *recorder) respond(req *http.Request) (*http.Response, error) {
-	r.mu.Lock()
-	n := len(r.reqs)
-	r.reqs = append(r.reqs, req)
-	r.times = append(r.times, time.Now())
-	st := r.steps[min(n, len(r.steps)-1)]
-	r.mu.Unlock()
-	if st.delay > 0 {
-		select {
-		case <-time.After(st.delay):
-		case <-req.Context().Done():
-			return nil, req.Context().Err()
-		}
-	}
-	resp := httpmock.NewBytesResponse(st.status, st.body)
-	for k, vs := range st.header {
-		resp.Header[k] = vs
-	}
-	return resp, nil
-}
-
-func (r *recorder) calls() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.reqs)
-}
-
-func (r *recorder) last() *http.Request {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.reqs[len(r.reqs)-1]
-}
+var ok = providertest.OK
 
 // newMock returns a client whose requests to the real base URL are answered
 // by steps, with fast retries and no rate limit.
-func newMock(t *testing.T, cfg alphavantage.Config, steps []step, opts ...providers.Option) (*alphavantage.Client, *recorder) {
+func newMock(t *testing.T, cfg alphavantage.Config, steps []step, opts ...providers.Option) (*alphavantage.Client, *providertest.Recorder) {
 	t.Helper()
 	mt := httpmock.NewMockTransport()
-	rec := &recorder{steps: steps}
-	base := cfg.BaseURL
-	if base == "" {
-		base = alphavantage.DefaultBaseURL
-	}
-	mt.RegisterResponder(http.MethodGet, base+"/query", rec.respond)
-	if cfg.APIKey == "" {
-		cfg.APIKey = testKey
-	}
-	opts = append([]providers.Option{
-		providers.WithTransport(mt),
-		providers.WithRateLimit(rate.Inf, 1),
-		providers.WithRetry(3, time.Millisecond, 5*time.Millisecond),
-		providers.WithLogger(slog.New(slog.DiscardHandler)),
-	}, opts...)
-	c, err := alphavantage.New(cfg, opts...)
+	rec := providertest.OnGet(mt, cmp.Or(cfg.BaseURL, alphavantage.DefaultBaseURL)+"/query", steps...)
+	cfg.APIKey = cmp.Or(cfg.APIKey, testKey)
+	c, err := alphavantage.New(cfg, providertest.MockOptions(mt, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c, rec
@@ -177,12 +116,12 @@ func TestBars(t *testing.T) {
 			for i := 1; i < len(bars); i++ {
 				require.True(t, bars[i-1].Time.Before(bars[i].Time), "bars ascending")
 			}
-			q := rec.last().URL.Query()
+			q := rec.Last().URL.Query()
 			for k, v := range tt.wantParams {
 				require.Equal(t, v, q.Get(k), k)
 			}
 			require.Equal(t, testKey, q.Get("apikey"))
-			require.Equal(t, 1, rec.calls())
+			require.Equal(t, 1, rec.Len())
 		})
 	}
 }
@@ -215,7 +154,7 @@ func TestAdjustedBars(t *testing.T) {
 		{Bar: providers.Bar{Time: day(2020, 5, 8), Open: 122.67, High: 122.80, Low: 121.06, Close: 121.805, Volume: 2542577},
 			AdjustedClose: 121.805, Dividend: 0, SplitCoefficient: 1},
 	}, bars)
-	require.Equal(t, "TIME_SERIES_DAILY_ADJUSTED", rec.last().URL.Query().Get("function"))
+	require.Equal(t, "TIME_SERIES_DAILY_ADJUSTED", rec.Last().URL.Query().Get("function"))
 
 	_, err = c.AdjustedBars(t.Context(), providers.BarQuery{Symbol: "EUR_USD"})
 	require.ErrorIs(t, err, providers.ErrUnsupported)
@@ -270,7 +209,7 @@ func TestQuote(t *testing.T) {
 			got, err := c.Quote(t.Context(), tt.symbol)
 			require.NoError(t, err)
 			require.Equal(t, tt.want, got)
-			q := rec.last().URL.Query()
+			q := rec.Last().URL.Query()
 			for k, v := range tt.wantParams {
 				require.Equal(t, v, q.Get(k), k)
 			}
@@ -317,20 +256,6 @@ func getQuote(ctx context.Context, c *alphavantage.Client) error {
 	return err
 }
 
-// requireStatus asserts that err is an Alpha Vantage *providers.StatusError
-// with the given HTTP status, or, when status is 0, that it is none.
-func requireStatus(t *testing.T, err error, status int) {
-	t.Helper()
-	var se *providers.StatusError
-	if status == 0 {
-		require.False(t, errors.As(err, &se), "want no status error, got %v", err)
-		return
-	}
-	require.ErrorAs(t, err, &se)
-	require.Equal(t, status, se.Status)
-	require.Equal(t, "alphavantage", se.Provider)
-}
-
 func TestErrors(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -365,9 +290,9 @@ func TestErrors(t *testing.T) {
 		{name: "missing field", steps: []step{ok([]byte(`{"Time Series (Daily)": {"2020-05-08": {"1. open": "1", "2. high": "1", "3. low": "1", "4. close": "1"}}}`))},
 			call: getBars, wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: `missing "volume"`},
 		{name: "empty body", steps: []step{ok(nil)}, call: getBars, wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "alphavantage: decode"},
-		{name: "HTML 502 page, retried", steps: []step{{status: 502, body: []byte(htmlBody)}}, call: getBars,
+		{name: "HTML 502 page, retried", steps: []step{{Status: 502, Body: []byte(htmlBody)}}, call: getBars,
 			wantErr: providers.ErrUpstream, wantCalls: 3, wantMsg: "HTML page: 502 Bad Gateway", wantStatus: 502},
-		{name: "HTML page, not UTF-8 (fuzz regression)", steps: []step{{status: 502, body: []byte(notUTF8HTML)}}, call: getBars,
+		{name: "HTML page, not UTF-8 (fuzz regression)", steps: []step{{Status: 502, Body: []byte(notUTF8HTML)}}, call: getBars,
 			wantErr: providers.ErrUpstream, wantCalls: 3, wantMsg: "HTML page", wantStatus: 502},
 		{name: "HTML page with status 200", steps: []step{ok([]byte(htmlBody))}, call: getBars,
 			wantErr: providers.ErrUpstream, wantCalls: 1, wantMsg: "HTML page", wantStatus: 200},
@@ -375,7 +300,7 @@ func TestErrors(t *testing.T) {
 			wantErr: providers.ErrNoData, wantCalls: 1, wantMsg: `"Time Series (Daily)" is empty`},
 		{name: "unknown symbol quote", steps: []step{ok([]byte(`{"Global Quote": {}}`))}, call: getQuote,
 			wantErr: providers.ErrNotFound, wantCalls: 1, wantMsg: `empty "Global Quote"`},
-		{name: "HTTP 500 exhausted", steps: []step{{status: 500, body: []byte("internal error")}}, call: getBars,
+		{name: "HTTP 500 exhausted", steps: []step{{Status: 500, Body: []byte("internal error")}}, call: getBars,
 			wantErr: providers.ErrUpstream, wantCalls: 3, wantMsg: "internal error", wantStatus: 500},
 	}
 	for _, tt := range tests {
@@ -383,11 +308,11 @@ func TestErrors(t *testing.T) {
 			c, rec := newMock(t, alphavantage.Config{}, tt.steps)
 			err := tt.call(t.Context(), c)
 			require.ErrorIs(t, err, tt.wantErr)
-			require.Equal(t, tt.wantCalls, rec.calls())
+			require.Equal(t, tt.wantCalls, rec.Len())
 			require.ErrorContains(t, err, tt.wantMsg)
 			require.Equal(t, tt.wantRetry, providers.RetryAfter(err))
 			require.NotContains(t, err.Error(), testKey)
-			requireStatus(t, err, tt.wantStatus)
+			providertest.RequireStatus(t, err, "alphavantage", tt.wantStatus)
 		})
 	}
 }
@@ -395,33 +320,34 @@ func TestErrors(t *testing.T) {
 func TestRetriesThenSuccess(t *testing.T) {
 	c, rec := newMock(t, alphavantage.Config{}, []step{
 		ok(fixture(t, "error_note_call_frequency_legacy.json")),
-		{status: 503, body: []byte(htmlBody)},
+		{Status: 503, Body: []byte(htmlBody)},
 		ok(fixture(t, "time_series_daily_IBM.json")),
 	})
 	bars, err := c.Bars(t.Context(), providers.BarQuery{Symbol: "IBM"})
 	require.NoError(t, err)
 	require.Len(t, bars, 2)
-	require.Equal(t, 3, rec.calls())
+	require.Equal(t, 3, rec.Len())
 }
 
 func TestRetryAfterHonoured(t *testing.T) {
 	c, rec := newMock(t, alphavantage.Config{}, []step{
-		{status: http.StatusTooManyRequests, header: http.Header{"Retry-After": {"1"}}},
+		{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"1"}}},
 		ok(fixture(t, "global_quote_IBM.json")),
 	})
 	q, err := c.Quote(t.Context(), "IBM")
 	require.NoError(t, err)
 	require.Equal(t, 121.74, q.Price)
-	require.Equal(t, 2, rec.calls())
-	require.GreaterOrEqual(t, rec.times[1].Sub(rec.times[0]), time.Second, "retried before Retry-After elapsed")
+	require.Equal(t, 2, rec.Len())
+	at := rec.Times()
+	require.GreaterOrEqual(t, at[1].Sub(at[0]), time.Second, "retried before Retry-After elapsed")
 }
 
 func TestTimeout(t *testing.T) {
-	c, rec := newMock(t, alphavantage.Config{}, []step{{status: 200, delay: 5 * time.Second}},
+	c, rec := newMock(t, alphavantage.Config{}, []step{{Status: 200, Delay: 5 * time.Second}},
 		providers.WithTimeout(30*time.Millisecond), providers.WithRetry(2, time.Millisecond, time.Millisecond))
 	_, err := c.Quote(t.Context(), "IBM")
 	require.ErrorIs(t, err, providers.ErrTimeout)
-	require.Equal(t, 2, rec.calls())
+	require.Equal(t, 2, rec.Len())
 	require.NotContains(t, err.Error(), testKey)
 }
 
@@ -429,7 +355,7 @@ func TestBaseURLPrefix(t *testing.T) {
 	c, rec := newMock(t, alphavantage.Config{BaseURL: "http://sandbox.test/alphavantage"}, []step{ok(fixture(t, "global_quote_IBM.json"))})
 	_, err := c.Quote(t.Context(), "IBM")
 	require.NoError(t, err)
-	require.Equal(t, "/alphavantage/query", rec.last().URL.Path)
+	require.Equal(t, "/alphavantage/query", rec.Last().URL.Path)
 }
 
 func TestOutputSizeFollowsRange(t *testing.T) {
@@ -451,7 +377,7 @@ func TestOutputSizeFollowsRange(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, rec := newMock(t, tt.cfg, []step{ok(fixture(t, "time_series_daily_IBM.json"))})
 			_, _ = c.Bars(t.Context(), providers.BarQuery{Symbol: "IBM", From: tt.from, To: tt.to})
-			require.Equal(t, tt.want, rec.last().URL.Query().Get("outputsize"))
+			require.Equal(t, tt.want, rec.Last().URL.Query().Get("outputsize"))
 		})
 	}
 }
@@ -464,7 +390,7 @@ func TestRejectedQueries(t *testing.T) {
 	require.ErrorIs(t, err, providers.ErrBadSymbol)
 	_, err = c.Quote(t.Context(), "")
 	require.ErrorIs(t, err, providers.ErrBadSymbol)
-	require.Equal(t, 0, rec.calls())
+	require.Equal(t, 0, rec.Len())
 }
 
 func TestNewValidatesConfig(t *testing.T) {
@@ -491,7 +417,7 @@ func TestClosedClient(t *testing.T) {
 	require.NoError(t, c.Close())
 	_, err := c.Quote(t.Context(), "IBM")
 	require.ErrorIs(t, err, providers.ErrClosed)
-	require.Equal(t, 0, rec.calls())
+	require.Equal(t, 0, rec.Len())
 }
 
 // fixtureHandler serves the recorded answers by function, as the real
@@ -553,10 +479,7 @@ func TestUnclosedTracker(t *testing.T) {
 
 // TestLive calls the real API; it runs only when ALPHAVANTAGE_API_KEY is set.
 func TestLive(t *testing.T) {
-	key := os.Getenv("ALPHAVANTAGE_API_KEY")
-	if key == "" {
-		t.Skip("ALPHAVANTAGE_API_KEY not set")
-	}
+	key := providertest.EnvOrSkip(t, "ALPHAVANTAGE_API_KEY")[0]
 	c, err := alphavantage.New(alphavantage.Config{APIKey: key})
 	require.NoError(t, err)
 	defer c.Close()

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,57 +13,22 @@ import (
 
 	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/alphavantage"
+	"github.com/leakgate/leakgate/providers/internal/providertest"
 )
 
 // seedFixtures adds every recorded Alpha Vantage answer to f's corpus, so
 // each target starts from its own shape and the others.
 func seedFixtures(f *testing.F) {
 	f.Helper()
-	dir := fixtureDir(f)
-	entries, err := os.ReadDir(dir)
-	require.NoError(f, err)
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		require.NoError(f, err)
-		f.Add(b)
-	}
-	f.Add([]byte(emptySeries))
-	f.Add([]byte(burstBody))
-	f.Add([]byte(htmlBody))
-	f.Add([]byte(notUTF8HTML))
-	f.Add([]byte(`{"Global Quote": {}}`))
-	f.Add([]byte(`{"Time Series (Daily)": {"2020-02-30": {"1. open": "NaN"}}}`))
-}
-
-func fixtureDir(t testing.TB) string {
-	t.Helper()
-	for dir, _ := os.Getwd(); ; dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, "testdata", "upstream", "alphavantage")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		require.NotEqual(t, dir, filepath.Dir(dir), "testdata/upstream not found")
-	}
+	providertest.SeedUpstream(f, "alphavantage", emptySeries, burstBody, htmlBody, notUTF8HTML,
+		`{"Global Quote": {}}`, `{"Time Series (Daily)": {"2020-02-30": {"1. open": "NaN"}}}`)
 }
 
 // checkBars asserts the parser contract: an error is typed, bars are
 // non-empty, strictly ascending, in UTC and finite.
 func checkBars(t *testing.T, bars []providers.Bar, err error) {
-	if err != nil {
-		require.True(t, errors.Is(err, providers.ErrDecode) || errors.Is(err, providers.ErrNoData), "untyped error: %v", err)
-		require.Nil(t, bars)
-		return
-	}
-	require.NotEmpty(t, bars)
-	for i, b := range bars {
-		require.Equal(t, time.UTC, b.Time.Location())
-		for _, x := range []float64{b.Open, b.High, b.Low, b.Close, b.Volume} {
-			require.False(t, math.IsNaN(x) || math.IsInf(x, 0), "bar %d: %v", i, b)
-		}
-		if i > 0 {
-			require.True(t, bars[i-1].Time.Before(b.Time), "bars not strictly ascending at %d", i)
-		}
-	}
+	t.Helper()
+	providertest.RequireBarsOrError(t, bars, err, providers.ErrDecode, providers.ErrNoData)
 }
 
 func FuzzParseDailySeries(f *testing.F) {
@@ -245,61 +208,32 @@ func TestLargeSeriesParses(t *testing.T) {
 	require.Len(t, adj, 2520)
 }
 
-// benchParse reports throughput and allocations per bar of parse over
-// body; parse returns how many bars (or quotes) it decoded.
-func benchParse(b *testing.B, body []byte, parse func([]byte) (int, error)) {
-	n, err := parse(body)
-	require.NoError(b, err)
-	allocs := testing.AllocsPerRun(20, func() { _, _ = parse(body) })
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := parse(body); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(allocs/float64(n), "allocs/bar")
-}
-
-func count[T any](parse func([]byte) ([]T, error)) func([]byte) (int, error) {
-	return func(body []byte) (int, error) {
-		out, err := parse(body)
-		return len(out), err
-	}
-}
-
 // BenchmarkParseDailySeries decodes ten years of TIME_SERIES_DAILY (2,520
 // trading days), the large format.
 func BenchmarkParseDailySeries(b *testing.B) {
-	benchParse(b, largeSeries("daily", 2520), count(alphavantage.ParseDailySeries))
+	providertest.BenchParse(b, largeSeries("daily", 2520), 2520, "bar", providertest.ParseErr(alphavantage.ParseDailySeries))
 }
 
 func BenchmarkParseDailyAdjusted(b *testing.B) {
-	benchParse(b, largeSeries("adjusted", 2520), count(alphavantage.ParseDailyAdjusted))
+	providertest.BenchParse(b, largeSeries("adjusted", 2520), 2520, "bar", providertest.ParseErr(alphavantage.ParseDailyAdjusted))
 }
 
 func BenchmarkParseFXDaily(b *testing.B) {
-	benchParse(b, largeSeries("fx", 2600), count(alphavantage.ParseFXDaily))
+	providertest.BenchParse(b, largeSeries("fx", 2600), 2600, "bar", providertest.ParseErr(alphavantage.ParseFXDaily))
 }
 
 func BenchmarkParseDigitalCurrencyDaily(b *testing.B) {
-	benchParse(b, largeSeries("digital", 3650), count(alphavantage.ParseDigitalCurrencyDaily))
+	providertest.BenchParse(b, largeSeries("digital", 3650), 3650, "bar", providertest.ParseErr(alphavantage.ParseDigitalCurrencyDaily))
 }
 
 func BenchmarkParseDailySeriesCompactFixture(b *testing.B) {
-	benchParse(b, fixture(b, "time_series_daily_MSFT_compact.json"), count(alphavantage.ParseDailySeries))
+	providertest.BenchParse(b, fixture(b, "time_series_daily_MSFT_compact.json"), 100, "bar", providertest.ParseErr(alphavantage.ParseDailySeries))
 }
 
 func BenchmarkParseGlobalQuote(b *testing.B) {
-	benchParse(b, fixture(b, "global_quote_MSFT.json"), func(body []byte) (int, error) {
-		_, err := alphavantage.ParseGlobalQuote(body)
-		return 1, err
-	})
+	providertest.BenchParse(b, fixture(b, "global_quote_MSFT.json"), 1, "quote", providertest.ParseErr(alphavantage.ParseGlobalQuote))
 }
 
 func BenchmarkParseExchangeRate(b *testing.B) {
-	benchParse(b, fixture(b, "currency_exchange_rate_BTC_CNY.json"), func(body []byte) (int, error) {
-		_, err := alphavantage.ParseExchangeRate(body)
-		return 1, err
-	})
+	providertest.BenchParse(b, fixture(b, "currency_exchange_rate_BTC_CNY.json"), 1, "quote", providertest.ParseErr(alphavantage.ParseExchangeRate))
 }

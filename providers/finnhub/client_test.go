@@ -1,14 +1,12 @@
 package finnhub_test
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -46,84 +44,26 @@ var (
 	forexLast  = providers.Bar{Time: time.Unix(1568926800, 0).UTC(), Open: 1.10398, High: 1.10595, Low: 1.10101, Close: 1.10182, Volume: 5138}
 )
 
-type step struct {
-	status int
-	body   []byte
-	header http.Header
-	delay  time.Duration
-}
+// step and ok shorten the scripted answers of the tables below.
+type step = providertest.Step
 
-func ok(body []byte) step { return step{status: http.StatusOK, body: body} }
-
-// route serves steps in order (repeating the last) and keeps the requests
-// it saw.
-type route struct {
-	mu    sync.Mutex
-	steps []step
-	reqs  []*http.Request
-	times []time.Time
-}
-
-func (r *route) respond(req *http.Request) (*http.Response, error) {
-	r.mu.Lock()
-	n := len(r.reqs)
-	r.reqs = append(r.reqs, req)
-	r.times = append(r.times, time.Now())
-	st := r.steps[min(n, len(r.steps)-1)]
-	r.mu.Unlock()
-	if st.delay > 0 {
-		select {
-		case <-time.After(st.delay):
-		case <-req.Context().Done():
-			return nil, req.Context().Err()
-		}
-	}
-	resp := httpmock.NewBytesResponse(st.status, st.body)
-	for k, vs := range st.header {
-		resp.Header[k] = vs
-	}
-	return resp, nil
-}
-
-func (r *route) calls() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.reqs)
-}
-
-func (r *route) req(i int) *http.Request {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.reqs[i]
-}
+var ok = providertest.OK
 
 type mock struct {
 	mt   *httpmock.MockTransport
 	base string
 }
 
-func (m *mock) on(path string, steps ...step) *route {
-	r := &route{steps: steps}
-	m.mt.RegisterResponder(http.MethodGet, m.base+path, r.respond)
-	return r
+// on registers steps for GET requests to path (after the base URL).
+func (m *mock) on(path string, steps ...step) *providertest.Recorder {
+	return providertest.OnGet(m.mt, m.base+path, steps...)
 }
 
 func newMock(t *testing.T, cfg finnhub.Config, opts ...providers.Option) (*finnhub.Client, *mock) {
 	t.Helper()
-	m := &mock{mt: httpmock.NewMockTransport(), base: cfg.BaseURL}
-	if m.base == "" {
-		m.base = finnhub.DefaultBaseURL
-	}
-	if cfg.APIKey == "" {
-		cfg.APIKey = testKey
-	}
-	opts = append([]providers.Option{
-		providers.WithTransport(m.mt),
-		providers.WithRateLimit(rate.Inf, 1),
-		providers.WithRetry(3, time.Millisecond, 5*time.Millisecond),
-		providers.WithLogger(slog.New(slog.DiscardHandler)),
-	}, opts...)
-	c, err := finnhub.New(cfg, opts...)
+	m := &mock{mt: httpmock.NewMockTransport(), base: cmp.Or(cfg.BaseURL, finnhub.DefaultBaseURL)}
+	cfg.APIKey = cmp.Or(cfg.APIKey, testKey)
+	c, err := finnhub.New(cfg, providertest.MockOptions(m.mt, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c, m
@@ -168,12 +108,12 @@ func TestBars(t *testing.T) {
 			require.Len(t, bars, tt.wantN)
 			require.Equal(t, tt.first, bars[0])
 			require.Equal(t, tt.last, bars[len(bars)-1])
-			q := r.req(0).URL.Query()
+			q := r.Request(0).URL.Query()
 			require.Equal(t, tt.wantSymbol, q.Get("symbol"))
 			require.Equal(t, tt.wantRes, q.Get("resolution"))
 			require.Equal(t, strconv.FormatInt(from.Unix(), 10), q.Get("from"))
 			require.Equal(t, strconv.FormatInt(to.Unix(), 10), q.Get("to"))
-			requireAuth(t, r.req(0))
+			requireAuth(t, r.Request(0))
 		})
 	}
 }
@@ -213,8 +153,8 @@ func TestQuote(t *testing.T) {
 			got, err := c.Quote(t.Context(), "aapl")
 			require.NoError(t, err)
 			require.Equal(t, tt.want, got)
-			require.Equal(t, "AAPL", r.req(0).URL.Query().Get("symbol"))
-			requireAuth(t, r.req(0))
+			require.Equal(t, "AAPL", r.Request(0).URL.Query().Get("symbol"))
+			requireAuth(t, r.Request(0))
 		})
 	}
 }
@@ -248,20 +188,6 @@ func getQuote(ctx context.Context, c *finnhub.Client) error {
 	return err
 }
 
-// requireStatus asserts that err is a Finnhub *providers.StatusError with
-// the given HTTP status, or, when status is 0, that it is none.
-func requireStatus(t *testing.T, err error, status int) {
-	t.Helper()
-	var se *providers.StatusError
-	if status == 0 {
-		require.False(t, errors.As(err, &se), "want no status error, got %v", err)
-		return
-	}
-	require.ErrorAs(t, err, &se)
-	require.Equal(t, status, se.Status)
-	require.Equal(t, "finnhub", se.Provider)
-}
-
 func TestErrors(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -273,11 +199,11 @@ func TestErrors(t *testing.T) {
 		wantMsg    string
 		wantStatus int // 0: not a *providers.StatusError
 	}{
-		{name: "403 premium candles", path: candlePath, call: getBars, steps: []step{{status: 403, body: []byte(accessBody)}},
+		{name: "403 premium candles", path: candlePath, call: getBars, steps: []step{{Status: 403, Body: []byte(accessBody)}},
 			wantErr: providers.ErrUnauthorized, wantCalls: 1, wantMsg: "You don't have access to this resource.", wantStatus: 403},
-		{name: "401 bad key", path: candlePath, call: getBars, steps: []step{{status: 401, body: []byte(badKeyBody)}},
+		{name: "401 bad key", path: candlePath, call: getBars, steps: []step{{Status: 401, Body: []byte(badKeyBody)}},
 			wantErr: providers.ErrUnauthorized, wantCalls: 1, wantMsg: "Invalid API key", wantStatus: 401},
-		{name: "429 retried", path: candlePath, call: getBars, steps: []step{{status: 429, body: []byte(limitBody)}},
+		{name: "429 retried", path: candlePath, call: getBars, steps: []step{{Status: 429, Body: []byte(limitBody)}},
 			wantErr: providers.ErrRateLimited, wantCalls: 3, wantMsg: "API limit reached", wantStatus: 429},
 		{name: "200 with error", path: candlePath, call: getBars, steps: []step{ok([]byte(accessBody))},
 			wantErr: providers.ErrUnauthorized, wantCalls: 1, wantMsg: "access", wantStatus: 200},
@@ -289,10 +215,10 @@ func TestErrors(t *testing.T) {
 		{name: "string price", path: candlePath, call: getBars, steps: []step{ok([]byte(`{"c":["1"],"h":[1],"l":[1],"o":[1],"t":[1569297600],"s":"ok"}`))},
 			wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "c[0]"},
 		{name: "quote missing price", path: quotePath, call: getQuote, steps: []step{ok([]byte(`{"h":1,"l":1,"o":1,"pc":1}`))}, wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "decode c"},
-		{name: "HTML 502 retried", path: candlePath, call: getBars, steps: []step{{status: 502, body: []byte(htmlBody)}},
+		{name: "HTML 502 retried", path: candlePath, call: getBars, steps: []step{{Status: 502, Body: []byte(htmlBody)}},
 			wantErr: providers.ErrUpstream, wantCalls: 3, wantMsg: "HTML page: 502 Bad Gateway", wantStatus: 502},
 		{name: "HTML with 200", path: candlePath, call: getBars, steps: []step{ok([]byte(htmlBody))}, wantErr: providers.ErrUpstream, wantCalls: 1, wantMsg: "HTML page", wantStatus: 200},
-		{name: "HTML not UTF-8 (fuzz regression)", path: candlePath, call: getBars, steps: []step{{status: 502, body: []byte(notUTF8HTML)}},
+		{name: "HTML not UTF-8 (fuzz regression)", path: candlePath, call: getBars, steps: []step{{Status: 502, Body: []byte(notUTF8HTML)}},
 			wantErr: providers.ErrUpstream, wantCalls: 3, wantMsg: "HTML page", wantStatus: 502},
 		{name: "empty body", path: candlePath, call: getBars, steps: []step{ok(nil)}, wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "finnhub: decode"},
 	}
@@ -303,38 +229,39 @@ func TestErrors(t *testing.T) {
 			err := tt.call(t.Context(), c)
 			require.ErrorIs(t, err, tt.wantErr)
 			require.ErrorContains(t, err, tt.wantMsg)
-			require.Equal(t, tt.wantCalls, r.calls())
+			require.Equal(t, tt.wantCalls, r.Len())
 			require.NotContains(t, err.Error(), testKey)
-			requireStatus(t, err, tt.wantStatus)
+			providertest.RequireStatus(t, err, "finnhub", tt.wantStatus)
 		})
 	}
 }
 
 func TestRetriesThenSuccess(t *testing.T) {
 	c, m := newMock(t, finnhub.Config{})
-	r := m.on("/api/v1/stock/candle", step{status: 429, body: []byte(limitBody)}, step{status: 503, body: []byte(htmlBody)}, ok(fixture(t, stockFixture)))
+	r := m.on("/api/v1/stock/candle", step{Status: 429, Body: []byte(limitBody)}, step{Status: 503, Body: []byte(htmlBody)}, ok(fixture(t, stockFixture)))
 	bars, err := c.Bars(t.Context(), providers.BarQuery{Symbol: "AAPL", From: time.Unix(1569297600, 0), To: time.Unix(1569470400, 0)})
 	require.NoError(t, err)
 	require.Equal(t, []providers.Bar{stockFirst, stockMid, stockLast}, bars)
-	require.Equal(t, 3, r.calls())
+	require.Equal(t, 3, r.Len())
 }
 
 func TestRetryAfterHonoured(t *testing.T) {
 	c, m := newMock(t, finnhub.Config{})
-	r := m.on("/api/v1/quote", step{status: 429, body: []byte(limitBody), header: http.Header{"Retry-After": {"1"}}}, ok(fixture(t, quoteFixture)))
+	r := m.on("/api/v1/quote", step{Status: 429, Body: []byte(limitBody), Header: http.Header{"Retry-After": {"1"}}}, ok(fixture(t, quoteFixture)))
 	q, err := c.Quote(t.Context(), "AAPL")
 	require.NoError(t, err)
 	require.Equal(t, 261.74, q.Price)
-	require.Equal(t, 2, r.calls())
-	require.GreaterOrEqual(t, r.times[1].Sub(r.times[0]), time.Second)
+	require.Equal(t, 2, r.Len())
+	at := r.Times()
+	require.GreaterOrEqual(t, at[1].Sub(at[0]), time.Second)
 }
 
 func TestTimeout(t *testing.T) {
 	c, m := newMock(t, finnhub.Config{}, providers.WithTimeout(30*time.Millisecond), providers.WithRetry(2, time.Millisecond, time.Millisecond))
-	r := m.on("/api/v1/quote", step{status: 200, delay: 5 * time.Second})
+	r := m.on("/api/v1/quote", step{Status: 200, Delay: 5 * time.Second})
 	_, err := c.Quote(t.Context(), "AAPL")
 	require.ErrorIs(t, err, providers.ErrTimeout)
-	require.Equal(t, 2, r.calls())
+	require.Equal(t, 2, r.Len())
 }
 
 func TestUnsupported(t *testing.T) {
@@ -349,7 +276,7 @@ func TestUnsupported(t *testing.T) {
 	require.NoError(t, c.Close())
 	_, err = c.Bars(t.Context(), providers.BarQuery{Symbol: "AAPL"})
 	require.ErrorIs(t, err, providers.ErrClosed)
-	require.Equal(t, 0, r.calls())
+	require.Equal(t, 0, r.Len())
 }
 
 func TestBaseURLPrefix(t *testing.T) {
@@ -357,7 +284,7 @@ func TestBaseURLPrefix(t *testing.T) {
 	r := m.on("/api/v1/quote", ok(fixture(t, quoteFixture)))
 	_, err := c.Quote(t.Context(), "AAPL")
 	require.NoError(t, err)
-	require.Equal(t, "/finnhub/api/v1/quote", r.req(0).URL.Path)
+	require.Equal(t, "/finnhub/api/v1/quote", r.Request(0).URL.Path)
 }
 
 func TestNewValidatesConfig(t *testing.T) {
@@ -435,10 +362,7 @@ func TestUnclosedTracker(t *testing.T) {
 
 // TestLive calls the real API; it runs only when FINNHUB_API_KEY is set.
 func TestLive(t *testing.T) {
-	key := os.Getenv("FINNHUB_API_KEY")
-	if key == "" {
-		t.Skip("FINNHUB_API_KEY not set")
-	}
+	key := providertest.EnvOrSkip(t, "FINNHUB_API_KEY")[0]
 	c, err := finnhub.New(finnhub.Config{APIKey: key})
 	require.NoError(t, err)
 	defer c.Close()

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/finnhub"
+	"github.com/leakgate/leakgate/providers/internal/providertest"
 )
 
 func TestParseCandlesFixtures(t *testing.T) {
@@ -37,55 +36,20 @@ func TestParseCandlesFixtures(t *testing.T) {
 		{Time: time.Unix(1569384000, 0).UTC(), Open: 2, High: 2, Low: 2, Close: 2}}, bars)
 }
 
-func fixtureDir(t testing.TB) string {
-	t.Helper()
-	for dir, _ := os.Getwd(); ; dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, "testdata", "upstream", "finnhub")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		require.NotEqual(t, dir, filepath.Dir(dir), "testdata/upstream not found")
-	}
-}
-
 // seedFixtures adds every recorded Finnhub answer, and the error and quote
 // shapes of the tests, to f's corpus.
 func seedFixtures(f *testing.F) {
 	f.Helper()
-	dir := fixtureDir(f)
-	entries, err := os.ReadDir(dir)
-	require.NoError(f, err)
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		require.NoError(f, err)
-		f.Add(b)
-	}
-	for _, s := range []string{accessBody, limitBody, badKeyBody, noDataBody, zeroesQuote, htmlBody, notUTF8HTML,
+	providertest.SeedUpstream(f, "finnhub", accessBody, limitBody, badKeyBody, noDataBody, zeroesQuote, htmlBody, notUTF8HTML,
 		`{"c":261.74,"d":null,"dp":null,"h":263.31,"l":260.68,"o":261.07,"pc":259.45,"t":1582641000}`,
-		`{"c":[NaN],"h":[1],"l":[1],"o":[1],"t":[1e20],"s":"ok"}`} {
-		f.Add([]byte(s))
-	}
+		`{"c":[NaN],"h":[1],"l":[1],"o":[1],"t":[1e20],"s":"ok"}`)
 }
 
 func FuzzParseCandles(f *testing.F) {
 	seedFixtures(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		bars, err := finnhub.ParseCandles(body)
-		if err != nil {
-			require.True(t, errors.Is(err, providers.ErrDecode) || errors.Is(err, providers.ErrNoData), "untyped error: %v", err)
-			require.Nil(t, bars)
-			return
-		}
-		require.NotEmpty(t, bars)
-		for i, b := range bars {
-			require.Equal(t, time.UTC, b.Time.Location())
-			for _, x := range []float64{b.Open, b.High, b.Low, b.Close, b.Volume} {
-				require.False(t, math.IsNaN(x) || math.IsInf(x, 0))
-			}
-			if i > 0 {
-				require.True(t, bars[i-1].Time.Before(b.Time))
-			}
-		}
+		providertest.RequireBarsOrError(t, bars, err, providers.ErrDecode, providers.ErrNoData)
 	})
 }
 
@@ -173,40 +137,18 @@ func TestLargeCandlesParse(t *testing.T) {
 	}
 }
 
-// benchParse reports throughput and allocations per bar of parse over
-// body; parse returns how many bars (or quotes) it decoded.
-func benchParse(b *testing.B, body []byte, parse func([]byte) (int, error)) {
-	n, err := parse(body)
-	require.NoError(b, err)
-	allocs := testing.AllocsPerRun(20, func() { _, _ = parse(body) })
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := parse(body); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(allocs/float64(n), "allocs/bar")
-}
-
-func parseCandlesCount(body []byte) (int, error) {
-	bars, err := finnhub.ParseCandles(body)
-	return len(bars), err
-}
-
 // BenchmarkParseCandles decodes ten years of daily candles (2,520 bars) as
 // the API sends them (compact JSON), the large format.
-func BenchmarkParseCandles(b *testing.B) { benchParse(b, largeCandles(2520, false), parseCandlesCount) }
+func BenchmarkParseCandles(b *testing.B) {
+	providertest.BenchParse(b, largeCandles(2520, false), 2520, "bar", providertest.ParseErr(finnhub.ParseCandles))
+}
 
 // BenchmarkParseCandlesIndented is the same series laid out like the
 // recorded fixtures.
 func BenchmarkParseCandlesIndented(b *testing.B) {
-	benchParse(b, largeCandles(2520, true), parseCandlesCount)
+	providertest.BenchParse(b, largeCandles(2520, true), 2520, "bar", providertest.ParseErr(finnhub.ParseCandles))
 }
 
 func BenchmarkParseQuote(b *testing.B) {
-	benchParse(b, fixture(b, quoteFixture), func(body []byte) (int, error) {
-		_, err := finnhub.ParseQuote(body)
-		return 1, err
-	})
+	providertest.BenchParse(b, fixture(b, quoteFixture), 1, "quote", providertest.ParseErr(finnhub.ParseQuote))
 }

@@ -1,16 +1,14 @@
 package polygon_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,56 +41,10 @@ var (
 	aggsLast  = providers.Bar{Time: time.Date(2005, 4, 4, 4, 0, 0, 0, time.UTC), Open: 1.4639, High: 1.4754, Low: 1.4343, Close: 1.4675, Volume: 578172308}
 )
 
-type step struct {
-	status int
-	body   []byte
-	header http.Header
-	delay  time.Duration
-}
+// step and ok shorten the scripted answers of the tables below.
+type step = providertest.Step
 
-func ok(body []byte) step { return step{status: http.StatusOK, body: body} }
-
-// route answers requests whose path matches a pattern with steps in order
-// (repeating the last) and keeps the requests it saw.
-type route struct {
-	mu    sync.Mutex
-	steps []step
-	reqs  []*http.Request
-	times []time.Time
-}
-
-func (r *route) respond(req *http.Request) (*http.Response, error) {
-	r.mu.Lock()
-	n := len(r.reqs)
-	r.reqs = append(r.reqs, req)
-	r.times = append(r.times, time.Now())
-	st := r.steps[min(n, len(r.steps)-1)]
-	r.mu.Unlock()
-	if st.delay > 0 {
-		select {
-		case <-time.After(st.delay):
-		case <-req.Context().Done():
-			return nil, req.Context().Err()
-		}
-	}
-	resp := httpmock.NewBytesResponse(st.status, st.body)
-	for k, vs := range st.header {
-		resp.Header[k] = vs
-	}
-	return resp, nil
-}
-
-func (r *route) calls() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.reqs)
-}
-
-func (r *route) req(i int) *http.Request {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.reqs[i]
-}
+var ok = providertest.OK
 
 type mock struct {
 	mt   *httpmock.MockTransport
@@ -101,28 +53,15 @@ type mock struct {
 
 // on registers steps for GET requests whose path (after the base URL)
 // matches pattern.
-func (m *mock) on(pattern string, steps ...step) *route {
-	r := &route{steps: steps}
-	m.mt.RegisterRegexpResponder(http.MethodGet, regexp.MustCompile("^"+regexp.QuoteMeta(m.base)+pattern+`(\?|$)`), r.respond)
-	return r
+func (m *mock) on(pattern string, steps ...step) *providertest.Recorder {
+	return providertest.OnGet(m.mt, "=~^"+regexp.QuoteMeta(m.base)+pattern+`(\?|$)`, steps...)
 }
 
 func newMock(t *testing.T, cfg polygon.Config, opts ...providers.Option) (*polygon.Client, *mock) {
 	t.Helper()
-	m := &mock{mt: httpmock.NewMockTransport(), base: cfg.BaseURL}
-	if m.base == "" {
-		m.base = polygon.DefaultBaseURL
-	}
-	if cfg.APIKey == "" {
-		cfg.APIKey = testKey
-	}
-	opts = append([]providers.Option{
-		providers.WithTransport(m.mt),
-		providers.WithRateLimit(rate.Inf, 1),
-		providers.WithRetry(3, time.Millisecond, 5*time.Millisecond),
-		providers.WithLogger(slog.New(slog.DiscardHandler)),
-	}, opts...)
-	c, err := polygon.New(cfg, opts...)
+	m := &mock{mt: httpmock.NewMockTransport(), base: cmp.Or(cfg.BaseURL, polygon.DefaultBaseURL)}
+	cfg.APIKey = cmp.Or(cfg.APIKey, testKey)
+	c, err := polygon.New(cfg, providertest.MockOptions(m.mt, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c, m
@@ -156,7 +95,7 @@ func TestBars(t *testing.T) {
 			bars, err := c.Bars(t.Context(), tt.q)
 			require.NoError(t, err)
 			require.Equal(t, []providers.Bar{aggsFirst, aggsLast}, bars)
-			req := r.req(0)
+			req := r.Request(0)
 			require.Equal(t, tt.wantPath, req.URL.Path)
 			require.Equal(t, tt.wantAdj, req.URL.Query().Get("adjusted"))
 			require.Equal(t, "asc", req.URL.Query().Get("sort"))
@@ -178,13 +117,13 @@ func TestBarsIntervalsAndRange(t *testing.T) {
 
 	_, err = c.Bars(t.Context(), providers.BarQuery{Symbol: "AAPL", Interval: providers.Hour, From: day(2005, 4, 1), To: day(2005, 4, 5)})
 	require.NoError(t, err)
-	require.Equal(t, "/v2/aggs/ticker/AAPL/range/1/hour/2005-04-01/2005-04-05", r.req(1).URL.Path)
+	require.Equal(t, "/v2/aggs/ticker/AAPL/range/1/hour/2005-04-01/2005-04-05", r.Request(1).URL.Path)
 
 	_, err = c.Bars(t.Context(), providers.BarQuery{Symbol: "AAPL", Interval: "3d"})
 	require.ErrorIs(t, err, providers.ErrUnsupported)
 	_, err = c.Bars(t.Context(), providers.BarQuery{Symbol: "AAPL", From: day(2005, 4, 4), To: day(2005, 4, 1)})
 	require.ErrorContains(t, err, "before")
-	require.Equal(t, 2, r.calls())
+	require.Equal(t, 2, r.Len())
 }
 
 // pages splits aggsFixture into two pages, the first pointing at the
@@ -226,8 +165,8 @@ func TestBarsFollowsNextURL(t *testing.T) {
 			bars, err := c.Bars(t.Context(), providers.BarQuery{Symbol: "AAPL", From: day(2005, 4, 1), To: day(2005, 4, 4)})
 			require.NoError(t, err)
 			require.Equal(t, []providers.Bar{aggsFirst, aggsLast}, bars)
-			require.Equal(t, 2, r.calls())
-			second := r.req(1)
+			require.Equal(t, 2, r.Len())
+			second := r.Request(1)
 			require.Equal(t, tt.wantPath, second.URL.Path)
 			require.Equal(t, "bGltaXQ9MSZzb3J0PWFzYw", second.URL.Query().Get("cursor"))
 			require.Empty(t, second.URL.Query().Get("apiKey"))
@@ -243,7 +182,7 @@ func TestBarsPagesAreBounded(t *testing.T) {
 	_, err := c.Bars(t.Context(), providers.BarQuery{Symbol: "AAPL"})
 	require.ErrorIs(t, err, providers.ErrUnsupported)
 	require.ErrorContains(t, err, "more than 3 pages")
-	require.Equal(t, 3, r.calls())
+	require.Equal(t, 3, r.Len())
 }
 
 // A next_url that cannot be parsed is a decode error that does not quote
@@ -256,7 +195,7 @@ func TestBarsBadNextURLKeepsTheKeySecret(t *testing.T) {
 	require.ErrorIs(t, err, providers.ErrDecode)
 	require.ErrorContains(t, err, "next_url")
 	require.NotContains(t, err.Error(), testKey)
-	require.Equal(t, 1, r.calls())
+	require.Equal(t, 1, r.Len())
 }
 
 func TestQuote(t *testing.T) {
@@ -291,8 +230,8 @@ func TestQuote(t *testing.T) {
 			got, err := c.Quote(t.Context(), tt.symbol)
 			require.NoError(t, err)
 			require.Equal(t, tt.want, got)
-			require.Equal(t, tt.wantPath, r.req(0).URL.Path)
-			requireAuth(t, r.req(0))
+			require.Equal(t, tt.wantPath, r.Request(0).URL.Path)
+			requireAuth(t, r.Request(0))
 		})
 	}
 }
@@ -306,7 +245,7 @@ func TestLastTradeKeepsNanoseconds(t *testing.T) {
 
 func TestQuoteFallsBackToPrevClose(t *testing.T) {
 	c, m := newMock(t, polygon.Config{})
-	last := m.on(`/v2/last/trade/.*`, step{status: http.StatusForbidden, body: fixture(t, "error_403_not_authorized.json")})
+	last := m.on(`/v2/last/trade/.*`, step{Status: http.StatusForbidden, Body: fixture(t, "error_403_not_authorized.json")})
 	prev := m.on(`/v2/aggs/ticker/AAPL/prev`, ok(fixture(t, "v2_aggs_ticker_AAPL_prev.json")))
 	want := providers.Quote{Symbol: "AAPL", Class: providers.Equity, Price: 156.8, Open: 162.25, High: 162.34, Low: 156.72,
 		Volume: 95595226, Time: time.UnixMilli(1651003200000).UTC(), Provider: "polygon"}
@@ -315,15 +254,15 @@ func TestQuoteFallsBackToPrevClose(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, want, got)
 	}
-	require.Equal(t, 1, last.calls(), "a plan without last trades is remembered")
-	require.Equal(t, 2, prev.calls())
+	require.Equal(t, 1, last.Len(), "a plan without last trades is remembered")
+	require.Equal(t, 2, prev.Len())
 }
 
 func TestQuoteFallsBackOnMissingRoute(t *testing.T) {
 	// A server without the forex last-quote route answers 404: the previous
 	// close is used for this call, and the route is tried again next time.
 	c, m := newMock(t, polygon.Config{})
-	last := m.on(`/v1/last_quote/currencies/EUR/USD`, step{status: http.StatusNotFound, body: []byte(`{"status":"NOT_FOUND","request_id":"4d5f6a1b2c3d4e5f","message":"Route not found."}`)})
+	last := m.on(`/v1/last_quote/currencies/EUR/USD`, step{Status: http.StatusNotFound, Body: []byte(`{"status":"NOT_FOUND","request_id":"4d5f6a1b2c3d4e5f","message":"Route not found."}`)})
 	prev := m.on(`/v2/aggs/ticker/C:EURUSD/prev`, ok(fixture(t, "v2_aggs_ticker_AAPL_prev.json")))
 	for range 2 {
 		q, err := c.Quote(t.Context(), "EUR_USD")
@@ -331,8 +270,8 @@ func TestQuoteFallsBackOnMissingRoute(t *testing.T) {
 		require.Equal(t, 156.8, q.Price)
 		require.Equal(t, providers.Forex, q.Class)
 	}
-	require.Equal(t, 2, last.calls())
-	require.Equal(t, 2, prev.calls())
+	require.Equal(t, 2, last.Len())
+	require.Equal(t, 2, prev.Len())
 }
 
 func TestPrevCloseNBBOAndOpenClose(t *testing.T) {
@@ -356,7 +295,7 @@ func TestPrevCloseNBBOAndOpenClose(t *testing.T) {
 	// body's date is what is reported.
 	require.Equal(t, polygon.OpenClose{Symbol: "AAPL", PreMarket: 123.45, AfterHours: 123,
 		Bar: providers.Bar{Time: day(2021, 4, 1), Open: 123.66, High: 124.18, Low: 122.49, Close: 123, Volume: 75089134}}, got)
-	require.Equal(t, "true", oc.req(0).URL.Query().Get("adjusted"))
+	require.Equal(t, "true", oc.Request(0).URL.Query().Get("adjusted"))
 
 	_, err = c.LastTrade(t.Context(), "EUR_USD")
 	require.ErrorIs(t, err, providers.ErrUnsupported)
@@ -385,13 +324,13 @@ func TestErrors(t *testing.T) {
 		wantMsg    string
 		wantStatus int // 0: not a *providers.StatusError
 	}{
-		{name: "403 NOT_AUTHORIZED", steps: []step{{status: 403, body: fixture(t, "error_403_not_authorized.json")}},
+		{name: "403 NOT_AUTHORIZED", steps: []step{{Status: 403, Body: fixture(t, "error_403_not_authorized.json")}},
 			wantErr: providers.ErrUnauthorized, wantCalls: 1, wantMsg: "You are not entitled to this data", wantStatus: 403},
-		{name: "401 unknown key", steps: []step{{status: 401, body: []byte(unknownKeyBody)}},
+		{name: "401 unknown key", steps: []step{{Status: 401, Body: []byte(unknownKeyBody)}},
 			wantErr: providers.ErrUnauthorized, wantCalls: 1, wantMsg: "Unknown API Key", wantStatus: 401},
-		{name: "404 NOT_FOUND", steps: []step{{status: 404, body: []byte(notFoundBody)}},
+		{name: "404 NOT_FOUND", steps: []step{{Status: 404, Body: []byte(notFoundBody)}},
 			wantErr: providers.ErrNotFound, wantCalls: 1, wantMsg: "Data not found", wantStatus: 404},
-		{name: "429 retried", steps: []step{{status: 429, body: []byte(tooManyBody)}},
+		{name: "429 retried", steps: []step{{Status: 429, Body: []byte(tooManyBody)}},
 			wantErr: providers.ErrRateLimited, wantCalls: 3, wantMsg: "maximum requests per minute", wantStatus: 429},
 		{name: "200 with status ERROR", steps: []step{ok([]byte(unknownKeyBody))},
 			wantErr: providers.ErrUpstream, wantCalls: 1, wantMsg: "Unknown API Key", wantStatus: 200},
@@ -406,10 +345,10 @@ func TestErrors(t *testing.T) {
 		{name: "string price", steps: []step{ok([]byte(`{"status":"OK","results":[{"o":"1","h":1,"l":1,"c":1,"v":1,"t":1112331600000}]}`))},
 			wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "results[0].o"},
 		{name: "empty results", steps: []step{ok([]byte(emptyAggsBody))}, wantErr: providers.ErrNoData, wantCalls: 1, wantMsg: "between 2005-04-01 and 2005-04-04"},
-		{name: "HTML 502 retried", steps: []step{{status: 502, body: []byte(htmlBody)}},
+		{name: "HTML 502 retried", steps: []step{{Status: 502, Body: []byte(htmlBody)}},
 			wantErr: providers.ErrUpstream, wantCalls: 3, wantMsg: "HTML page: 502 Bad Gateway", wantStatus: 502},
 		{name: "HTML with 200", steps: []step{ok([]byte(htmlBody))}, wantErr: providers.ErrUpstream, wantCalls: 1, wantMsg: "HTML page", wantStatus: 200},
-		{name: "HTML not UTF-8 (fuzz regression)", steps: []step{{status: 502, body: []byte(notUTF8HTML)}},
+		{name: "HTML not UTF-8 (fuzz regression)", steps: []step{{Status: 502, Body: []byte(notUTF8HTML)}},
 			wantErr: providers.ErrUpstream, wantCalls: 3, wantMsg: "HTML page", wantStatus: 502},
 		{name: "empty body", steps: []step{ok(nil)}, wantErr: providers.ErrDecode, wantCalls: 1, wantMsg: "polygon: decode"},
 	}
@@ -420,53 +359,40 @@ func TestErrors(t *testing.T) {
 			_, err := c.Bars(t.Context(), providers.BarQuery{Symbol: "AAPL", From: day(2005, 4, 1), To: day(2005, 4, 4)})
 			require.ErrorIs(t, err, tt.wantErr)
 			require.ErrorContains(t, err, tt.wantMsg)
-			require.Equal(t, tt.wantCalls, r.calls())
+			require.Equal(t, tt.wantCalls, r.Len())
 			require.NotContains(t, err.Error(), testKey)
-			requireStatus(t, err, tt.wantStatus)
+			providertest.RequireStatus(t, err, "polygon", tt.wantStatus)
 		})
 	}
 }
 
-// requireStatus asserts that err is a Polygon *providers.StatusError with
-// the given HTTP status, or, when status is 0, that it is none.
-func requireStatus(t *testing.T, err error, status int) {
-	t.Helper()
-	var se *providers.StatusError
-	if status == 0 {
-		require.False(t, errors.As(err, &se), "want no status error, got %v", err)
-		return
-	}
-	require.ErrorAs(t, err, &se)
-	require.Equal(t, status, se.Status)
-	require.Equal(t, "polygon", se.Provider)
-}
-
 func TestRetriesThenSuccess(t *testing.T) {
 	c, m := newMock(t, polygon.Config{})
-	r := m.on(`/v2/aggs/ticker/.*`, step{status: 503, body: []byte(htmlBody)}, step{status: 429, body: []byte(tooManyBody)}, ok(fixture(t, aggsFixture)))
+	r := m.on(`/v2/aggs/ticker/.*`, step{Status: 503, Body: []byte(htmlBody)}, step{Status: 429, Body: []byte(tooManyBody)}, ok(fixture(t, aggsFixture)))
 	bars, err := c.Bars(t.Context(), providers.BarQuery{Symbol: "AAPL", From: day(2005, 4, 1), To: day(2005, 4, 4)})
 	require.NoError(t, err)
 	require.Len(t, bars, 2)
-	require.Equal(t, 3, r.calls())
+	require.Equal(t, 3, r.Len())
 }
 
 func TestRetryAfterHonoured(t *testing.T) {
 	c, m := newMock(t, polygon.Config{})
-	r := m.on(`/v2/last/trade/AAPL`, step{status: 429, body: []byte(tooManyBody), header: http.Header{"Retry-After": {"1"}}},
+	r := m.on(`/v2/last/trade/AAPL`, step{Status: 429, Body: []byte(tooManyBody), Header: http.Header{"Retry-After": {"1"}}},
 		ok(fixture(t, "v2_last_trade_AAPL.json")))
 	q, err := c.Quote(t.Context(), "AAPL")
 	require.NoError(t, err)
 	require.Equal(t, 166.25, q.Price)
-	require.Equal(t, 2, r.calls())
-	require.GreaterOrEqual(t, r.times[1].Sub(r.times[0]), time.Second)
+	require.Equal(t, 2, r.Len())
+	at := r.Times()
+	require.GreaterOrEqual(t, at[1].Sub(at[0]), time.Second)
 }
 
 func TestTimeout(t *testing.T) {
 	c, m := newMock(t, polygon.Config{}, providers.WithTimeout(30*time.Millisecond), providers.WithRetry(2, time.Millisecond, time.Millisecond))
-	r := m.on(`/v2/aggs/ticker/.*`, step{status: 200, delay: 5 * time.Second})
+	r := m.on(`/v2/aggs/ticker/.*`, step{Status: 200, Delay: 5 * time.Second})
 	_, err := c.Bars(t.Context(), providers.BarQuery{Symbol: "AAPL"})
 	require.ErrorIs(t, err, providers.ErrTimeout)
-	require.Equal(t, 2, r.calls())
+	require.Equal(t, 2, r.Len())
 }
 
 func TestNewValidatesConfig(t *testing.T) {
@@ -498,7 +424,7 @@ func TestBadSymbolAndClosed(t *testing.T) {
 	require.NoError(t, c.Close())
 	_, err = c.Bars(t.Context(), providers.BarQuery{Symbol: "AAPL"})
 	require.ErrorIs(t, err, providers.ErrClosed)
-	require.Equal(t, 0, r.calls())
+	require.Equal(t, 0, r.Len())
 }
 
 // fixtureHandler serves the recorded answers on the real paths under
@@ -561,10 +487,7 @@ func TestUnclosedTracker(t *testing.T) {
 
 // TestLive calls the real API; it runs only when POLYGON_API_KEY is set.
 func TestLive(t *testing.T) {
-	key := os.Getenv("POLYGON_API_KEY")
-	if key == "" {
-		t.Skip("POLYGON_API_KEY not set")
-	}
+	key := providertest.EnvOrSkip(t, "POLYGON_API_KEY")[0]
 	c, err := polygon.New(polygon.Config{APIKey: key})
 	require.NoError(t, err)
 	defer c.Close()

@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/internal/providertest"
 	"github.com/leakgate/leakgate/providers/polygon"
 )
 
@@ -42,33 +41,12 @@ func TestParseAggsPage(t *testing.T) {
 	require.Equal(t, providers.Bar{Time: time.UnixMilli(1112331600000).UTC(), Open: 1, High: 2, Low: 0.5, Close: 1.5, Volume: 12.25}, a.Bars[0])
 }
 
-func fixtureDir(t testing.TB) string {
-	t.Helper()
-	for dir, _ := os.Getwd(); ; dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, "testdata", "upstream", "polygon")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		require.NotEqual(t, dir, filepath.Dir(dir), "testdata/upstream not found")
-	}
-}
-
 // seedFixtures adds every recorded Polygon answer, and the error shapes of
 // the tests, to f's corpus.
 func seedFixtures(f *testing.F) {
 	f.Helper()
-	dir := fixtureDir(f)
-	entries, err := os.ReadDir(dir)
-	require.NoError(f, err)
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		require.NoError(f, err)
-		f.Add(b)
-	}
-	for _, s := range []string{unknownKeyBody, tooManyBody, notFoundBody, emptyAggsBody, htmlBody, notUTF8HTML,
-		`{"status":"OK","results":[{"o":NaN,"h":Inf,"l":1,"c":1,"v":1,"t":1e30}]}`} {
-		f.Add([]byte(s))
-	}
+	providertest.SeedUpstream(f, "polygon", unknownKeyBody, tooManyBody, notFoundBody, emptyAggsBody, htmlBody, notUTF8HTML,
+		`{"status":"OK","results":[{"o":NaN,"h":Inf,"l":1,"c":1,"v":1,"t":1e30}]}`)
 }
 
 func typed(err error, sentinels ...error) bool {
@@ -222,42 +200,22 @@ func TestLargeAggsParses(t *testing.T) {
 	}
 }
 
-// benchParse reports throughput and allocations per bar of parse over
-// body; parse returns how many bars (or quotes) it decoded.
-func benchParse(b *testing.B, body []byte, parse func([]byte) (int, error)) {
-	n, err := parse(body)
-	require.NoError(b, err)
-	allocs := testing.AllocsPerRun(20, func() { _, _ = parse(body) })
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := parse(body); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(allocs/float64(n), "allocs/bar")
-}
-
-func parseAggsCount(body []byte) (int, error) {
-	a, err := polygon.ParseAggs(body)
-	return len(a.Bars), err
-}
-
 // BenchmarkParseAggs decodes ten years of daily aggregates (2,520 bars) as
 // the API sends them (compact JSON), the large format.
-func BenchmarkParseAggs(b *testing.B) { benchParse(b, largeAggs(2520, false), parseAggsCount) }
+func BenchmarkParseAggs(b *testing.B) {
+	providertest.BenchParse(b, largeAggs(2520, false), 2520, "bar", providertest.ParseErr(polygon.ParseAggs))
+}
 
 // BenchmarkParseAggsIndented is the same series laid out like the recorded
 // fixtures.
-func BenchmarkParseAggsIndented(b *testing.B) { benchParse(b, largeAggs(2520, true), parseAggsCount) }
+func BenchmarkParseAggsIndented(b *testing.B) {
+	providertest.BenchParse(b, largeAggs(2520, true), 2520, "bar", providertest.ParseErr(polygon.ParseAggs))
+}
 
 func BenchmarkParseLastTrade(b *testing.B) {
-	benchParse(b, fixture(b, "v2_last_trade_AAPL.json"), func(body []byte) (int, error) {
-		_, err := polygon.ParseLastTrade(body)
-		return 1, err
-	})
+	providertest.BenchParse(b, fixture(b, "v2_last_trade_AAPL.json"), 1, "quote", providertest.ParseErr(polygon.ParseLastTrade))
 }
 
 func BenchmarkParsePrevClose(b *testing.B) {
-	benchParse(b, fixture(b, "v2_aggs_ticker_AAPL_prev.json"), parseAggsCount)
+	providertest.BenchParse(b, fixture(b, "v2_aggs_ticker_AAPL_prev.json"), 1, "bar", providertest.ParseErr(polygon.ParseAggs))
 }

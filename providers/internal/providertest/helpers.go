@@ -1,9 +1,11 @@
 package providertest
 
 import (
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +68,14 @@ func BenchParse(b *testing.B, body []byte, items int, unit string, parse func([]
 	b.ReportMetric(allocs/float64(items), "allocs/"+unit)
 }
 
+// ParseErr adapts a parser to BenchParse, which needs only its error.
+func ParseErr[T any](parse func([]byte) (T, error)) func([]byte) error {
+	return func(body []byte) error {
+		_, err := parse(body)
+		return err
+	}
+}
+
 // RequireSaneBars fails the test unless every bar is in UTC, strictly after
 // the one before, and holds finite prices and volume.
 func RequireSaneBars(t testing.TB, bars []providers.Bar) {
@@ -82,5 +92,51 @@ func RequireSaneBars(t testing.TB, bars []providers.Bar) {
 				t.Fatalf("bar %d holds %v", i, v)
 			}
 		}
+	}
+}
+
+// RequireStatus fails the test unless err is a *providers.StatusError of
+// provider with the given HTTP status or, when status is 0, unless err is
+// no *providers.StatusError at all.
+func RequireStatus(t testing.TB, err error, provider string, status int) {
+	t.Helper()
+	var se *providers.StatusError
+	if status == 0 {
+		require.False(t, errors.As(err, &se), "want no status error, got %v", err)
+		return
+	}
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, status, se.Status)
+	require.Equal(t, provider, se.Provider)
+}
+
+// RequireBarsOrError fails the test unless a bar parser kept its contract:
+// either err wraps one of kinds and bars is nil, or err is nil and bars is
+// non-empty and sane (RequireSaneBars).
+func RequireBarsOrError(t testing.TB, bars []providers.Bar, err error, kinds ...error) {
+	t.Helper()
+	if err != nil {
+		require.True(t, slices.ContainsFunc(kinds, func(k error) bool { return errors.Is(err, k) }), "untyped error: %v", err)
+		require.Nil(t, bars)
+		return
+	}
+	require.NotEmpty(t, bars)
+	RequireSaneBars(t, bars)
+}
+
+// SeedUpstream adds to f's corpus every recorded answer of provider in
+// testdata/upstream at the module root, then bodies.
+func SeedUpstream(f *testing.F, provider string, bodies ...string) {
+	f.Helper()
+	dir := filepath.Join(moduleRoot(f), "testdata", "upstream", provider)
+	entries, err := os.ReadDir(dir)
+	require.NoError(f, err)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(f, err)
+		f.Add(b)
+	}
+	for _, s := range bodies {
+		f.Add([]byte(s))
 	}
 }

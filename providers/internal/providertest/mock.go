@@ -104,3 +104,65 @@ func RespondHTML(status int, page string) httpmock.Responder {
 		return resp, nil
 	}
 }
+
+// Request returns a copy of the i-th request seen, counting from zero.
+func (r *Recorder) Request(i int) *http.Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reqs[i]
+}
+
+// Last returns a copy of the latest request seen.
+func (r *Recorder) Last() *http.Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reqs[len(r.reqs)-1]
+}
+
+// Step is one scripted answer: Status and Body, with Header as given (no
+// Content-Type is added), after Delay. A request whose context ends during
+// the delay gets its context's error.
+type Step struct {
+	Status int
+	Body   []byte
+	Header http.Header
+	Delay  time.Duration
+}
+
+// OK is a Step answering 200 with body at once.
+func OK(body []byte) Step { return Step{Status: http.StatusOK, Body: body} }
+
+// Responder returns a responder answering as s says.
+func (s Step) Responder() httpmock.Responder {
+	r := httpmock.Responder(func(*http.Request) (*http.Response, error) {
+		resp := httpmock.NewBytesResponse(s.Status, s.Body)
+		for k, vs := range s.Header {
+			resp.Header[k] = vs
+		}
+		return resp, nil
+	})
+	if s.Delay > 0 {
+		r = r.Delay(s.Delay)
+	}
+	return r
+}
+
+// Script returns a responder answering the n-th request with steps[n],
+// and every request after the last step with the last. steps must not be
+// empty.
+func Script(steps ...Step) httpmock.Responder {
+	r := steps[0].Responder()
+	for _, s := range steps[1:] {
+		r = r.Then(s.Responder())
+	}
+	return r
+}
+
+// OnGet makes mt answer GET requests to url with Script(steps) and returns
+// the Recorder of those requests. As with RegisterResponder, a url that
+// begins with "=~" is a regular expression.
+func OnGet(mt *httpmock.MockTransport, url string, steps ...Step) *Recorder {
+	rec := new(Recorder)
+	mt.RegisterResponder(http.MethodGet, url, rec.Wrap(Script(steps...)))
+	return rec
+}

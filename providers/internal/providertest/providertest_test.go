@@ -1,6 +1,7 @@
 package providertest
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -122,11 +123,17 @@ func TestSyncBuffer(t *testing.T) {
 	require.Equal(t, 8, strings.Count(buf.String(), "\n"))
 }
 
-// fakeTB records a Skip or Fatal instead of ending the test.
+// fakeTB records a Skip, Fatal or failed assertion instead of ending the
+// test.
 type fakeTB struct {
 	testing.TB
 	skipped, fatal string
+	failed         bool
 }
+
+func (f *fakeTB) Errorf(string, ...any) { f.failed = true }
+
+func (f *fakeTB) FailNow() { panic(f) }
 
 func (f *fakeTB) Helper() {}
 
@@ -149,4 +156,68 @@ func (f *fakeTB) run(fn func()) {
 		}
 	}()
 	fn()
+}
+
+// TestScript: OnGet answers with the steps in order, repeating the last,
+// honours a step's Delay up to the request's deadline, and records every
+// request.
+func TestScript(t *testing.T) {
+	mt := httpmock.NewMockTransport()
+	rec := OnGet(mt, "https://api.example.com/v1/bars",
+		Step{Status: 429, Header: http.Header{"Retry-After": {"0"}}}, OK([]byte(`{"n":1}`)))
+	slow := OnGet(mt, "=~^https://api\\.example\\.com/v1/slow", Step{Status: 200, Delay: time.Minute})
+	c, err := providers.NewClient("acme", "https://api.example.com", nil, nil,
+		MockOptions(mt, providers.WithTimeout(20*time.Millisecond), providers.WithRetry(2, time.Millisecond, time.Millisecond))...)
+	require.NoError(t, err)
+	defer c.Close()
+	for range 2 {
+		resp, err := c.Do(t.Context(), providers.Request{Path: "/v1/bars", Query: map[string][]string{"s": {"X"}}, Op: "bars"})
+		require.NoError(t, err)
+		require.Equal(t, `{"n":1}`, string(resp.Body))
+	}
+	require.Equal(t, 3, rec.Len())
+	require.Equal(t, "X", rec.Request(0).URL.Query().Get("s"))
+	require.Equal(t, "/v1/bars", rec.Last().URL.Path)
+	_, err = c.Do(t.Context(), providers.Request{Path: "/v1/slow", Op: "slow"})
+	require.ErrorIs(t, err, providers.ErrTimeout)
+	require.Equal(t, 2, slow.Len())
+}
+
+func TestRequireStatus(t *testing.T) {
+	se := fmt.Errorf("bars: %w", &providers.StatusError{Provider: "acme", Status: 502})
+	RequireStatus(t, se, "acme", 502)
+	RequireStatus(t, errors.New("plain"), "acme", 0)
+	for _, tt := range []struct {
+		name   string
+		err    error
+		status int
+	}{
+		{name: "other status", err: se, status: 503},
+		{name: "status error where none is wanted", err: se},
+		{name: "no status error", err: errors.New("plain"), status: 502},
+	} {
+		ft := &fakeTB{TB: t}
+		ft.run(func() { RequireStatus(ft, tt.err, "acme", tt.status) })
+		require.True(t, ft.failed, tt.name)
+	}
+}
+
+func TestRequireBarsOrError(t *testing.T) {
+	bar := []providers.Bar{{Time: time.Unix(1, 0).UTC(), Close: 1}}
+	RequireBarsOrError(t, bar, nil, providers.ErrDecode)
+	RequireBarsOrError(t, nil, fmt.Errorf("x: %w", providers.ErrNoData), providers.ErrDecode, providers.ErrNoData)
+	for _, tt := range []struct {
+		name string
+		bars []providers.Bar
+		err  error
+	}{
+		{name: "untyped error", err: errors.New("plain")},
+		{name: "bars with an error", bars: bar, err: providers.ErrDecode},
+		{name: "no bars", bars: []providers.Bar{}},
+		{name: "local time", bars: []providers.Bar{{Time: time.Unix(1, 0)}}},
+	} {
+		ft := &fakeTB{TB: t}
+		ft.run(func() { RequireBarsOrError(ft, tt.bars, tt.err, providers.ErrDecode) })
+		require.True(t, ft.failed || ft.fatal != "", tt.name)
+	}
 }
