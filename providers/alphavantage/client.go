@@ -51,6 +51,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -134,10 +135,8 @@ func New(cfg Config, opts ...providers.Option) (*Client, error) {
 		cfg.BaseURL = DefaultBaseURL
 	}
 	c := &Client{cfg: cfg}
-	all := make([]providers.Option, 0, len(opts)+2)
-	all = append(all, providers.WithRateLimit(DefaultRateLimit, DefaultBurst))
-	all = append(all, opts...)
-	all = append(all, providers.WithSecrets(cfg.APIKey))
+	all := slices.Concat([]providers.Option{providers.WithRateLimit(DefaultRateLimit, DefaultBurst)},
+		opts, []providers.Option{providers.WithSecrets(cfg.APIKey)})
 	core, err := providers.NewClient(Name, cfg.BaseURL, c.classify, nil, all...)
 	if err != nil {
 		return nil, err

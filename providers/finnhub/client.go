@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -120,10 +121,8 @@ func New(cfg Config, opts ...providers.Option) (*Client, error) {
 		cfg.BaseURL = DefaultBaseURL
 	}
 	c := &Client{cfg: cfg}
-	all := make([]providers.Option, 0, len(opts)+2)
-	all = append(all, providers.WithRateLimit(DefaultRateLimit, DefaultBurst))
-	all = append(all, opts...)
-	all = append(all, providers.WithSecrets(cfg.APIKey))
+	all := slices.Concat([]providers.Option{providers.WithRateLimit(DefaultRateLimit, DefaultBurst)},
+		opts, []providers.Option{providers.WithSecrets(cfg.APIKey)})
 	auth := func(req *http.Request, _ []byte) error {
 		req.Header.Set("X-Finnhub-Token", cfg.APIKey)
 		return nil

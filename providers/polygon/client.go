@@ -44,6 +44,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -127,10 +128,8 @@ func New(cfg Config, opts ...providers.Option) (*Client, error) {
 	if u, err := url.Parse(cfg.BaseURL); err == nil {
 		c.basePath = strings.TrimSuffix(u.EscapedPath(), "/")
 	}
-	all := make([]providers.Option, 0, len(opts)+2)
-	all = append(all, providers.WithRateLimit(DefaultRateLimit, DefaultBurst))
-	all = append(all, opts...)
-	all = append(all, providers.WithSecrets(cfg.APIKey))
+	all := slices.Concat([]providers.Option{providers.WithRateLimit(DefaultRateLimit, DefaultBurst)},
+		opts, []providers.Option{providers.WithSecrets(cfg.APIKey)})
 	auth := func(req *http.Request, _ []byte) error {
 		req.Header.Set("Authorization", "Bearer "+cfg.APIKey)
 		return nil
