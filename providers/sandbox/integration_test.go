@@ -84,6 +84,44 @@ func current(t *testing.T, srv *sandbox.Server, symbol string) providers.Bar {
 	return b
 }
 
+// span names the daily bars of symbol from one date to another, inclusive.
+type span struct{ symbol, from, to string }
+
+// requireHistory runs a subtest "bars <symbol>" per span: the daily bars c
+// returns for it must be the embedded history. to, unless nil, turns the
+// span's last date into the query's To, for an API whose bound is exclusive
+// or a timestamp.
+func requireHistory(t *testing.T, c providers.MarketData, spans []span, to func(time.Time) time.Time) {
+	t.Helper()
+	for _, sp := range spans {
+		t.Run("bars "+sp.symbol, func(t *testing.T) {
+			q := providers.BarQuery{Symbol: sp.symbol, Interval: providers.Day, From: date(sp.from), To: date(sp.to)}
+			if to != nil {
+				q.To = to(q.To)
+			}
+			got, err := c.Bars(t.Context(), q)
+			require.NoError(t, err)
+			requireBars(t, history(t, sp.symbol, sp.from, sp.to), got)
+		})
+	}
+}
+
+// requireQuotes runs a subtest "quote <symbol>" per symbol: the price c
+// quotes must be the symbol's current close, after round unless it is nil.
+func requireQuotes(t *testing.T, srv *sandbox.Server, c providers.MarketData, symbols []string, round func(float64) float64) {
+	t.Helper()
+	for _, sym := range symbols {
+		t.Run("quote "+sym, func(t *testing.T) {
+			q, err := c.Quote(t.Context(), sym)
+			require.NoError(t, err)
+			if round != nil {
+				q.Price = round(q.Price)
+			}
+			require.Equal(t, current(t, srv, sym).Close, q.Price)
+		})
+	}
+}
+
 func TestAlphaVantageClient(t *testing.T) {
 	srv := start(t)
 	c, err := alphavantage.New(alphavantage.Config{BaseURL: srv.BaseURL("alphavantage"), APIKey: sandbox.Key}, fast()...)
@@ -91,24 +129,13 @@ func TestAlphaVantageClient(t *testing.T) {
 	defer c.Close()
 	ctx := t.Context()
 
-	tests := []struct{ symbol, from, to string }{
+	requireHistory(t, c, []span{
 		{"AAPL", "2017-01-01", "2017-12-31"},
 		{"SPY", "2020-03-01", "2020-03-31"},
 		{"EUR_USD", "2018-06-01", "2018-06-30"},
 		{"BTC-USD", "2017-12-01", "2017-12-31"},
-	}
-	for _, tt := range tests {
-		t.Run("bars "+tt.symbol, func(t *testing.T) {
-			got, err := c.Bars(ctx, providers.BarQuery{Symbol: tt.symbol, Interval: providers.Day, From: date(tt.from), To: date(tt.to)})
-			require.NoError(t, err)
-			requireBars(t, history(t, tt.symbol, tt.from, tt.to), got)
-		})
-		t.Run("quote "+tt.symbol, func(t *testing.T) {
-			q, err := c.Quote(ctx, tt.symbol)
-			require.NoError(t, err)
-			require.Equal(t, current(t, srv, tt.symbol).Close, q.Price)
-		})
-	}
+	}, nil)
+	requireQuotes(t, srv, c, []string{"AAPL", "SPY", "EUR_USD", "BTC-USD"}, nil)
 	t.Run("unknown symbol", func(t *testing.T) {
 		_, err := c.Bars(ctx, providers.BarQuery{Symbol: "MSFT", From: date("2017-01-01"), To: date("2017-02-01")})
 		require.Error(t, err)
@@ -190,25 +217,14 @@ func TestYahooClient(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	ctx := t.Context()
-	tests := []struct{ symbol, from, to string }{
+	// Yahoo's period2 is exclusive: ask up to the next day.
+	requireHistory(t, c, []span{
 		{"AAPL", "2014-01-01", "2014-12-31"},
 		{"SPY", "2008-09-01", "2008-11-30"},
 		{"BTC-USD", "2018-01-01", "2018-03-31"},
 		{"EUR_USD", "2016-06-01", "2016-07-31"},
-	}
-	for _, tt := range tests {
-		t.Run("bars "+tt.symbol, func(t *testing.T) {
-			// Yahoo's period2 is exclusive: ask up to the next day.
-			got, err := c.Bars(ctx, providers.BarQuery{Symbol: tt.symbol, Interval: providers.Day, From: date(tt.from), To: date(tt.to).AddDate(0, 0, 1)})
-			require.NoError(t, err)
-			requireBars(t, history(t, tt.symbol, tt.from, tt.to), got)
-		})
-		t.Run("quote "+tt.symbol, func(t *testing.T) {
-			q, err := c.Quote(ctx, tt.symbol)
-			require.NoError(t, err)
-			require.Equal(t, current(t, srv, tt.symbol).Close, q.Price)
-		})
-	}
+	}, func(to time.Time) time.Time { return to.AddDate(0, 0, 1) })
+	requireQuotes(t, srv, c, []string{"AAPL", "SPY", "BTC-USD", "EUR_USD"}, nil)
 	t.Run("split event", func(t *testing.T) {
 		ch, err := c.Chart(ctx, providers.BarQuery{Symbol: "AAPL", From: date("2014-06-01"), To: date("2014-06-30")})
 		require.NoError(t, err)
@@ -226,24 +242,13 @@ func TestPolygonClient(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	ctx := t.Context()
-	tests := []struct{ symbol, from, to string }{
+	requireHistory(t, c, []span{
 		{"AAPL", "2015-01-01", "2015-12-31"},
 		{"SPY", "1998-01-01", "2021-12-31"}, // the whole series
 		{"BTC-USD", "2018-01-01", "2018-03-31"},
 		{"EUR_USD", "2016-06-01", "2016-07-31"},
-	}
-	for _, tt := range tests {
-		t.Run("bars "+tt.symbol, func(t *testing.T) {
-			got, err := c.Bars(ctx, providers.BarQuery{Symbol: tt.symbol, Interval: providers.Day, From: date(tt.from), To: date(tt.to)})
-			require.NoError(t, err)
-			requireBars(t, history(t, tt.symbol, tt.from, tt.to), got)
-		})
-		t.Run("quote "+tt.symbol, func(t *testing.T) {
-			q, err := c.Quote(ctx, tt.symbol)
-			require.NoError(t, err)
-			require.Equal(t, current(t, srv, tt.symbol).Close, roundTo(q.Price, 6))
-		})
-	}
+	}, nil)
+	requireQuotes(t, srv, c, []string{"AAPL", "SPY", "BTC-USD", "EUR_USD"}, func(p float64) float64 { return roundTo(p, 6) })
 	t.Run("revoked key", func(t *testing.T) {
 		rc, err := polygon.New(polygon.Config{BaseURL: srv.BaseURL("polygon"), APIKey: sandbox.RevokedKey}, fast()...)
 		require.NoError(t, err)
@@ -267,27 +272,14 @@ func TestFinnhubClient(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	ctx := t.Context()
-	tests := []struct{ symbol, from, to string }{
+	// Finnhub filters by timestamp: To is the end of its day.
+	requireHistory(t, c, []span{
 		{"AAPL", "2016-01-01", "2016-12-31"},
 		{"SPY", "2021-01-01", "2021-03-31"},
 		{"BTC-USD", "2018-01-01", "2018-03-31"},
 		{"EUR_USD", "2016-06-01", "2016-07-31"},
-	}
-	for _, tt := range tests {
-		t.Run("bars "+tt.symbol, func(t *testing.T) {
-			// Finnhub filters by timestamp: To is the end of its day.
-			got, err := c.Bars(ctx, providers.BarQuery{Symbol: tt.symbol, Interval: providers.Day, From: date(tt.from), To: date(tt.to).Add(24*time.Hour - time.Second)})
-			require.NoError(t, err)
-			requireBars(t, history(t, tt.symbol, tt.from, tt.to), got)
-		})
-	}
-	for _, sym := range []string{"AAPL", "SPY"} {
-		t.Run("quote "+sym, func(t *testing.T) {
-			q, err := c.Quote(ctx, sym)
-			require.NoError(t, err)
-			require.Equal(t, current(t, srv, sym).Close, q.Price)
-		})
-	}
+	}, func(to time.Time) time.Time { return to.Add(24*time.Hour - time.Second) })
+	requireQuotes(t, srv, c, []string{"AAPL", "SPY"}, nil)
 	t.Run("revoked key", func(t *testing.T) {
 		rc, err := finnhub.New(finnhub.Config{BaseURL: srv.BaseURL("finnhub"), APIKey: sandbox.RevokedKey}, fast()...)
 		require.NoError(t, err)
