@@ -88,12 +88,16 @@ func BenchmarkSnapshot(b *testing.B) {
 		if err := s.sample(ctx, gcNone, true, v); err != nil {
 			b.Fatal(err)
 		}
-		d, err := s.details(ctx, true)
+		d, err := s.details(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(d.goroutines) < 1000 || len(d.fds) < 100 {
-			b.Fatalf("%d goroutines, %d fds", len(d.goroutines), len(d.fds))
+		gs, err := s.goroutines()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(gs) < 1000 || len(d.fds) < 100 {
+			b.Fatalf("%d goroutines, %d fds", len(gs), len(d.fds))
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/snapshot")

@@ -57,9 +57,11 @@
 //     or in the final snapshot, so a count that went back once is not a
 //     leak even if it jitters up again (an external target's goroutines
 //     include its metrics endpoint's short-lived workers).
-//  6. Final snapshot: every count and the details, before any collection;
-//     then a forced collection and a wait for its finalizers, then the
-//     counts again, the heap and the counters.
+//  6. Final snapshot: every count and the descriptor, connection and child
+//     details, before any collection; then a forced collection and a wait
+//     for its finalizers, then the counts again, the heap and the counters;
+//     last, goroutine stacks if there are more goroutines than at the
+//     baseline.
 //  7. Teardown, once, with a context that the run's cancellation does not
 //     end.
 //
@@ -162,6 +164,12 @@
 // The heap series has a value at those iterations and NaN (null in JSON)
 // elsewhere; its slope and steadiness use the points it has. For a scenario
 // of 10ms per iteration a collection of 0.5ms comes every few iterations.
+//
+// The harness keeps little of its own in the heap while it measures: from
+// the baseline, the descriptor listing and the goroutine IDs (tens of bytes
+// per descriptor and goroutine, the same in every later point), and the
+// final goroutine dump, which grows with a goroutine leak, is taken after
+// the final heap reading.
 //
 // An external target cannot be made to collect: its heap is the first of
 // go_gc_heap_live_bytes (the live heap of its latest collection; unknown

@@ -43,18 +43,25 @@ func appendItem(items []string, s string) []string {
 	return items
 }
 
-// goroutineFindings groups the goroutines absent from the baseline by
-// creator and top function.
-func goroutineFindings(base, final []stack.Goroutine) []Finding {
-	seen := make(map[int]bool, len(base))
-	for _, g := range base {
-		seen[g.ID] = true
+// goroutineIDs returns the sorted IDs of gs: all a baseline keeps of its
+// goroutine dump.
+func goroutineIDs(gs []stack.Goroutine) []int {
+	ids := make([]int, len(gs))
+	for i, g := range gs {
+		ids[i] = g.ID
 	}
+	slices.Sort(ids)
+	return ids
+}
+
+// goroutineFindings groups the goroutines whose IDs are not in base (sorted)
+// by creator and top function.
+func goroutineFindings(base []int, final []stack.Goroutine) []Finding {
 	type key struct{ creator, top, state string }
 	groups := map[key]*Finding{}
 	var order []key
 	for _, g := range final {
-		if seen[g.ID] {
+		if _, seen := slices.BinarySearch(base, g.ID); seen {
 			continue
 		}
 		k := key{g.Creator, g.Top, g.State}

@@ -64,7 +64,7 @@ func TestFDAndConnFindings(t *testing.T) {
 }
 
 func TestGoroutineFindings(t *testing.T) {
-	base := []stack.Goroutine{{ID: 1, State: "running", Top: "main.main"}}
+	base := goroutineIDs([]stack.Goroutine{{ID: 1, State: "running", Top: "main.main"}})
 	final := []stack.Goroutine{
 		{ID: 1, State: "running", Top: "main.main"},
 		{ID: 7, State: "select", Top: "net/http.(*persistConn).writeLoop", Creator: "net/http.(*Transport).dialConn", Stack: "goroutine 7 [select]:\n..."},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leakgate/leakgate/harness/internal/procfs"
+	"github.com/leakgate/leakgate/harness/internal/stack"
 )
 
 // Limits of the phases that run after cancellation or that must not hang.
@@ -106,6 +107,8 @@ type runner struct {
 	settleMin            []float64 // lowest goroutines, fds and conns while settling
 	baseAt, finalAt      time.Time
 	baseDet, finalDet    details
+	baseGoroutines       []int             // IDs, sorted
+	finalGoroutines      []stack.Goroutine // only when there are more than at the baseline
 	havePostGC, haveBase bool
 	gcPaused             bool
 }
@@ -220,9 +223,14 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 		return StatusError, fmt.Errorf("harness: baseline: %w", err)
 	}
 	r.s.raiseRemoteGoroutines(ctx, r.base)
-	if r.baseDet, err = r.s.details(ctx, true); err != nil {
+	if r.baseDet, err = r.s.details(ctx); err != nil {
 		return StatusError, fmt.Errorf("harness: baseline: %w", err)
 	}
+	gs, err := r.s.goroutines()
+	if err != nil {
+		return StatusError, fmt.Errorf("harness: baseline: %w", err)
+	}
+	r.baseGoroutines = goroutineIDs(gs) // the dump itself is garbage, not in the heap points
 	r.haveBase = true
 
 	row := make([]float64, len(r.s.defs))
@@ -391,7 +399,8 @@ func (r *runner) settle(ctx context.Context) {
 
 // finalSnapshot counts and lists before any collection, then collects and
 // counts again: what only the collection released is a finding, and the
-// heap is read after it.
+// heap is read after it. Goroutine stacks are dumped last, so that the
+// dump, which grows with a goroutine leak, is not in the heap.
 func (r *runner) finalSnapshot(ctx context.Context) error {
 	r.finalAt = time.Now()
 	if err := r.s.sample(ctx, gcNone, true, r.final); err != nil {
@@ -405,34 +414,34 @@ func (r *runner) finalSnapshot(ctx context.Context) error {
 			r.final[i] = low
 		}
 	}
-	// Goroutine stacks cost milliseconds with thousands of goroutines: dump
-	// them only when there are more goroutines than at the baseline.
-	grew := false
-	if i := r.s.index(MetricGoroutines); i >= 0 && r.final[i] > r.base[i] {
-		grew = true
-	}
-	det, err := r.s.details(ctx, grew)
+	det, err := r.s.details(ctx)
 	if err != nil {
 		return err
 	}
 	r.finalDet = det
 	r.resumeGC()
-	if !r.s.self {
-		return nil
-	}
-	r.s.collect(finalizerWait)
-	if err := r.s.sample(ctx, gcDone, true, r.postGC); err != nil {
-		return err
-	}
-	r.havePostGC = true
-	for i, d := range r.s.defs {
-		if d.name == MetricHeap || d.stage == stageAfterGC {
-			r.final[i] = r.postGC[i]
+	if r.s.self {
+		r.s.collect(finalizerWait)
+		if err := r.s.sample(ctx, gcDone, true, r.postGC); err != nil {
+			return err
+		}
+		r.havePostGC = true
+		for i, d := range r.s.defs {
+			if d.name == MetricHeap || d.stage == stageAfterGC {
+				r.final[i] = r.postGC[i]
+			}
+		}
+		// The last heap point is the final, collected one.
+		if i := r.s.index(MetricHeap); i >= 0 && r.completed > 0 && math.IsNaN(r.series[i][r.completed-1]) {
+			r.series[i][r.completed-1] = r.final[i]
 		}
 	}
-	// The last heap point is the final, collected one.
-	if i := r.s.index(MetricHeap); i >= 0 && r.completed > 0 && math.IsNaN(r.series[i][r.completed-1]) {
-		r.series[i][r.completed-1] = r.final[i]
+	// Goroutine stacks cost milliseconds with thousands of goroutines: dump
+	// them only when there are more goroutines than at the baseline.
+	if i := r.s.index(MetricGoroutines); i >= 0 && r.final[i] > r.base[i] {
+		if r.finalGoroutines, err = r.s.goroutines(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -543,7 +552,7 @@ func (r *runner) breakdown(metric string) []BreakdownRow {
 func (r *runner) findings() []Finding {
 	var out []Finding
 	if r.s.index(MetricGoroutines) >= 0 && r.s.self {
-		out = append(out, goroutineFindings(r.baseDet.goroutines, r.finalDet.goroutines)...)
+		out = append(out, goroutineFindings(r.baseGoroutines, r.finalGoroutines)...)
 	}
 	fresh := newFDs(r.baseDet.fds, r.finalDet.fds)
 	if r.s.index(MetricFDs) >= 0 {

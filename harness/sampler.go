@@ -56,7 +56,6 @@ type sampler struct {
 
 	heapMetric []metrics.Sample
 	finSamples []metrics.Sample
-	stackBuf   []byte // reused by goroutine dumps
 
 	gcCost  time.Duration // the latest forced collection's duration
 	gcTotal time.Duration
@@ -452,27 +451,35 @@ func (s *sampler) waitFinalizers(target finStats, timeout time.Duration) {
 	}
 }
 
-// details is what the baseline and final snapshots list besides counts.
+// details is what the baseline and final snapshots list besides counts
+// and goroutines.
 type details struct {
-	goroutines []stack.Goroutine
-	fds        []procfs.FD
-	children   []procfs.Child
-	items      map[string][]string // ItemProbe items by metric
+	fds      []procfs.FD
+	children []procfs.Child
+	items    map[string][]string // ItemProbe items by metric
 }
 
-// details lists the goroutines (this process only, when stacks is set),
-// descriptors, children and probe items of the target.
-func (s *sampler) details(ctx context.Context, stacks bool) (details, error) {
-	var d details
-	if i := s.index(MetricGoroutines); i >= 0 && s.self && stacks {
-		s.stackBuf = stack.Dump(s.stackBuf)
-		gs, err := stack.Parse(s.stackBuf)
-		if err != nil {
-			return d, fmt.Errorf("goroutine dump: %w", err)
-		}
-		d.goroutines = gs
-		s.stackBuf = s.stackBuf[:cap(s.stackBuf)]
+// goroutines parses a dump of this process's goroutines; nil when the
+// target is another process or goroutines are not measured.
+//
+// The dump and its text are as large as a few KiB per goroutine: a caller
+// that measures the heap reads it before this call, or keeps no more of
+// the result than it needs, so that the harness's own memory is not
+// counted as the scenario's.
+func (s *sampler) goroutines() ([]stack.Goroutine, error) {
+	if s.index(MetricGoroutines) < 0 || !s.self {
+		return nil, nil
 	}
+	gs, err := stack.Parse(stack.Dump(nil))
+	if err != nil {
+		return nil, fmt.Errorf("goroutine dump: %w", err)
+	}
+	return gs, nil
+}
+
+// details lists the descriptors, children and probe items of the target.
+func (s *sampler) details(ctx context.Context) (details, error) {
+	var d details
 	if s.proc != nil && (s.index(MetricFDs) >= 0 || s.index(MetricConns) >= 0) {
 		fds, err := s.proc.FDs()
 		if errors.Is(err, procfs.ErrExited) {

@@ -308,6 +308,29 @@ func TestDroppedFileIsALeak(t *testing.T) {
 	require.Contains(t, released[0].Items[0], "file "+os.DevNull)
 }
 
+// The harness's own memory is not the scenario's: a goroutine dump grows
+// with a goroutine leak, and must not make the heap fail with it.
+func TestGoroutineLeakIsNotAHeapLeak(t *testing.T) {
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	sc := harness.Scenario{
+		Name: "five goroutines per iteration",
+		Run: func(context.Context, int) error {
+			for range 5 {
+				go func() { <-stop }()
+			}
+			return nil
+		},
+	}
+	res, err := harness.Run(t.Context(), sc, harness.WithSettleTimeout(0))
+	require.NoError(t, err)
+	g, _ := res.Metric(harness.MetricGoroutines)
+	require.Equal(t, harness.VerdictFail, g.Verdict, report(res))
+	require.Equal(t, 250.0, g.Delta)
+	heap, _ := res.Metric(harness.MetricHeap)
+	require.Equal(t, harness.VerdictPass, heap.Verdict, "only the goroutines themselves, a few hundred bytes each\n%s", report(res))
+}
+
 // allocSink keeps the background allocator's latest block.
 var allocSink []byte
 
