@@ -309,6 +309,12 @@
 //
 // # Limits
 //
+// Go's runtime opens descriptors of its own the first time it needs them,
+// and keeps them: the network poller's (an epoll and an eventfd) with the
+// first timer or pollable file. The harness starts the poller before any
+// count, since its own timers need it; others, such as the resolver's,
+// are the reason for the warm-up.
+//
 // Like goleak, the harness measures the whole process: tests running in
 // parallel (t.Parallel) with a checked scenario add their goroutines and
 // descriptors to its counts. Per-iteration descriptor counts of this

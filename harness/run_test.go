@@ -514,3 +514,34 @@ func TestSampler(t *testing.T) {
 	require.Equal(t, 2.0, snaps[2].Sub(snaps[0])[harness.MetricFDs])
 	require.True(t, snaps[2].Taken.After(snaps[0].Taken))
 }
+
+// freshProcessEnv marks the test binary re-run by TestFreshProcess.
+const freshProcessEnv = "HARNESS_TEST_FRESH_PROCESS"
+
+// In a process that has not used a timer yet, the runtime's network poller
+// starts with the first one and opens two descriptors (an epoll and an
+// eventfd). The harness's own timers, while settling, must not be counted
+// as the scenario's descriptors. go test starts a timer for -test.timeout,
+// so the check runs in the test binary re-run without one.
+func TestFreshProcess(t *testing.T) {
+	if os.Getenv(freshProcessEnv) == "1" {
+		stop := make(chan struct{})
+		defer close(stop)
+		sc := harness.Scenario{Name: "goroutine leak, first timer", Run: func(context.Context, int) error {
+			go func() { <-stop }()
+			return nil
+		}}
+		res, err := harness.Run(t.Context(), sc, harness.WithIterations(5), harness.WithWarmup(1),
+			harness.WithSettleTimeout(50*time.Millisecond))
+		require.NoError(t, err)
+		g, _ := res.Metric(harness.MetricGoroutines)
+		require.Equal(t, harness.VerdictFail, g.Verdict, report(res))
+		fds, _ := res.Metric(harness.MetricFDs)
+		require.Equal(t, harness.VerdictPass, fds.Verdict, report(res))
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFreshProcess$", "-test.timeout=0", "-test.count=1")
+	cmd.Env = append(os.Environ(), freshProcessEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+}
