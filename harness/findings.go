@@ -54,37 +54,35 @@ func goroutineIDs(gs []stack.Goroutine) []int {
 	return ids
 }
 
-// goroutineFindings groups the goroutines whose IDs are not in base (sorted)
-// by creator and top function.
-func goroutineFindings(base []int, final []stack.Goroutine) []Finding {
-	type key struct{ creator, top, state string }
-	groups := map[key]*Finding{}
-	var order []key
-	for _, g := range final {
-		if _, seen := slices.BinarySearch(base, g.ID); seen {
-			continue
-		}
-		k := key{g.Creator, g.Top, g.State}
-		f, ok := groups[k]
-		if !ok {
-			creator := g.Creator
-			if creator == "" {
-				creator = "(unknown)"
-			}
-			f = &Finding{
-				Metric:  MetricGoroutines,
-				Kind:    FindingGoroutine,
-				Summary: fmt.Sprintf("[%s] %s, created by %s", g.State, g.Top, creator),
-				Stack:   g.Stack,
-			}
-			groups[k] = f
-			order = append(order, k)
-		}
-		f.Count++
+// grouper gathers the findings of one metric and kind by summary.
+type grouper struct {
+	metric, kind string
+	groups       map[string]*Finding
+	order        []string // summaries, in order of first appearance
+}
+
+func newGrouper(metric, kind string) *grouper {
+	return &grouper{metric: metric, kind: kind, groups: map[string]*Finding{}}
+}
+
+// add counts one more under summary and returns its finding.
+func (g *grouper) add(summary string) *Finding {
+	f, ok := g.groups[summary]
+	if !ok {
+		f = &Finding{Metric: g.metric, Kind: g.kind, Summary: summary}
+		g.groups[summary] = f
+		g.order = append(g.order, summary)
 	}
-	out := make([]Finding, 0, len(order))
-	for _, k := range order {
-		out = append(out, *groups[k])
+	f.Count++
+	return f
+}
+
+// findings returns the groups, largest first, ties in order of first
+// appearance.
+func (g *grouper) findings() []Finding {
+	out := make([]Finding, 0, len(g.order))
+	for _, s := range g.order {
+		out = append(out, *g.groups[s])
 	}
 	sortFindings(out)
 	return out
@@ -92,6 +90,26 @@ func goroutineFindings(base []int, final []stack.Goroutine) []Finding {
 
 func sortFindings(fs []Finding) {
 	slices.SortStableFunc(fs, func(a, b Finding) int { return cmp.Compare(b.Count, a.Count) })
+}
+
+// goroutineFindings groups the goroutines whose IDs are not in base (sorted)
+// by state, top function and creator, with the first one's stack.
+func goroutineFindings(base []int, final []stack.Goroutine) []Finding {
+	grp := newGrouper(MetricGoroutines, FindingGoroutine)
+	for _, g := range final {
+		if _, seen := slices.BinarySearch(base, g.ID); seen {
+			continue
+		}
+		creator := g.Creator
+		if creator == "" {
+			creator = "(unknown)"
+		}
+		f := grp.add(fmt.Sprintf("[%s] %s, created by %s", g.State, g.Top, creator))
+		if f.Count == 1 {
+			f.Stack = g.Stack
+		}
+	}
+	return grp.findings()
 }
 
 // newFDs returns the descriptors of final whose key is not in base.
@@ -114,29 +132,17 @@ func newFDs(base, final []procfs.FD) []procfs.FD {
 // connection findings are, and each item describes its socket in full.
 func fdFindings(final, fresh []procfs.FD) []Finding {
 	listening := listeningAddrs(final)
-	groups := map[string]*Finding{}
-	var order []string
+	grp := newGrouper(MetricFDs, FindingFD)
 	for _, f := range fresh {
 		desc, item := f.String(), fmt.Sprintf("fd %d", f.Num)
 		if f.Conn != nil {
 			desc = "socket tcp " + connKey(f.Conn, listening)
 			item = fmt.Sprintf("fd %d: %s", f.Num, f.Conn)
 		}
-		g, ok := groups[desc]
-		if !ok {
-			g = &Finding{Metric: MetricFDs, Kind: FindingFD, Summary: desc}
-			groups[desc] = g
-			order = append(order, desc)
-		}
-		g.Count++
+		g := grp.add(desc)
 		g.Items = appendItem(g.Items, item)
 	}
-	out := make([]Finding, 0, len(order))
-	for _, d := range order {
-		out = append(out, *groups[d])
-	}
-	sortFindings(out)
-	return out
+	return grp.findings()
 }
 
 // listeningAddrs returns the local addresses of the listening sockets.
@@ -165,31 +171,17 @@ func connKey(c *procfs.Conn, listening map[string]bool) string {
 }
 
 // connFindings groups new TCP connections by state and peer.
-func connFindings(final []procfs.FD, fresh []procfs.FD) []Finding {
+func connFindings(final, fresh []procfs.FD) []Finding {
 	listening := listeningAddrs(final)
-	groups := map[string]*Finding{}
-	var order []string
+	grp := newGrouper(MetricConns, FindingConn)
 	for _, f := range fresh {
-		c := f.Conn
-		if c == nil {
+		if f.Conn == nil {
 			continue
 		}
-		key := connKey(c, listening)
-		g, ok := groups[key]
-		if !ok {
-			g = &Finding{Metric: MetricConns, Kind: FindingConn, Summary: key}
-			groups[key] = g
-			order = append(order, key)
-		}
-		g.Count++
-		g.Items = appendItem(g.Items, c.String())
+		g := grp.add(connKey(f.Conn, listening))
+		g.Items = appendItem(g.Items, f.Conn.String())
 	}
-	out := make([]Finding, 0, len(order))
-	for _, k := range order {
-		out = append(out, *groups[k])
-	}
-	sortFindings(out)
-	return out
+	return grp.findings()
 }
 
 // anyAddr is the wildcard listening address on a connection's local port.
@@ -206,31 +198,19 @@ func childFindings(base, final []procfs.Child) []Finding {
 	for _, c := range base {
 		seen[c.PID] = true
 	}
-	groups := map[string]*Finding{}
-	var order []string
+	grp := newGrouper(MetricChildren, FindingChild)
 	for _, c := range final {
 		if seen[c.PID] {
 			continue
 		}
-		key := c.Comm
+		summary := c.Comm
 		if c.State == "Z" {
-			key += " (zombie: exited, not waited for)"
+			summary += " (zombie: exited, not waited for)"
 		}
-		g, ok := groups[key]
-		if !ok {
-			g = &Finding{Metric: MetricChildren, Kind: FindingChild, Summary: key}
-			groups[key] = g
-			order = append(order, key)
-		}
-		g.Count++
+		g := grp.add(summary)
 		g.Items = appendItem(g.Items, fmt.Sprintf("pid %d (%s)", c.PID, c.State))
 	}
-	out := make([]Finding, 0, len(order))
-	for _, k := range order {
-		out = append(out, *groups[k])
-	}
-	sortFindings(out)
-	return out
+	return grp.findings()
 }
 
 // itemFindings counts the items of a probe that outnumber the baseline's.
