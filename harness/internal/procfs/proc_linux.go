@@ -143,9 +143,6 @@ func (p *Proc) Close() error {
 	return nil
 }
 
-// PID returns the process id.
-func (p *Proc) PID() int { return p.pid }
-
 // readDir lists the numeric names of an open /proc directory, calling f for
 // each; it does not allocate.
 func (p *Proc) readDir(dirfd int, f func(name []byte)) error {

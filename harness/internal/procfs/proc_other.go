@@ -12,9 +12,6 @@ func Open(pid int) (*Proc, error) { return nil, ErrUnsupported }
 // Close does nothing.
 func (p *Proc) Close() error { return nil }
 
-// PID returns 0.
-func (p *Proc) PID() int { return 0 }
-
 // CountFDs returns ErrUnsupported.
 func (p *Proc) CountFDs(exact bool) (fds, tcp int, err error) { return 0, 0, ErrUnsupported }
 

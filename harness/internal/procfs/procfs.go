@@ -25,14 +25,6 @@ var ErrUnsupported = errors.New("procfs: unsupported on this platform")
 // ErrExited is returned when the process is gone.
 var ErrExited = errors.New("procfs: process exited")
 
-// Counts are the cheap per-sample numbers.
-type Counts struct {
-	FDs     int   // open file descriptors
-	TCP     int   // of which TCP sockets, in any state
-	Threads int   // kernel threads (tasks)
-	RSS     int64 // resident set size in bytes
-}
-
 // FD describes one open file descriptor.
 type FD struct {
 	Num    int    `json:"fd"`
@@ -346,9 +338,6 @@ type Child struct {
 	Comm  string `json:"comm"`
 	State string `json:"state"` // R, S, Z (zombie: exited, not waited for), ...
 }
-
-// String is "pid 1234 sleep (S)".
-func (c Child) String() string { return fmt.Sprintf("pid %d %s (%s)", c.PID, c.Comm, c.State) }
 
 func truncate(b []byte) []byte {
 	if len(b) > 64 {

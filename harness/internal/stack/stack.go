@@ -22,17 +22,6 @@ type Goroutine struct {
 	Stack   string // the goroutine's full text, header included
 }
 
-// All returns the goroutines of this process.
-func All() []Goroutine {
-	gs, err := Parse(Dump(nil))
-	if err != nil {
-		// A dump of the running runtime always parses; a failure is a bug in
-		// this package.
-		panic(fmt.Sprintf("stack: parse goroutine dump: %v", err))
-	}
-	return gs
-}
-
 // Dump returns runtime.Stack(buf, true), in buf when it is large enough.
 // Each call stops the world and formats every goroutine, so a new buffer
 // starts at a size that usually fits (2 KiB per goroutine) and grows only

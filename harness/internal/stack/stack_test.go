@@ -16,6 +16,14 @@ var update = flag.Bool("update", false, "rewrite testdata/dump.txt from this pro
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// all returns the goroutines of this process.
+func all(t *testing.T) []Goroutine {
+	t.Helper()
+	gs, err := Parse(Dump(nil))
+	require.NoError(t, err)
+	return gs
+}
+
 type server struct{ stop chan struct{} }
 
 func (s *server) loop()               { <-s.stop }
@@ -34,8 +42,12 @@ func startFixture(t *testing.T) {
 	ready.Wait()
 	t.Cleanup(func() { close(stop) })
 	require.Eventually(t, func() bool {
+		gs, err := Parse(Dump(nil))
+		if err != nil {
+			return false
+		}
 		n := 0
-		for _, g := range All() {
+		for _, g := range gs {
 			if strings.Contains(g.Top, "internal/stack.") && g.State == "chan receive" {
 				n++
 			}
@@ -47,7 +59,7 @@ func startFixture(t *testing.T) {
 func TestAll(t *testing.T) {
 	startFixture(t)
 	found := map[string]string{}
-	for _, g := range All() {
+	for _, g := range all(t) {
 		if strings.Contains(g.Top, "internal/stack.") {
 			found[g.Top] = g.Creator
 		}
