@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -397,6 +398,56 @@ func TestResultJSON(t *testing.T) {
 		require.Equal(t, res.Metrics[i].Verdict, back.Metrics[i].Verdict)
 		require.Equal(t, res.Metrics[i].Delta, back.Metrics[i].Delta)
 	}
+}
+
+// Every key of the Result JSON is documented in the package documentation's
+// "Result JSON" section, and the schema named there is Schema.
+func TestResultJSONDocumented(t *testing.T) {
+	snap := harness.Snapshot{Gauges: map[string]float64{"cache": 1}}
+	res := harness.Result{
+		Schema: harness.Schema, Error: "e", Target: harness.TargetInfo{MetricsURL: "http://x/metrics"},
+		Metrics: []harness.MetricResult{{
+			Reason: "r", Series: []float64{1},
+			Thresholds: []harness.ThresholdResult{{Expr: "delta<=0"}},
+			Breakdown:  []harness.BreakdownRow{{Key: "file"}},
+		}},
+		Findings: []harness.Finding{{Items: []string{"fd 3"}, Stack: "goroutine 1 [running]:"}},
+		Baseline: snap, Final: snap,
+	}
+	var buf bytes.Buffer
+	require.NoError(t, res.WriteJSON(&buf))
+	var doc any
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &doc))
+	keys := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				keys[k] = true
+				if k != "gauges" { // keyed by probe name
+					walk(x)
+				}
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(doc)
+
+	src, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(src), "// # Result JSON\n")
+	require.True(t, ok)
+	section, _, ok = strings.Cut(section, "// # ")
+	require.True(t, ok)
+	require.Contains(t, section, `"`+harness.Schema+`"`)
+	for k := range keys {
+		require.Regexp(t, `\b`+regexp.QuoteMeta(k)+`\b`, section, "JSON key %q is not documented", k)
+	}
+	require.Greater(t, len(keys), 50)
 }
 
 func TestResultJSONNull(t *testing.T) {
