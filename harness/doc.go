@@ -259,7 +259,8 @@
 // connection's descriptor for half a second); that connection is left out
 // of findings. The scenario drives the target (requests, input); the
 // harness only watches. A target that exits ends the run with status
-// "error".
+// "error" and an error that matches ErrTargetExited; a Sampler's Sample
+// returns such an error too.
 //
 // An endpoint's go_goroutines includes the endpoint's own collector
 // goroutines, one or two depending on scheduling. The baseline of an

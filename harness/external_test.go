@@ -201,7 +201,31 @@ func TestExternalTarget(t *testing.T) {
 			return c.do("fd-close")
 		}}
 		res, err := harness.Run(t.Context(), sc, harness.WithTarget(harness.Process(c.cmd.Process.Pid)), harness.WithWarmup(1))
+		require.ErrorIs(t, err, harness.ErrTargetExited)
 		require.ErrorContains(t, err, "process exited")
 		require.Equal(t, harness.StatusError, res.Status)
+	})
+
+	t.Run("sampler", func(t *testing.T) {
+		c := startChild(t, bin, "-metrics")
+		s, err := harness.NewSampler(t.Context(),
+			harness.WithTarget(harness.Process(c.cmd.Process.Pid).WithMetricsURL(c.metrics)))
+		require.NoError(t, err)
+		defer s.Close()
+		before, err := s.Sample(t.Context())
+		require.NoError(t, err)
+		require.NoError(t, c.do("fd"))
+		require.NoError(t, c.do("conn "+addr))
+		after, err := s.Sample(t.Context())
+		require.NoError(t, err)
+		d := after.Sub(before)
+		require.Equal(t, 2.0, d[harness.MetricFDs])
+		require.Equal(t, 1.0, d[harness.MetricConns])
+		require.Positive(t, after.Goroutines, "from the metrics URL")
+
+		fmt.Fprintln(c.in, "exit")
+		c.cmd.Wait()
+		_, err = s.Sample(t.Context())
+		require.ErrorIs(t, err, harness.ErrTargetExited)
 	})
 }

@@ -23,6 +23,10 @@ const (
 	UnitBytes = "bytes"
 )
 
+// ErrTargetExited matches the error of a run, Sampler or Measure whose
+// target process exited. Test with errors.Is.
+var ErrTargetExited = errors.New("harness: target process exited")
+
 // ErrUnsupported is returned by a probe that cannot measure its metric on
 // this platform or target. Such a metric is reported as unsupported, with
 // -1 in snapshots.

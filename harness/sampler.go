@@ -231,10 +231,11 @@ func (s *sampler) close() {
 }
 
 // errFatal marks a sampling error that ends the run: the target is gone.
+// It matches ErrTargetExited.
 type errFatal struct{ err error }
 
-func (e errFatal) Error() string { return e.err.Error() }
-func (e errFatal) Unwrap() error { return e.err }
+func (e errFatal) Error() string   { return e.err.Error() }
+func (e errFatal) Unwrap() []error { return []error{ErrTargetExited, e.err} }
 
 // note records a sampling error of metric i. Unsupported metrics are marked
 // so; a process that exited is fatal.
