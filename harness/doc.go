@@ -216,7 +216,9 @@
 // WithThreshold replaces a metric's defaults; every expression must hold.
 // A threshold on a metric that does not exist, is switched off, or cannot
 // be measured on the target makes Run return an error before the scenario
-// starts: it is never a silent pass. The defaults are:
+// starts: it is never a silent pass. Nor is one on a metric that turns out
+// not to be measurable while sampling (a probe that returns
+// ErrUnsupported): the metric's verdict and the run's status are "error". The defaults are:
 //
 //	goroutines, fds, conns, children, unclosed   delta<=0
 //	threads                                      delta<=2

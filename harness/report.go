@@ -71,7 +71,11 @@ func (r *Result) WriteText(w io.Writer) error {
 
 func metricRow(m MetricResult) []string {
 	if !m.Supported {
-		return []string{m.Name, "-", "-", "-", "-", "-", "", "", "unsupported: " + m.Reason}
+		verdict := "unsupported: " + m.Reason
+		if m.Verdict == VerdictError {
+			verdict = "ERROR: " + m.Reason
+		}
+		return []string{m.Name, "-", "-", "-", "-", "-", "", "", verdict}
 	}
 	var th []string
 	for _, t := range m.Thresholds {

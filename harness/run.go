@@ -463,6 +463,12 @@ func (r *runner) evaluate() {
 			m.Baseline, m.Final, m.Delta, m.Max, m.Min, m.Slope = nan, nan, nan, nan, nan, nan
 			m.Series = []float64{}
 			m.Verdict = VerdictUnsupported
+			if len(r.o.thresholds[d.name]) > 0 {
+				// Found unsupported only while sampling: a threshold that
+				// was asked for is never a silent pass.
+				m.Verdict = VerdictError
+				m.Reason = "has thresholds but is not measured on this target: " + d.why
+			}
 			res.Metrics = append(res.Metrics, m)
 			continue
 		}

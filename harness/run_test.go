@@ -541,6 +541,16 @@ func TestProbeErrors(t *testing.T) {
 	require.Contains(t, u.Reason, "not on this OS")
 	g, _ := res.Metric(harness.MetricGoroutines)
 	require.Equal(t, harness.VerdictPass, g.Verdict, "the other metrics are still measured")
+
+	// A threshold on a metric that turns out not to be measurable is an
+	// error, not a silent pass.
+	res, err = harness.Run(t.Context(), harness.Scenario{Run: noop}, append(quick,
+		harness.WithProbes(unsupportedProbe{}), harness.WithThreshold("elsewhere", "delta<=0"))...)
+	require.EqualError(t, err, "harness: metric elsewhere: has thresholds but is not measured on this target: probe elsewhere: not on this OS: harness: unsupported")
+	require.Equal(t, harness.StatusError, res.Status)
+	u, _ = res.Metric("elsewhere")
+	require.Equal(t, harness.VerdictError, u.Verdict)
+	require.Regexp(t, `(?m)^elsewhere +- .* ERROR: has thresholds but is not measured`, report(res))
 }
 
 func TestSampler(t *testing.T) {
