@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -43,8 +44,8 @@ func Check(t TestingT, sc Scenario, opts ...Option) *Result {
 
 // Measure takes one snapshot of the target: every count before a forced
 // garbage collection, then the heap and counters after it (for this
-// process). Iteration, threshold and settle options are ignored. To sample
-// repeatedly, use a Sampler.
+// process). Iteration, threshold and settle options are ignored. Errors are
+// as for Sampler.Sample. To sample repeatedly, use a Sampler.
 func Measure(ctx context.Context, opts ...Option) (Snapshot, error) {
 	s, err := NewSampler(ctx, opts...)
 	if err != nil {
@@ -79,12 +80,21 @@ func NewSampler(ctx context.Context, opts ...Option) (*Sampler, error) {
 
 // Sample takes one snapshot: every count before a forced garbage
 // collection, then the heap and counters after it (for this process).
+//
+// When some metrics could not be read (a probe failed, the metrics URL did
+// not answer), Sample returns the snapshot with the others, those at -1
+// (absent from Gauges), and an error that names them. When the target has
+// exited, the error matches ErrTargetExited and the snapshot is empty.
 func (s *Sampler) Sample(ctx context.Context) (Snapshot, error) {
 	taken := time.Now()
 	if err := s.s.sample(ctx, gcForce, true, s.v); err != nil {
 		return Snapshot{}, fmt.Errorf("harness: sample: %w", err)
 	}
-	return snapshotOf(s.s.defs, taken, s.v), nil
+	snap := snapshotOf(s.s.defs, taken, s.v)
+	if err := errors.Join(s.s.errs...); err != nil {
+		return snap, fmt.Errorf("harness: sample: %w", err)
+	}
+	return snap, nil
 }
 
 // Close releases the files and the connection the Sampler keeps open.

@@ -553,6 +553,19 @@ func TestProbeErrors(t *testing.T) {
 	require.Regexp(t, `(?m)^elsewhere +- .* ERROR: has thresholds but is not measured`, report(res))
 }
 
+// A Sampler returns what it could read, and says what it could not.
+func TestSamplerProbeError(t *testing.T) {
+	s, err := harness.NewSampler(t.Context(), harness.WithProbes(failingProbe{}, harness.Gauge("ok", func() float64 { return 7 })))
+	require.NoError(t, err)
+	defer s.Close()
+	for range 2 {
+		snap, err := s.Sample(t.Context())
+		require.EqualError(t, err, "harness: sample: broken: probe broken: no reading")
+		require.Positive(t, snap.FDs)
+		require.Equal(t, map[string]float64{"ok": 7}, snap.Gauges)
+	}
+}
+
 func TestSampler(t *testing.T) {
 	s, err := harness.NewSampler(t.Context())
 	require.NoError(t, err)

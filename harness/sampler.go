@@ -57,6 +57,8 @@ type sampler struct {
 	heapMetric []metrics.Sample
 	finSamples []metrics.Sample
 
+	errs []error // of the latest sample, by metric
+
 	gcCost  time.Duration // the latest forced collection's duration
 	gcTotal time.Duration
 	gcCount int
@@ -237,8 +239,9 @@ type errFatal struct{ err error }
 func (e errFatal) Error() string   { return e.err.Error() }
 func (e errFatal) Unwrap() []error { return []error{ErrTargetExited, e.err} }
 
-// note records a sampling error of metric i. Unsupported metrics are marked
-// so; a process that exited is fatal.
+// note records a sampling error of metric i: in the latest sample's errors
+// and, if it is the metric's first, in the metric. Unsupported metrics are
+// marked so; a process that exited is fatal.
 func (s *sampler) note(i int, err error) error {
 	if i < 0 || err == nil {
 		return nil
@@ -249,7 +252,10 @@ func (s *sampler) note(i int, err error) error {
 		return errFatal{err}
 	case errors.Is(err, ErrUnsupported), errors.Is(err, procfs.ErrUnsupported):
 		d.unsupported, d.why = true, err.Error()
-	case d.err == nil:
+		return nil
+	}
+	s.errs = append(s.errs, fmt.Errorf("%s: %w", d.name, err))
+	if d.err == nil {
 		d.err = err
 	}
 	return nil
@@ -264,6 +270,7 @@ func (s *sampler) note(i int, err error) error {
 // descriptor classifications where poll(2) shows no change; see
 // procfs.Proc.CountFDs.
 func (s *sampler) sample(ctx context.Context, gc gcMode, exact bool, v []float64) error {
+	s.errs = s.errs[:0]
 	for i := range v {
 		v[i] = math.NaN()
 	}
