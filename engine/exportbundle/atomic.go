@@ -2,7 +2,6 @@ package exportbundle
 
 import (
 	"bufio"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -19,49 +18,10 @@ const (
 	dirPerm  = 0o750
 )
 
-// WriteFile writes the file at path atomically: write fills a temporary file
-// in the same directory, which is synced, closed and renamed over path; then
-// the directory is synced. A reader of path sees the old content or the new,
-// never a part. On error the temporary file is removed and path is left as
-// it was. It returns the size and SHA-256 of what was written.
-func WriteFile(path string, write func(io.Writer) error) (File, error) {
-	dir, name := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return File{}, fmt.Errorf("write %s: %w", path, err)
-	}
-	defer root.Close()
-	f, err := writeAtomic(root, ".", name, write)
-	if err != nil {
-		return File{}, err
-	}
-	if err := syncDir(root, "."); err != nil {
-		return File{}, fmt.Errorf("write %s: %w", path, err)
-	}
-	return f, nil
-}
-
-// writeAtomic writes dir/name inside root through a synced temporary file
-// and a rename. The caller syncs dir.
-func writeAtomic(root *os.Root, dir, name string, write func(io.Writer) error) (File, error) {
-	tmp := filepath.Join(dir, ".tmp-"+name+"-"+rand.Text())
-	f, err := writeNew(root, tmp, name, write, true)
-	if err == nil {
-		err = root.Rename(tmp, filepath.Join(dir, name))
-		if err != nil {
-			err = errors.Join(fmt.Errorf("write %s: %w", name, err), removeMissingOK(root, tmp))
-		}
-	}
-	return f, err
-}
-
 // writeNew creates path inside root (it must not exist), fills it with
-// write, syncs it if sync is set, and closes it. On error the file is
-// removed. name is the file's name in errors and in the returned File.
-func writeNew(root *os.Root, path, name string, write func(io.Writer) error, sync bool) (File, error) {
+// write and closes it; the caller syncs it. On error the file is removed.
+// name is the file's name in errors and in the returned File.
+func writeNew(root *os.Root, path, name string, write func(io.Writer) error) (File, error) {
 	f, err := root.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
 	if err != nil {
 		return File{}, fmt.Errorf("write %s: %w", name, err)
@@ -71,9 +31,6 @@ func writeNew(root *os.Root, path, name string, write func(io.Writer) error, syn
 	err = write(bw)
 	if err == nil {
 		err = bw.Flush()
-	}
-	if err == nil && sync {
-		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr

@@ -11,8 +11,7 @@
 // directory to the export id as a whole, and syncs the root directory. A
 // bundle is therefore either absent or complete with its manifest, on disk
 // as well as in view. Deletion renames a bundle out of sight before
-// removing it. WriteFile is the same discipline for a single file: a
-// synced temporary file renamed over the target.
+// removing it.
 // Staging and trash directories start with a dot, which no valid id does,
 // so they can never be named by a request; Open removes the leftovers of a
 // process that stopped mid-write.

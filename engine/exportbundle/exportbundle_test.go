@@ -364,28 +364,6 @@ func TestConcurrentAdd(t *testing.T) {
 	require.Len(t, m.Files, 8)
 }
 
-func TestWriteFile(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "out.txt")
-	f, err := WriteFile(path, func(w io.Writer) error {
-		_, err := io.WriteString(w, "hello")
-		return err
-	})
-	require.NoError(t, err)
-	require.Equal(t, File{Name: "out.txt", Size: 5, SHA256: sum("hello")}, f)
-
-	boom := errors.New("boom")
-	_, err = WriteFile(path, func(w io.Writer) error {
-		_, _ = io.WriteString(w, "partial")
-		return boom
-	})
-	require.ErrorIs(t, err, boom)
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.Equal(t, "hello", string(data))
-	require.Equal(t, []string{"out.txt"}, visible(t, dir))
-}
-
 func TestFormats(t *testing.T) {
 	bars := []providers.Bar{
 		{Time: time.Date(2020, 1, 2, 0, 0, 0, 0, time.UTC), Open: 1.5, High: 2, Low: 1, Close: 1.75, Volume: 1000},

@@ -358,7 +358,7 @@ func (b *Bundle) Add(name, contentType string, write func(io.Writer) error) (Fil
 
 	// The staging directory is the temporary: a file is written in place
 	// and synced at Commit, together with the others.
-	f, err := writeNew(b.dir, name, name, write, false)
+	f, err := writeNew(b.dir, name, name, write)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err != nil {
@@ -417,7 +417,7 @@ func (b *Bundle) commit(m Manifest) error {
 	if _, err := writeNew(b.dir, ManifestName, ManifestName, func(w io.Writer) error {
 		_, err := io.Copy(w, bytes.NewReader(data))
 		return err
-	}, false); err != nil {
+	}); err != nil {
 		return fmt.Errorf("exportbundle: %s: %w", b.id, err)
 	}
 	// Every file reaches the disk before the directory that names them is
