@@ -155,12 +155,19 @@ func computeIndicators(bars []providers.Bar) (indicators, error) {
 	return ind, nil
 }
 
-func indicatorFacts(_ context.Context, in *Input, sym string) (string, error) {
+// symbolIndicators returns the bars of sym and their indicators, or
+// ErrNoData when there are no bars.
+func symbolIndicators(in *Input, sym string) ([]providers.Bar, indicators, error) {
 	bars := in.Bars[sym]
 	if len(bars) == 0 {
-		return "", ErrNoData
+		return nil, indicators{}, ErrNoData
 	}
 	ind, err := computeIndicators(bars)
+	return bars, ind, err
+}
+
+func indicatorFacts(_ context.Context, in *Input, sym string) (string, error) {
+	_, ind, err := symbolIndicators(in, sym)
 	if err != nil {
 		return "", err
 	}
@@ -270,11 +277,7 @@ func stance(ind indicators, s Sentiment, hasSentiment bool) (string, int) {
 }
 
 func riskFacts(_ context.Context, in *Input, sym string) (string, error) {
-	bars := in.Bars[sym]
-	if len(bars) == 0 {
-		return "", ErrNoData
-	}
-	ind, err := computeIndicators(bars)
+	bars, ind, err := symbolIndicators(in, sym)
 	if err != nil {
 		return "", err
 	}
