@@ -233,6 +233,13 @@ func TestMemoryBounds(t *testing.T) {
 
 	d := NewMemory(0, 0, nil)
 	require.Equal(t, DefaultMemoryEntries, d.Cap())
+
+	// Bytes counts unexpired entries only.
+	b := NewMemory(2, time.Minute, c.now)
+	b.Add(Entry{Task: "t", Symbol: "S", Text: "abc"})
+	require.Equal(t, 5, b.Bytes())
+	c.add(2 * time.Minute)
+	require.Zero(t, b.Bytes())
 }
 
 // promptRecorder is a Writer that remembers the longest prompt it saw.

@@ -102,10 +102,11 @@ func (m *Memory) Len() int {
 	return m.n
 }
 
-// Bytes returns the total text size of the entries held.
+// Bytes returns the total text size of the unexpired entries held.
 func (m *Memory) Bytes() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.expireLocked(m.now())
 	total := 0
 	for i := range m.n {
 		e := m.entries[(m.start+i)%m.max]
