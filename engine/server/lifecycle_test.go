@@ -172,6 +172,36 @@ func TestServeAdminRefusesPublicAddress(t *testing.T) {
 	require.NoError(t, <-done)
 }
 
+func TestCloseWaitsForServeAdmin(t *testing.T) {
+	s := testServer(t, &fakeMD{}, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- s.ServeAdmin(context.Background(), ln) }()
+	hc := &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
+	defer hc.CloseIdleConnections()
+	for {
+		res, err := hc.Get("http://" + ln.Addr().String() + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	require.NoError(t, s.Close())
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	default:
+		t.Fatal("Close returned before ServeAdmin")
+	}
+	ln2, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	require.ErrorIs(t, s.ServeAdmin(context.Background(), ln2), ErrServing)
+	_, err = net.DialTimeout("tcp", ln2.Addr().String(), time.Second)
+	require.Error(t, err, "the refused listener is closed")
+}
+
 func TestRun(t *testing.T) {
 	s := testServer(t, &fakeMD{}, func(c *Config, _ *Deps) {
 		c.Addr, c.AdminAddr = "127.0.0.1:0", "127.0.0.1:0"

@@ -408,7 +408,7 @@ func IsLoopback(addr net.Addr) bool {
 }
 
 // ErrServing is returned by Serve on a server that serves already or was
-// closed.
+// closed, and by ServeAdmin on a closed server.
 var ErrServing = errors.New("server: already serving or closed")
 
 // Serve starts the job workers, the monitor and retention, and serves the
@@ -507,13 +507,23 @@ func (s *Server) httpServer(h http.Handler, name string) *http.Server {
 }
 
 // ServeAdmin serves /metrics, /debug/pprof and /healthz on ln until ctx
-// ends or Close is called, then closes it. It refuses a listener beyond
-// loopback unless Config.AdminPublic is set.
+// ends or Close is called, then closes it; Close waits for it to return.
+// It refuses a listener beyond loopback unless Config.AdminPublic is set,
+// and returns ErrServing after Close.
 func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener) error {
 	if !s.cfg.AdminPublic && !IsLoopback(ln.Addr()) {
 		ln.Close()
 		return fmt.Errorf("server: refusing to serve metrics and pprof on %s: use a loopback address or set AdminPublic", ln.Addr())
 	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServing
+	}
+	s.serveWG.Add(1)
+	s.mu.Unlock()
+	defer s.serveWG.Done()
 	hs := s.httpServer(s.admin, "admin")
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -573,8 +583,8 @@ func (s *Server) ServeListeners(ctx context.Context, api, admin net.Listener) er
 }
 
 // Close shuts a serving server down (as if Serve's context ended), waits
-// for Serve to return, and releases the bundle directory and the queue. It
-// does not close Deps. It is idempotent.
+// for Serve and ServeAdmin to return, and releases the bundle directory
+// and the queue. It does not close Deps. It is idempotent.
 func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
