@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -149,7 +150,7 @@ func TestTriggerValidation(t *testing.T) {
 }
 
 func mustJSON(v any) []byte {
-	b, err := jsonMarshal(v)
+	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err)
 	}
@@ -539,7 +540,7 @@ func TestNewLogger(t *testing.T) {
 func jsonTime(t *testing.T, line []byte) string {
 	t.Helper()
 	var v struct{ Time string }
-	require.NoError(t, jsonUnmarshal(line, &v))
+	require.NoError(t, json.Unmarshal(line, &v))
 	_, err := time.Parse(time.RFC3339Nano, v.Time)
 	require.NoError(t, err)
 	return v.Time

@@ -171,7 +171,7 @@ func TestExportEndToEndResumesAfterStop(t *testing.T) {
 	gate := make(chan struct{})
 	md := &gatedMD{MarketData: env.MarketData, gate: gate, entered: make(chan struct{}, 1)}
 	s := testServer(t, md, func(c *Config, _ *Deps) { c.ShutdownTimeout = 10 * time.Millisecond })
-	stop := startServe(t, s)
+	_, stop := startServe(t, s)
 	j := trigger(t, s.Handler(), map[string]any{"symbols": []string{"AAPL"}, "range": "2016-01-01/2016-12-31"})
 	<-md.entered
 	require.NoError(t, stop())

@@ -120,23 +120,37 @@ func testServer(t testing.TB, md providers.MarketData, edit func(*Config, *Deps)
 	return s
 }
 
-// serve runs s on a loopback port until the test ends and returns its
-// base URL.
-func serve(t testing.TB, s *Server) string {
+// startServe runs Serve on a loopback port in the background and returns
+// its base URL once it is ready; stop cancels Serve and returns its error.
+func startServe(t testing.TB, s *Server) (base string, stop func() error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
 	for !s.ready.Load() {
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("Serve returned before it was ready: %v", err)
+		default:
+		}
 		time.Sleep(time.Millisecond)
 	}
-	return "http://" + ln.Addr().String()
+	return "http://" + ln.Addr().String(), func() error {
+		cancel()
+		return <-done
+	}
+}
+
+// serve runs s on a loopback port until the test ends and returns its
+// base URL.
+func serve(t testing.TB, s *Server) string {
+	t.Helper()
+	base, stop := startServe(t, s)
+	t.Cleanup(func() { require.NoError(t, stop()) })
+	return base
 }
 
 // call sends a request to h in process and returns the response.
@@ -188,9 +202,6 @@ func waitJob(t testing.TB, s *Server, id string) jobs.Job {
 	require.NoError(t, err)
 	return j
 }
-
-func jsonMarshal(v any) ([]byte, error)   { return json.Marshal(v) }
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)

@@ -16,28 +16,10 @@ import (
 	"github.com/leakgate/leakgate/engine/monitor"
 )
 
-// startServe runs Serve in the background; stop cancels it and returns
-// Serve's error.
-func startServe(t *testing.T, s *Server) (stop func() error) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	for !s.ready.Load() {
-		time.Sleep(time.Millisecond)
-	}
-	return func() error {
-		cancel()
-		return <-done
-	}
-}
-
 func TestShutdownLetsRunningJobsFinish(t *testing.T) {
 	md := &fakeMD{gate: make(chan struct{})}
 	s := testServer(t, md, func(c *Config, _ *Deps) { c.Workers = 1 })
-	stop := startServe(t, s)
+	_, stop := startServe(t, s)
 	running := trigger(t, s.Handler(), map[string]any{"symbols": []string{"AAPL"}})
 	waiting := trigger(t, s.Handler(), map[string]any{"symbols": []string{"SPY"}})
 	for md.barCalls() == 0 {
@@ -66,7 +48,7 @@ func TestShutdownDeadlineLeavesJobsQueued(t *testing.T) {
 		c.Workers = 1
 		c.ShutdownTimeout = 20 * time.Millisecond
 	})
-	stop := startServe(t, s)
+	_, stop := startServe(t, s)
 	running := trigger(t, s.Handler(), map[string]any{"symbols": []string{"AAPL"}})
 	for md.barCalls() == 0 {
 		time.Sleep(time.Millisecond)
@@ -86,7 +68,7 @@ func TestMonitorRecordsAlerts(t *testing.T) {
 		c.MonitorInterval = time.Millisecond
 		c.MonitorThreshold = 0.05
 	})
-	stop := startServe(t, s)
+	_, stop := startServe(t, s)
 	sink, err := monitor.NewSQLSink(context.Background(), s.deps.DB, 0)
 	require.NoError(t, err)
 	for {
