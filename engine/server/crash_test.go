@@ -3,7 +3,6 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"os"
@@ -131,25 +130,10 @@ func TestCrashMidJob(t *testing.T) {
 			args := []string{"-db", filepath.Join(dir, "ffe.db"), "-dir", exports, "-max-attempts", tt.maxAttempts}
 
 			// A slow sandbox: every answer waits, one symbol at a time.
-			p := startExportd(t, bin, append(args, "-latency", "150ms")...)
+			p := startExportd(t, bin, append(args, "-latency", slowAnswer)...)
 			c := newClient(t, p.base)
-			res := c.do(http.MethodPost, "/api/jobs/download-tracker/trigger", jsonBody(map[string]any{
-				"symbols": []string{"AAPL", "SPY", "BTC-USD", "EUR_USD"}, "range": "2016-01-01/2016-12-31", "crew": true}))
-			require.Equal(t, http.StatusAccepted, res.StatusCode)
-			id := decode[JobView](t, res).ID
-
-			// Wait until some of the bundle is written.
-			for {
-				v := decode[JobView](t, c.do(http.MethodGet, "/api/jobs/"+id, nil))
-				require.False(t, v.Status.Terminal(), "the job finished before the kill")
-				if v.Status == jobs.Running && v.Progress.Done >= 1 {
-					break
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
-			res = c.do(http.MethodGet, "/api/exports/"+id, nil)
-			require.Equal(t, http.StatusNotFound, res.StatusCode, "no export is visible mid-job")
-			res.Body.Close()
+			id := c.triggerSlowJob()
+			c.awaitWritten(id) // and no export is visible
 			p.kill(t)
 
 			// On disk: the partial bundle is only in a hidden staging
@@ -163,22 +147,13 @@ func TestCrashMidJob(t *testing.T) {
 
 			p = startExportd(t, bin, args...)
 			c = newClient(t, p.base)
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			var v JobView
-			for ctx.Err() == nil {
-				v = decode[JobView](t, c.do(http.MethodGet, "/api/jobs/"+id, nil))
-				if v.Status.Terminal() {
-					break
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
+			v := c.await(id)
 			require.Equal(t, tt.wantState, v.Status, "error: %s", v.Error)
 			switch tt.wantState {
 			case jobs.Succeeded:
 				require.Equal(t, tt.wantText, v.Note)
 				require.Equal(t, 2, v.Attempt)
-				res = c.do(http.MethodGet, "/api/exports/"+id, nil)
+				res := c.do(http.MethodGet, "/api/exports/"+id, nil)
 				require.Equal(t, http.StatusOK, res.StatusCode)
 				ev := decode[ExportView](t, res)
 				require.Len(t, ev.Files, 11) // 4 symbols × 2, sentiment, crew report × 2
@@ -187,6 +162,114 @@ func TestCrashMidJob(t *testing.T) {
 			case jobs.Failed:
 				require.Equal(t, tt.wantText, v.Error)
 				require.Empty(t, entries(t, exports), "the leftover staging was removed and nothing exported")
+			}
+			p.stop(t)
+		})
+	}
+}
+
+// slowAnswer is the sandbox latency of the crash and shutdown tests. A
+// slow job's first symbol is written after one answer and the job ends
+// after seven more (three symbols, the sentiment scan's token and posts,
+// and retries aside), so the tests act a few seconds before it ends,
+// however loaded the machine.
+const slowAnswer = "400ms"
+
+// triggerSlowJob queues an export of four symbols with the sentiment scan
+// and the crew, and returns its id.
+func (c *client) triggerSlowJob() string {
+	c.t.Helper()
+	res := c.do(http.MethodPost, "/api/jobs/download-tracker/trigger", jsonBody(map[string]any{
+		"symbols": []string{"AAPL", "SPY", "BTC-USD", "EUR_USD"}, "range": "2016-01-01/2016-12-31", "crew": true}))
+	require.Equal(c.t, http.StatusAccepted, res.StatusCode)
+	return decode[JobView](c.t, res).ID
+}
+
+// awaitWritten waits until job id runs and part of its bundle is written,
+// and checks that no export is visible yet.
+func (c *client) awaitWritten(id string) {
+	c.t.Helper()
+	for {
+		v := decode[JobView](c.t, c.do(http.MethodGet, "/api/jobs/"+id, nil))
+		require.False(c.t, v.Status.Terminal(), "the job finished too early: %s %s", v.Status, v.Error)
+		if v.Status == jobs.Running && v.Progress.Done >= 1 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	res := c.do(http.MethodGet, "/api/exports/"+id, nil)
+	res.Body.Close()
+	require.Equal(c.t, http.StatusNotFound, res.StatusCode, "no export is visible mid-job")
+}
+
+// storedJob reads job id from the database at path, with no server
+// running.
+func storedJob(t *testing.T, path, id string) jobs.Job {
+	t.Helper()
+	db := openDB(t, path)
+	q, err := jobs.Open(t.Context(), db, jobs.WithLogger(quiet))
+	require.NoError(t, err)
+	require.Equal(t, jobs.Recovery{}, q.Recovered(), "no job was left running")
+	j, err := q.Get(t.Context(), id)
+	require.NoError(t, err)
+	require.NoError(t, q.Stop(t.Context()))
+	require.NoError(t, db.Close())
+	return j
+}
+
+// TestSignalShutdown stops the server process with SIGTERM while a job
+// runs and another waits, and checks that it exits 0 with the running job
+// finished when the grace period suffices, or queued again untouched when
+// it does not, and the waiting job still queued; a restart then runs what
+// is queued.
+func TestSignalShutdown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a server binary")
+	}
+	bin := buildExportd(t)
+	tests := []struct {
+		name      string
+		grace     string
+		wantState jobs.State
+		wantNote  string
+	}{
+		{name: "running job finishes", grace: "1m", wantState: jobs.Succeeded},
+		{name: "deadline passes", grace: "100ms", wantState: jobs.Queued, wantNote: "interrupted by a shutdown; queued again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			exports, dbPath := filepath.Join(dir, "exports"), filepath.Join(dir, "ffe.db")
+			args := []string{"-db", dbPath, "-dir", exports, "-workers", "1"}
+			p := startExportd(t, bin, append(args, "-latency", slowAnswer, "-shutdown-timeout", tt.grace)...)
+			c := newClient(t, p.base)
+			running := c.triggerSlowJob()
+			waiting := c.triggerSlowJob()
+			c.awaitWritten(running)
+			p.stop(t) // SIGTERM; exits 0
+
+			j := storedJob(t, dbPath, running)
+			require.Equal(t, tt.wantState, j.State, "error: %s", j.Error)
+			require.Equal(t, tt.wantNote, j.Note)
+			w := storedJob(t, dbPath, waiting)
+			require.Equal(t, jobs.Queued, w.State, "the waiting job stays queued")
+			require.Equal(t, 0, w.Attempt)
+			switch tt.wantState {
+			case jobs.Succeeded:
+				require.Equal(t, 1, j.Attempt)
+				require.Equal(t, []string{running}, entries(t, exports), "the finished bundle and nothing else")
+			case jobs.Queued:
+				require.Equal(t, 0, j.Attempt, "an interrupted attempt does not count")
+				require.Empty(t, entries(t, exports), "the interrupted job's staging was removed")
+			}
+
+			// The next process runs what is queued.
+			p = startExportd(t, bin, args...)
+			c = newClient(t, p.base)
+			for _, id := range []string{running, waiting} {
+				v := c.await(id)
+				require.Equal(t, jobs.Succeeded, v.Status, "error: %s", v.Error)
+				require.Equal(t, 1, v.Attempt)
 			}
 			p.stop(t)
 		})

@@ -1,7 +1,8 @@
 // Command exportd serves the export API over the recorded sandbox, with
 // its database and export directory given by flags. It is the process the
-// crash test of package server kills mid-job and starts again; it prints
-// "listening <addr>" on stdout once it accepts connections.
+// crash and shutdown tests of package server kill or signal mid-job and
+// start again; it prints "listening <addr>" on stdout once it accepts
+// connections, and on SIGINT or SIGTERM shuts down gracefully and exits 0.
 package main
 
 import (
@@ -36,6 +37,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	token := fs.String("token", "", "API bearer token")
 	latency := fs.Duration("latency", 0, "delay added to every sandbox answer")
 	maxAttempts := fs.Int("max-attempts", 3, "starts of an interrupted job before it fails")
+	workers := fs.Int("workers", 2, "jobs run at once")
+	shutdown := fs.Duration("shutdown-timeout", 5*time.Second, "how long running jobs may finish after SIGINT or SIGTERM")
 	concurrency := fs.Int("symbol-concurrency", 1, "symbols one job fetches at once")
 	market := fs.String("market-date", "2017-01-01", "the date relative ranges end at")
 	logFormat := fs.String("log-format", "text", "text or json")
@@ -59,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err = serve(ctx, stdout, options{db: *dbPath, dir: *dir, addr: *addr, token: *token, latency: *latency,
-		maxAttempts: *maxAttempts, concurrency: *concurrency, marketNow: marketNow}, logger)
+		maxAttempts: *maxAttempts, workers: *workers, shutdown: *shutdown, concurrency: *concurrency, marketNow: marketNow}, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "exportd: %v\n", err)
 		return 1
@@ -71,6 +74,8 @@ type options struct {
 	db, dir, addr, token string
 	latency              time.Duration
 	maxAttempts          int
+	workers              int
+	shutdown             time.Duration
 	concurrency          int
 	marketNow            time.Time
 }
@@ -96,10 +101,11 @@ func serve(ctx context.Context, stdout io.Writer, o options, logger *slog.Logger
 		ExportDir:         o.dir,
 		Watchlist:         []string{"AAPL", "SPY", "BTC-USD", "EUR_USD"},
 		MaxAttempts:       o.maxAttempts,
+		Workers:           o.workers,
 		SymbolConcurrency: o.concurrency,
 		MonitorInterval:   -1,
 		Subreddits:        []string{"wallstreetbets"},
-		ShutdownTimeout:   5 * time.Second,
+		ShutdownTimeout:   o.shutdown,
 	}, server.Deps{MarketData: env.MarketData, Posts: env.Posts, DB: db, Metrics: metrics,
 		Logger: logger, MarketClock: func() time.Time { return o.marketNow }})
 	if err != nil {
