@@ -420,30 +420,39 @@ func (b *Bundle) commit(m Manifest) error {
 	}); err != nil {
 		return fmt.Errorf("exportbundle: %s: %w", b.id, err)
 	}
-	// Every file reaches the disk before the directory that names them is
-	// renamed into view. The syncs run in parallel, so the file system
-	// can commit them together.
+	// Every file, and the staging directory that names them, reaches the
+	// disk before the directory is renamed into view. The syncs run in
+	// parallel, so the file system can commit them together.
 	var g errgroup.Group
 	g.SetLimit(syncParallelism)
 	for _, name := range append(fileNames(m.Files), ManifestName) {
 		g.Go(func() error { return syncFile(b.dir, name) })
 	}
+	g.Go(func() error { return syncDir(b.dir, ".") })
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("exportbundle: %s: %w", b.id, err)
 	}
-	if err := syncDir(b.dir, "."); err != nil {
-		return fmt.Errorf("exportbundle: %s: %w", b.id, err)
+	if err := b.s.rename(b.staging, b.id); err != nil {
+		return err
 	}
-	b.s.mu.Lock()
-	defer b.s.mu.Unlock()
-	if b.s.exists(b.id) {
-		return fmt.Errorf("exportbundle: %s: %w", b.id, ErrExists)
-	}
-	if err := b.s.root.Rename(b.staging, b.id); err != nil {
-		return fmt.Errorf("exportbundle: commit %s: %w", b.id, err)
-	}
+	// The rename is synced outside the store's lock, so that commits
+	// running together share the root directory's sync.
 	if err := syncDir(b.s.root, "."); err != nil {
 		return fmt.Errorf("exportbundle: commit %s: %w", b.id, err)
+	}
+	return nil
+}
+
+// rename makes the staging directory visible as id, unless a bundle id
+// exists already.
+func (s *Store) rename(staging, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.exists(id) {
+		return fmt.Errorf("exportbundle: %s: %w", id, ErrExists)
+	}
+	if err := s.root.Rename(staging, id); err != nil {
+		return fmt.Errorf("exportbundle: commit %s: %w", id, err)
 	}
 	return nil
 }
