@@ -208,7 +208,14 @@ func TestJobRoutes(t *testing.T) {
 	require.Equal(t, jobs.Cancelled, decode[JobView](t, res).Status)
 	res = call(t, s.Handler(), http.MethodDelete, "/api/jobs/"+b.ID, testToken, nil)
 	require.Equal(t, http.StatusConflict, res.StatusCode)
-	require.Equal(t, ProblemJobFinished, decode[Problem](t, res).Type)
+	p := decode[Problem](t, res)
+	require.Equal(t, ProblemJobFinished, p.Type)
+	require.Equal(t, "job "+b.ID+" is cancelled already; only queued and running jobs can be cancelled", p.Detail)
+	// A 404 says where to look.
+	res = call(t, s.Handler(), http.MethodGet, "/api/jobs/job-nope", testToken, nil)
+	require.Equal(t, "no job job-nope; GET /api/jobs lists the jobs kept", decode[Problem](t, res).Detail)
+	res = call(t, s.Handler(), http.MethodGet, "/api/exports/"+a.ID, testToken, nil)
+	require.Contains(t, decode[Problem](t, res).Detail, "GET /api/jobs/"+a.ID+" tells its job's state")
 
 	tests := []struct {
 		name       string

@@ -203,7 +203,7 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 	}
 	job, err := s.queue.Get(r.Context(), id)
 	if errors.Is(err, jobs.ErrNotFound) {
-		writeProblem(w, r, Problem{Status: http.StatusNotFound, Detail: "no job " + id})
+		jobNotFound(w, r, id)
 		return
 	}
 	if err != nil {
@@ -263,10 +263,10 @@ func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
 	job, err := s.queue.Cancel(r.Context(), id)
 	switch {
 	case errors.Is(err, jobs.ErrNotFound):
-		writeProblem(w, r, Problem{Status: http.StatusNotFound, Detail: "no job " + id})
+		jobNotFound(w, r, id)
 	case errors.Is(err, jobs.ErrFinished):
 		writeProblem(w, r, Problem{Type: ProblemJobFinished, Title: "Job already finished", Status: http.StatusConflict,
-			Detail: fmt.Sprintf("job %s is %s", id, job.State)})
+			Detail: fmt.Sprintf("job %s is %s already; only queued and running jobs can be cancelled", id, job.State)})
 	case err != nil:
 		s.internalError(w, r, err)
 	case job.State == jobs.Cancelled:
@@ -299,7 +299,7 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 	}
 	m, err := s.bundles.Manifest(id)
 	if errors.Is(err, exportbundle.ErrNotFound) {
-		writeProblem(w, r, Problem{Status: http.StatusNotFound, Detail: "no export " + id})
+		exportNotFound(w, r, id)
 		return
 	}
 	if err != nil {
@@ -326,7 +326,8 @@ func (s *Server) getExportFile(w http.ResponseWriter, r *http.Request) {
 	}
 	f, entry, err := s.bundles.OpenFile(id, name)
 	if errors.Is(err, exportbundle.ErrNotFound) {
-		writeProblem(w, r, Problem{Status: http.StatusNotFound, Detail: fmt.Sprintf("no file %s in export %s", name, id)})
+		writeProblem(w, r, Problem{Status: http.StatusNotFound,
+			Detail: fmt.Sprintf("no file %s in export %s; GET /api/exports/%s lists its files", name, id, id)})
 		return
 	}
 	if err != nil {
@@ -357,7 +358,7 @@ func (s *Server) deleteExport(w http.ResponseWriter, r *http.Request) {
 	err := s.bundles.Delete(id)
 	switch {
 	case errors.Is(err, exportbundle.ErrNotFound):
-		writeProblem(w, r, Problem{Status: http.StatusNotFound, Detail: "no export " + id})
+		exportNotFound(w, r, id)
 	case err != nil:
 		s.internalError(w, r, err)
 	default:
@@ -386,6 +387,16 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	st := s.queue.Stats()
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "queued": st.Queued, "running": st.Running,
 		"capacity": st.Capacity, "workers": st.Workers})
+}
+
+func jobNotFound(w http.ResponseWriter, r *http.Request, id string) {
+	writeProblem(w, r, Problem{Status: http.StatusNotFound,
+		Detail: fmt.Sprintf("no job %s; GET /api/jobs lists the jobs kept", id)})
+}
+
+func exportNotFound(w http.ResponseWriter, r *http.Request, id string) {
+	writeProblem(w, r, Problem{Status: http.StatusNotFound,
+		Detail: fmt.Sprintf("no export %s: an export appears when its job succeeds, until deleted or pruned; GET /api/jobs/%s tells its job's state", id, id)})
 }
 
 func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
