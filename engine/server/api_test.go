@@ -419,6 +419,14 @@ func TestReadiness(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	res.Body.Close()
 	http.DefaultClient.CloseIdleConnections()
+
+	// A database that does not answer makes the server unready, not dead.
+	require.NoError(t, s.deps.DB.Close())
+	res = call(t, s.Handler(), http.MethodGet, "/readyz", "", nil)
+	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	require.Contains(t, decode[Problem](t, res).Detail, "database")
+	res = call(t, s.Handler(), http.MethodGet, "/healthz", "", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
 }
 
 // fakeListener reports a public address; Serve must refuse it.
