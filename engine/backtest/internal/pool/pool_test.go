@@ -62,6 +62,7 @@ func TestRunStopsWhenCancelled(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	// Once cancel has returned, the other worker starts at most the one job
 	// it had already claimed; while cancel runs it may still take a few.
+	// (A descheduled cancelling worker can even let the other run every
+	// remaining job, so the total is not bounded.)
 	require.LessOrEqual(t, startedAfter.Load(), int32(1))
-	require.Less(t, ran.Load(), int32(1000), "cancellation stopped the run")
 }
