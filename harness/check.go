@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -57,11 +58,13 @@ func Measure(ctx context.Context, opts ...Option) (Snapshot, error) {
 
 // Sampler takes snapshots of one target on demand, for callers that drive
 // their own timing (a load run sampling a server, say). It keeps /proc files
-// and the metrics connection open between samples. It is not safe for
-// concurrent use; call Close when done.
+// and the metrics connection open between samples. Sample is not safe for
+// concurrent use; Close is idempotent and safe to call concurrently. Call
+// Close when done.
 type Sampler struct {
-	s *sampler
-	v []float64
+	s    *sampler
+	v    []float64
+	once sync.Once
 }
 
 // NewSampler prepares to sample the target of the options (WithTarget,
@@ -97,8 +100,9 @@ func (s *Sampler) Sample(ctx context.Context) (Snapshot, error) {
 	return snap, nil
 }
 
-// Close releases the files and the connection the Sampler keeps open.
+// Close releases the files and the connection the Sampler keeps open. It is
+// idempotent and safe to call concurrently.
 func (s *Sampler) Close() error {
-	s.s.close()
+	s.once.Do(s.s.close)
 	return nil
 }

@@ -589,6 +589,28 @@ func TestSampler(t *testing.T) {
 	require.True(t, snaps[2].Taken.After(snaps[0].Taken))
 }
 
+func TestSamplerCloseIsIdempotent(t *testing.T) {
+	before, err := harness.Measure(t.Context())
+	require.NoError(t, err)
+	s, err := harness.NewSampler(t.Context())
+	require.NoError(t, err)
+	_, err = s.Sample(t.Context())
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() { errs[i] = s.Close() })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.Close())
+	after, err := harness.Measure(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 0.0, after.Sub(before)[harness.MetricFDs], "Close released every /proc file")
+}
+
 // freshProcessEnv marks the test binary re-run by TestFreshProcess.
 const freshProcessEnv = "HARNESS_TEST_FRESH_PROCESS"
 
