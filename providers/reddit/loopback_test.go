@@ -158,7 +158,8 @@ func TestCloseDuringTokenRequest(t *testing.T) {
 func TestUnclosedClientIsReported(t *testing.T) {
 	h := &fixtureServer{t: t, page2: func(w http.ResponseWriter) { w.Write(fixture(t, test2020)) }}
 	srv := providertest.NewServer(t, h)
-	providertest.CheckUnclosedTracker(t, "reddit", func(l *slog.Logger) (io.Closer, error) {
+	// Two core clients: the API's and the token endpoint's.
+	providertest.CheckUnclosedTrackerN(t, "reddit", 2, func(l *slog.Logger) (io.Closer, error) {
 		c, err := reddit.New(loopbackConfig(srv.URL), append(providertest.Options(), providers.WithLogger(l))...)
 		if err != nil {
 			return nil, err

@@ -97,8 +97,7 @@ type Config struct {
 // Close when done.
 type Client struct {
 	api          *providers.Client
-	authURL      string
-	authOpts     []providers.Option
+	auth         *providers.Client // the token endpoint
 	clientID     string
 	clientSecret string
 	maxPages     int
@@ -106,11 +105,8 @@ type Client struct {
 	now          func() time.Time
 	tokens       tokenCache
 
-	ctx    context.Context // canceled by Close: stops token requests
+	ctx    context.Context // canceled by Close: ends rate-limit waits
 	cancel context.CancelFunc
-	mu     sync.Mutex // guards closed against new token requests
-	closed bool
-	wg     sync.WaitGroup // token requests in flight
 	once   sync.Once
 
 	rlMu      sync.Mutex
@@ -151,8 +147,6 @@ func New(cfg Config, opts ...providers.Option) (*Client, error) {
 	all = append(all, providers.WithSecrets(cfg.ClientID, cfg.ClientSecret))
 
 	c := &Client{
-		authURL:      auth,
-		authOpts:     all,
 		clientID:     cfg.ClientID,
 		clientSecret: cfg.ClientSecret,
 		maxPages:     cfg.MaxPages,
@@ -170,7 +164,12 @@ func New(cfg Config, opts ...providers.Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.api = api
+	authClient, err := providers.NewClient(name, auth, classifyToken, c.basicAuth, all...)
+	if err != nil {
+		api.Close()
+		return nil, err
+	}
+	c.api, c.auth = api, authClient
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c, nil
 }
@@ -178,15 +177,13 @@ func New(cfg Config, opts ...providers.Option) (*Client, error) {
 // Name returns "reddit".
 func (c *Client) Name() string { return name }
 
-// Close stops requests in flight, waits for them, and releases the
-// client's connections. It is idempotent and safe to call concurrently.
+// Close stops requests in flight (token requests included), waits for
+// them, and releases the connections of the API and of the token endpoint.
+// It is idempotent and safe to call concurrently.
 func (c *Client) Close() error {
 	c.once.Do(func() {
-		c.mu.Lock()
-		c.closed = true
-		c.mu.Unlock()
 		c.cancel()
-		c.wg.Wait()
+		c.auth.Close()
 		c.api.Close()
 	})
 	return nil

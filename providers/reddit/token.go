@@ -140,32 +140,9 @@ func refreshMargin(lifetime time.Duration) time.Duration {
 	return min(lifetime/10, time.Minute)
 }
 
-// fetchToken asks the token endpoint for an app-only token. It makes a
-// short-lived core client for the one request and closes it, so a Client
-// holds a single long-lived connection pool (the API's) and the unclosed
-// tracker counts one client per Client.
+// fetchToken asks the token endpoint for an app-only token.
 func (c *Client) fetchToken(ctx context.Context) (token, error) {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return token{}, errClosed("token")
-	}
-	c.wg.Add(1)
-	c.mu.Unlock()
-	defer c.wg.Done()
-
-	// Close stops a token request in flight.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := context.AfterFunc(c.ctx, cancel)
-	defer stop()
-
-	auth, err := providers.NewClient(name, c.authURL, classifyToken, c.basicAuth, c.authOpts...)
-	if err != nil {
-		return token{}, err
-	}
-	defer auth.Close()
-	resp, err := auth.Do(ctx, providers.Request{
+	resp, err := c.auth.Do(ctx, providers.Request{
 		Method:      http.MethodPost,
 		Path:        "/api/v1/access_token",
 		Body:        []byte(url.Values{"grant_type": {"client_credentials"}}.Encode()),
@@ -173,9 +150,6 @@ func (c *Client) fetchToken(ctx context.Context) (token, error) {
 		Op:          "token",
 	})
 	if err != nil {
-		if c.ctx.Err() != nil {
-			return token{}, errClosed("token")
-		}
 		return token{}, withOp("token", err)
 	}
 	t, err := parseToken(resp.Body)
