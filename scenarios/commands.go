@@ -1,0 +1,4 @@
+package scenarios
+
+// commandScenarios lists the ffe command scenarios.
+func commandScenarios() []Scenario { return nil }
