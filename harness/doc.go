@@ -46,7 +46,9 @@
 //     connection details, child processes.
 //  4. WithIterations measured iterations (default 50), each followed by a
 //     sample of every count into a series. Iterations are numbered from 0
-//     across the warm-up and the measured ones.
+//     across the warm-up and the measured ones. With WithDuration they go on
+//     until that much time has passed since the baseline (at least 2, at
+//     most WithIterations), for soak runs. WithProgress reports each one.
 //  5. Settle, with the runtime's automatic collection off (see Sampling
 //     order): goroutines, descriptors and connections are polled with
 //     backoff (1ms doubling to 100ms) until none is above its baseline or

@@ -30,6 +30,8 @@ type options struct {
 	probes        []Probe
 	disabled      map[string]bool
 	thresholds    map[string][]string // explicit, by metric; replace the defaults
+	duration      time.Duration       // 0: iterations alone end the run
+	progress      func(Progress)
 	errs          []error
 }
 
@@ -53,6 +55,9 @@ func buildOptions(opts []Option) (options, error) {
 	}
 	if o.settleTimeout < 0 {
 		o.errs = append(o.errs, fmt.Errorf("harness: settle timeout %v: must not be negative", o.settleTimeout))
+	}
+	if o.duration < 0 {
+		o.errs = append(o.errs, fmt.Errorf("harness: duration %v: must not be negative", o.duration))
 	}
 	if o.gcBudget < 0 || o.gcBudget > 1 {
 		o.errs = append(o.errs, fmt.Errorf("harness: GC budget %v: want a fraction between 0 and 1", o.gcBudget))
@@ -114,4 +119,36 @@ func WithoutProbes(names ...string) Option {
 // documentation for the grammar.
 func WithThreshold(metric string, exprs ...string) Option {
 	return optionFunc(func(o *options) { o.thresholds[metric] = append([]string{}, exprs...) })
+}
+
+// WithDuration makes the measured iterations go on until d has passed since
+// the baseline, for soak runs; WithIterations is then the most that run.
+// The run still measures at least 2 iterations. Zero (the default) means
+// the iterations alone end the run.
+func WithDuration(d time.Duration) Option { return optionFunc(func(o *options) { o.duration = d }) }
+
+// WithProgress calls f, from the goroutine that called Run, after every
+// warm-up iteration, after every measured iteration's sample and when
+// settling starts. f must return quickly: its time counts as the
+// harness's.
+func WithProgress(f func(Progress)) Option { return optionFunc(func(o *options) { o.progress = f }) }
+
+// Phases of a run, as Progress reports them.
+const (
+	PhaseWarmup  = "warmup"
+	PhaseMeasure = "measure"
+	PhaseSettle  = "settle"
+)
+
+// Progress is where a run is, for a live display.
+type Progress struct {
+	Phase string
+	// Iteration counts the iterations of the phase done so far; Of is how
+	// many the phase has at most (with WithDuration, the cap).
+	Iteration, Of int
+	// Elapsed is the time since the run started; Duration is WithDuration's.
+	Elapsed, Duration time.Duration
+	// Delta is each count's growth since the baseline in the latest sample
+	// (PhaseMeasure only).
+	Delta Delta
 }

@@ -18,6 +18,7 @@ const (
 	teardownTimeout = 30 * time.Second // Teardown's context, which the run's cancellation does not end
 	finalTimeout    = 10 * time.Second // the final snapshot of a cancelled run
 	settleMaxPause  = 100 * time.Millisecond
+	maxPrealloc     = 4096 // series points allocated ahead; more are appended
 )
 
 // Run runs a scenario and measures the target: Setup, warm-up, baseline
@@ -111,6 +112,7 @@ type runner struct {
 	finalGoroutines      []stack.Goroutine // only when there are more than at the baseline
 	havePostGC, haveBase bool
 	gcPaused             bool
+	midDone              bool // WithDuration's middle heap point was taken
 }
 
 func (r *runner) run(ctx context.Context) {
@@ -127,10 +129,7 @@ func (r *runner) run(ctx context.Context) {
 	}
 	r.series = make([][]float64, n)
 	for i := range r.series {
-		r.series[i] = make([]float64, r.o.iterations)
-		for k := range r.series[i] {
-			r.series[i][k] = math.NaN()
-		}
+		r.series[i] = make([]float64, 0, min(r.o.iterations, maxPrealloc))
 	}
 	r.base, r.final, r.postGC = make([]float64, n), make([]float64, n), make([]float64, n)
 	for i := range r.final {
@@ -210,6 +209,7 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 		if err := r.timed(func() error { return sc.Run(ctx, i) }); err != nil {
 			return r.stopped(ctx, &ScenarioError{Phase: "iteration", Iteration: i, Err: err})
 		}
+		r.report(Progress{Phase: PhaseWarmup, Iteration: i + 1, Of: r.o.warmup})
 	}
 	if ctx.Err() != nil {
 		return r.stopped(ctx, nil)
@@ -240,7 +240,8 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 			break
 		}
 		iter := r.o.warmup + k - 1
-		if k == r.o.iterations {
+		last := r.last(k)
+		if last {
 			r.pauseGC()
 		}
 		t0 := time.Now()
@@ -253,14 +254,26 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 		}
 		r.measuredTime += d
 		r.durations = append(r.durations, d)
-		if serr := r.s.sample(ctx, r.gcMode(k), false, row); serr != nil {
+		if serr := r.s.sample(ctx, r.gcMode(k, last), false, row); serr != nil {
 			status, err = StatusError, fmt.Errorf("harness: iteration %d: %w", iter, serr)
 			break
 		}
 		for i := range row {
-			r.series[i][k-1] = row[i]
+			r.series[i] = append(r.series[i], row[i])
 		}
 		r.completed = k
+		if r.o.progress != nil {
+			d := Delta{}
+			for i, def := range r.s.defs {
+				if !def.unsupported && !math.IsNaN(row[i]) && row[i] >= 0 && r.base[i] >= 0 {
+					d[def.name] = row[i] - r.base[i]
+				}
+			}
+			r.report(Progress{Phase: PhaseMeasure, Iteration: k, Of: r.o.iterations, Delta: d})
+		}
+		if last {
+			break
+		}
 	}
 	if status == StatusError && errors.As(err, new(errFatal)) {
 		return status, err
@@ -310,17 +323,54 @@ func (r *runner) timed(f func() error) error {
 // snapshot's collection gives that point, after the descriptors are
 // counted); and otherwise when the collections so far plus one more stay
 // within the GC budget of the measured scenario time.
-func (r *runner) gcMode(k int) gcMode {
-	n := r.o.iterations
+func (r *runner) gcMode(k int, last bool) gcMode {
 	switch {
-	case !r.s.self || r.s.index(MetricHeap) < 0 || k == n:
+	case !r.s.self || r.s.index(MetricHeap) < 0 || last:
 		return gcNone
-	case k == 1 || k == (n+1)/2:
+	case k == 1 || r.middle(k):
 		return gcForce
 	case r.s.gcTotal+r.s.gcCost <= time.Duration(r.o.gcBudget*float64(r.measuredTime)):
 		return gcForce
 	}
 	return gcNone
+}
+
+// last reports whether measured iteration k (1-based) is the last: the
+// requested number, or with WithDuration the one that, at the mean
+// iteration time so far, would end past the duration.
+func (r *runner) last(k int) bool {
+	if k >= r.o.iterations {
+		return true
+	}
+	if r.o.duration <= 0 || k < 2 {
+		return false
+	}
+	mean := time.Since(r.baseAt) / time.Duration(k-1)
+	return time.Since(r.baseAt)+mean >= r.o.duration
+}
+
+// middle reports whether measured iteration k is the middle one, which
+// always gets a heap point: (n+1)/2 of n, or with WithDuration the first
+// that ends past half the duration.
+func (r *runner) middle(k int) bool {
+	if r.o.duration <= 0 {
+		return k == (r.o.iterations+1)/2
+	}
+	if r.midDone || time.Since(r.baseAt) < r.o.duration/2 {
+		return false
+	}
+	r.midDone = true
+	return true
+}
+
+// report calls the progress callback, if any.
+func (r *runner) report(p Progress) {
+	if r.o.progress == nil {
+		return
+	}
+	p.Elapsed = time.Since(r.res.Started)
+	p.Duration = r.o.duration
+	r.o.progress(p)
 }
 
 // pauseGC turns automatic garbage collection off, in this process, from
@@ -352,6 +402,7 @@ var settled = []string{MetricGoroutines, MetricFDs, MetricConns}
 // none is above its baseline or the settle timeout passes. It keeps the
 // lowest value of each seen meanwhile in r.settleMin.
 func (r *runner) settle(ctx context.Context) {
+	r.report(Progress{Phase: PhaseSettle, Iteration: r.completed, Of: r.o.iterations})
 	t0 := time.Now()
 	defer func() { r.res.Timing.SettleSeconds = time.Since(t0).Seconds() }()
 	deadline := t0.Add(r.o.settleTimeout)
