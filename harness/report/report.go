@@ -7,6 +7,8 @@
 package report
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/leakgate/leakgate/harness"
@@ -61,5 +63,75 @@ type Case struct {
 	Log string `json:"log,omitempty"`
 }
 
-// ID is "scenario [mode]", unique within a report.
-func (c Case) ID() string { return c.Scenario + " [" + c.Mode + "]" }
+// ID is "scenario [mode]", unique within a report; the scenario alone when
+// the mode is empty (a report read from a single harness.Result).
+func (c Case) ID() string {
+	if c.Mode == "" {
+		return c.Scenario
+	}
+	return c.Scenario + " [" + c.Mode + "]"
+}
+
+// Failed reports whether the case fails a run: it leaked, errored, was
+// cancelled, or has a status this package does not know.
+func (c Case) Failed() bool { return c.Status != StatusPass && c.Status != StatusSkipped }
+
+// Statuses lists the statuses in report order: failures first (leak, error,
+// cancelled), then pass, then skipped. Renderers list cases in this order.
+var Statuses = []Status{StatusLeak, StatusError, StatusCancelled, StatusPass, StatusSkipped}
+
+// rank is the position of a status in Statuses; an unknown status ranks
+// with the errors.
+func rank(s Status) int {
+	if i := slices.Index(Statuses, s); i >= 0 {
+		return i
+	}
+	return slices.Index(Statuses, StatusError)
+}
+
+// ExitCode is the exit code of the run the report describes: ExitLeak when
+// any case leaked, else ExitError when any case errored, was cancelled or
+// has an unknown status, else ExitPass (every case passed or was skipped,
+// and also when there are no cases).
+func (r *Report) ExitCode() int {
+	code := ExitPass
+	for _, c := range r.Cases {
+		switch {
+		case c.Status == StatusLeak:
+			return ExitLeak
+		case c.Failed():
+			code = ExitError
+		}
+	}
+	return code
+}
+
+// Counts returns the number of cases per status. Statuses with no case are
+// absent.
+func (r *Report) Counts() map[Status]int {
+	n := map[Status]int{}
+	for _, c := range r.Cases {
+		n[c.Status]++
+	}
+	return n
+}
+
+// Sort orders the cases by scenario, then mode: a deterministic order that
+// does not depend on which worker or shard finished first.
+func (r *Report) Sort() {
+	slices.SortStableFunc(r.Cases, compareCases)
+}
+
+func compareCases(a, b Case) int {
+	return cmp.Or(cmp.Compare(a.Scenario, b.Scenario), cmp.Compare(a.Mode, b.Mode))
+}
+
+// ordered returns the cases in report order: failures first (see
+// Statuses), each group sorted by scenario and mode. r is not modified.
+func (r *Report) ordered() []Case {
+	cs := slices.Clone(r.Cases)
+	slices.SortStableFunc(cs, func(a, b Case) int {
+		return cmp.Or(cmp.Compare(rank(a.Status), rank(b.Status)), compareCases(a, b))
+	})
+	return cs
+}

@@ -1,0 +1,214 @@
+package report
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leakgate/leakgate/harness"
+)
+
+// Formatting shared by the renderers. It follows harness.Result.WriteText:
+// bytes in binary units, counts as integers where they are, "-" for what
+// could not be measured.
+
+func fmtSeconds(s float64) string {
+	if math.IsNaN(s) || s < 0 {
+		return "-"
+	}
+	d := seconds(s)
+	switch {
+	case d >= time.Minute:
+		return d.Round(time.Second).String()
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	}
+	return d.Round(10 * time.Microsecond).String()
+}
+
+func fmtValue(unit string, v float64, signed bool) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "-"
+	}
+	sign := ""
+	if signed && v > 0 {
+		sign = "+"
+	}
+	if unit == harness.UnitBytes {
+		return sign + fmtBytes(v)
+	}
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return sign + strconv.FormatInt(int64(v), 10)
+	}
+	return sign + strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+func fmtSlope(unit string, v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "-"
+	}
+	if unit == harness.UnitBytes {
+		return fmtValue(unit, math.Round(v), true)
+	}
+	if math.Abs(v) < 0.005 {
+		return "0"
+	}
+	return fmt.Sprintf("%+.2f", v)
+}
+
+func fmtBytes(v float64) string {
+	neg := ""
+	if v < 0 {
+		neg, v = "-", -v
+	}
+	switch {
+	case v < 1<<10:
+		return fmt.Sprintf("%s%.0fB", neg, v)
+	case v < 1<<20:
+		return fmt.Sprintf("%s%.1fKiB", neg, v/(1<<10))
+	case v < 1<<30:
+		return fmt.Sprintf("%s%.1fMiB", neg, v/(1<<20))
+	}
+	return fmt.Sprintf("%s%.2fGiB", neg, v/(1<<30))
+}
+
+// lhs is the left-hand statistic of a threshold expression ("delta" of
+// "delta<=0").
+func lhs(expr string) string {
+	expr = strings.TrimSpace(expr)
+	end := strings.IndexFunc(expr, func(r rune) bool { return r < 'a' || r > 'z' })
+	if end < 0 {
+		return expr
+	}
+	return expr[:end]
+}
+
+// limitLine is the value a threshold's limit stands for on the metric's own
+// scale, for drawing on a chart of its series: the limit itself for
+// baseline, final, max and min; the baseline plus the limit for delta.
+// A slope, or a limit that was not computed, has none.
+func limitLine(m harness.MetricResult, t harness.ThresholdResult) (float64, bool) {
+	var v float64
+	switch lhs(t.Expr) {
+	case "baseline", "final", "max", "min":
+		v = t.Limit
+	case "delta":
+		v = m.Baseline + t.Limit
+	default:
+		return 0, false
+	}
+	return v, !math.IsNaN(v) && !math.IsInf(v, 0)
+}
+
+// Verdict marks, for tables.
+const (
+	markPass = "✓"
+	markFail = "✗"
+)
+
+// verdictText is the last column of a metric row: a mark and, where it
+// helps, why.
+func verdictText(m harness.MetricResult) string {
+	switch m.Verdict {
+	case harness.VerdictPass:
+		return markPass
+	case harness.VerdictFail:
+		for _, t := range m.Thresholds {
+			if !t.Passed {
+				return fmt.Sprintf("%s %s %s", markFail, lhs(t.Expr), fmtStat(m, t))
+			}
+		}
+		return markFail
+	case harness.VerdictError:
+		return markFail + " error: " + m.Reason
+	case harness.VerdictUnsupported:
+		if m.Reason != "" {
+			return "unsupported: " + m.Reason
+		}
+		return "unsupported"
+	case harness.VerdictNone:
+		return "-"
+	}
+	return string(m.Verdict)
+}
+
+// fmtStat formats the actual value of a threshold in the metric's unit.
+func fmtStat(m harness.MetricResult, t harness.ThresholdResult) string {
+	switch lhs(t.Expr) {
+	case "slope":
+		return fmtSlope(m.Unit, t.Actual) + "/it"
+	case "delta":
+		return fmtValue(m.Unit, t.Actual, true)
+	}
+	return fmtValue(m.Unit, t.Actual, false)
+}
+
+func thresholdsText(m harness.MetricResult) string {
+	exprs := make([]string, len(m.Thresholds))
+	for i, t := range m.Thresholds {
+		exprs[i] = t.Expr
+	}
+	return strings.Join(exprs, ", ")
+}
+
+// failing reports whether a metric's findings belong under its row.
+func failing(m harness.MetricResult) bool {
+	return m.Verdict == harness.VerdictFail || m.Verdict == harness.VerdictError
+}
+
+// tail returns the last n lines of s, and how many lines it left out.
+func tail(s string, n int) (string, int) {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		return "", 0
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) <= n {
+		return s, 0
+	}
+	return strings.Join(lines[len(lines)-n:], "\n"), len(lines) - n
+}
+
+// summary is the one-line summary of a report: counts by status in report
+// order, and the duration.
+func (r *Report) summary() string {
+	counts := r.Counts()
+	var parts []string
+	for _, s := range Statuses {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+			delete(counts, s)
+		}
+	}
+	for _, s := range sortedKeys(counts) {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+	}
+	noun := "cases"
+	if len(r.Cases) == 1 {
+		noun = "case"
+	}
+	out := fmt.Sprintf("%d %s", len(r.Cases), noun)
+	if len(parts) > 0 {
+		out += ": " + strings.Join(parts, ", ")
+	}
+	return out + " in " + fmtSeconds(r.DurationSeconds)
+}
+
+func sortedKeys(m map[Status]int) []Status {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// verdictWord is the word for the whole run, from its exit code.
+func (r *Report) verdictWord() string {
+	switch r.ExitCode() {
+	case ExitPass:
+		return "PASS"
+	case ExitLeak:
+		return "LEAK"
+	}
+	return "ERROR"
+}

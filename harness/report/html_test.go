@@ -1,0 +1,80 @@
+package report_test
+
+import (
+	"bytes"
+	"html/template"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/leakgate/leakgate/harness/report"
+)
+
+func htmlOf(t *testing.T, r *report.Report) string {
+	t.Helper()
+	var b bytes.Buffer
+	require.NoError(t, r.WriteHTML(&b))
+	return b.String()
+}
+
+// references finds what would make a browser fetch something: attributes
+// holding a URL, CSS url() and @import.
+var references = regexp.MustCompile(`(?i)(\b(src|href|action|poster|data|srcset)\s*=\s*["']?\s*(https?:|//)|url\(|@import)`)
+
+func TestWriteHTMLSelfContained(t *testing.T) {
+	page := htmlOf(t, handReport())
+	require.True(t, strings.HasPrefix(page, "<!DOCTYPE html>"))
+	require.Empty(t, references.FindAllString(page, -1))
+	require.NotContains(t, page, "<script")
+	// The only URL is the one in the user's text, escaped.
+	escaped := template.HTMLEscapeString(userText)
+	require.True(t, strings.Contains(page, escaped))
+	rest := strings.ReplaceAll(page, escaped, "")
+	require.False(t, strings.Contains(rest, "http://"))
+	require.False(t, strings.Contains(rest, "https://"))
+	require.False(t, strings.Contains(page, `<script>alert("x")</script>`))
+}
+
+func TestWriteHTMLCharts(t *testing.T) {
+	tests := []struct {
+		name string
+		give *report.Report
+		want int
+	}{
+		// Measured cases: pass, leak and the errored one; six metrics each.
+		{"hand", handReport(), 18},
+		{"real", realReport(t), chartsOf(realReport(t))},
+		{"big", bigReport(12), 12 * 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, chartsOf(tt.give))
+			page := htmlOf(t, tt.give)
+			require.Equal(t, tt.want, strings.Count(page, `<figure class="chart"`))
+			require.Equal(t, tt.want, strings.Count(page, `<svg class="chart-svg"`))
+			require.Equal(t, tt.want, strings.Count(page, `</svg>`))
+			require.NotContains(t, page, "no chart:")
+		})
+	}
+}
+
+func TestWriteHTMLOrder(t *testing.T) {
+	page := htmlOf(t, handReport())
+	var order []string
+	for _, m := range regexp.MustCompile(`<section class="case s-(\w+)"`).FindAllStringSubmatch(page, -1) {
+		order = append(order, m[1])
+	}
+	require.Equal(t, []string{"leak", "error", "error", "cancelled", "pass", "skipped"}, order)
+	// Failed cases are open; findings are in <details>.
+	require.True(t, strings.Contains(page, "10 × [chan receive] main.leak, created by main.run"))
+	require.True(t, strings.Contains(page, "1 finding for goroutines"))
+	require.True(t, strings.Contains(page, "socket tcp 127.0.0.1:41234-&gt;127.0.0.1:8080 ESTABLISHED"))
+}
+
+func TestWriteHTMLSize(t *testing.T) {
+	page := htmlOf(t, bigReport(70))
+	t.Logf("70 cases × 6 metrics of 50 iterations: %d bytes", len(page))
+	require.Less(t, len(page), 4<<20)
+}
