@@ -115,27 +115,77 @@ var groups = []func() []Scenario{
 	providerScenarios,  // providers.go: each provider's fetch, the Reddit scan
 }
 
-// registry is every scenario by name, built once from groups.
-var registry = sync.OnceValue(func() map[string]Scenario {
-	m := map[string]Scenario{}
-	for _, g := range groups {
-		for _, s := range g() {
-			if s.Name == "" || s.Build == nil || len(s.Modes) == 0 {
-				panic(fmt.Sprintf("scenarios: scenario %q needs a name, modes and Build", s.Name))
+// registry holds every scenario by name: the groups' at first use, and
+// those added with Register.
+var registry struct {
+	once sync.Once
+	mu   sync.Mutex
+	m    map[string]Scenario
+}
+
+// scenarioMap returns the registry, filled from groups on first use.
+func scenarioMap() map[string]Scenario {
+	registry.once.Do(func() {
+		registry.m = map[string]Scenario{}
+		for _, g := range groups {
+			for _, s := range g() {
+				if err := add(s); err != nil {
+					panic("scenarios: " + err.Error()) // a bug in this package
+				}
 			}
-			if _, dup := m[s.Name]; dup {
-				panic(fmt.Sprintf("scenarios: scenario %q registered twice", s.Name))
-			}
-			m[s.Name] = s
+		}
+	})
+	return registry.m
+}
+
+// add adds s to the registry; the caller holds registry.mu or is the
+// registry's initialisation.
+func add(s Scenario) error {
+	if s.Name == "" || s.Build == nil || len(s.Modes) == 0 {
+		return fmt.Errorf("scenario %q needs a name, modes and Build", s.Name)
+	}
+	if _, dup := registry.m[s.Name]; dup {
+		return fmt.Errorf("scenario %q registered twice", s.Name)
+	}
+	registry.m[s.Name] = s
+	return nil
+}
+
+// Register adds scenarios of a program's own to the registry, so that a
+// main that registers them and then runs the leakgate command line
+// (scenarios/cli.Main) runs them like the built-in ones, in its worker
+// processes too: register before Main, in every process. A scenario
+// without a name, modes or Build, or with a name already taken, is an
+// error and nothing is added.
+func Register(scs ...Scenario) error {
+	m := scenarioMap()
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	seen := map[string]bool{}
+	for _, s := range scs {
+		if _, dup := m[s.Name]; dup || seen[s.Name] {
+			return fmt.Errorf("scenarios: register %q: the name is taken", s.Name)
+		}
+		if s.Name == "" || s.Build == nil || len(s.Modes) == 0 {
+			return fmt.Errorf("scenarios: register %q: a scenario needs a name, modes and Build", s.Name)
+		}
+		seen[s.Name] = true
+	}
+	for _, s := range scs {
+		if err := add(s); err != nil {
+			return fmt.Errorf("scenarios: register: %w", err)
 		}
 	}
-	return m
-})
+	return nil
+}
 
 // All returns every registered scenario, sorted by name.
 func All() []Scenario {
-	out := make([]Scenario, 0, len(registry()))
-	for _, s := range registry() {
+	m := scenarioMap()
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	out := make([]Scenario, 0, len(m))
+	for _, s := range m {
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -144,7 +194,10 @@ func All() []Scenario {
 
 // Lookup returns the scenario with that exact name.
 func Lookup(name string) (Scenario, bool) {
-	s, ok := registry()[name]
+	m := scenarioMap()
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	s, ok := m[name]
 	return s, ok
 }
 

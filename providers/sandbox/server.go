@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -32,11 +33,15 @@ type Server struct {
 // Start serves a new Handler built with opts on 127.0.0.1 at a free port.
 // The server owns one goroutine (plus net/http's per connection); Close
 // stops all of them.
-func Start(opts ...Option) (*Server, error) {
+func Start(opts ...Option) (*Server, error) { return Listen("127.0.0.1:0", opts...) }
+
+// Listen serves a new Handler built with opts on addr (host:port; port 0
+// picks a free one), as Start does on loopback.
+func Listen(addr string, opts ...Option) (*Server, error) {
 	h := New(opts...)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sandbox: listen on %s: %w", addr, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{Handler: h, url: "http://" + ln.Addr().String(), ln: ln, cancel: cancel}
