@@ -4,15 +4,35 @@ PKGS     ?= ./...
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: all build test test-short vet staticcheck lint tidy-check cover bench fuzz clean
+REPORTS  ?= out
+
+.PHONY: all build test unit test-short leakcheck soak vet staticcheck lint tidy-check cover bench fuzz clean
 
 all: build test
 
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+	$(GO) build -ldflags "$(LDFLAGS) -X github.com/leakgate/leakgate/scenarios/cli.Version=$(VERSION)" -o bin/ ./cmd/...
 
-test:
+# The unit tests, then the leak gate.
+test: unit leakcheck
+
+unit:
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+# The leak gate over the engine: the ci suite (every scenario, mock and live
+# modes, 50 iterations), on embedded data; reports in $(REPORTS)/.
+leakcheck: bin/leakgate
+	bin/leakgate run --suite ci --report-dir $(REPORTS)
+
+# The soak suite: 100 iterations (or LEAKGATE_FLAGS='--duration 10m'),
+# live mode, an ffe serve process included; prints the HTML report's path.
+soak: bin/leakgate
+	bin/leakgate soak --report-dir $(REPORTS)/soak $(LEAKGATE_FLAGS)
+
+bin/leakgate: FORCE
+	$(GO) build -ldflags "-X github.com/leakgate/leakgate/scenarios/cli.Version=$(VERSION)" -o bin/leakgate ./cmd/leakgate
+
+FORCE:
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
@@ -36,4 +56,4 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
 
 clean:
-	rm -rf bin cover.out
+	rm -rf bin cover.out $(REPORTS)
