@@ -35,23 +35,24 @@ const (
 // (harness.Process), and driven by HTTP requests or a command each
 // iteration. It applies to mode live only.
 //
-//   - name: my-service/orders
-//     description: create an order
-//     spawn:                       # or pid: 1234, or pid_file: run/svc.pid
-//     command: ["./bin/svc", "--port", "0"]
-//     env: {LOG_LEVEL: warn}
-//     dir: .
-//     ready: {log: 'listening on (http://\S+)', timeout: 10s}  # or ready.url
-//     stop_timeout: 5s
-//     base_url: http://127.0.0.1:8080  # optional; else ready.log's group or ready.url
-//     metrics_url: "{base}/metrics"    # Prometheus text: goroutines and heap
-//     allow_remote: false
-//     iteration:
-//     timeout: 10s
-//     requests:
-//   - {method: POST, url: "{base}/api/orders", body: '{"x":1}', headers: {Authorization: "Bearer x"}, expect: 201}
-//     command: ["curl", "-sf", "{base}/api/orders"]
-//     thresholds: {fds: delta<=0}
+//	declared:
+//	  - name: my-service/orders
+//	    description: create an order
+//	    spawn:                       # or pid: 1234, or pid_file: run/svc.pid
+//	      command: ["./bin/svc", "--port", "0"]
+//	      env: {LOG_LEVEL: warn}
+//	      dir: .
+//	      ready: {log: 'listening on (http://\S+)', timeout: 10s}  # or ready.url
+//	      stop_timeout: 5s
+//	    base_url: http://127.0.0.1:8080  # optional; else ready.log's group or ready.url
+//	    metrics_url: "{base}/metrics"    # Prometheus text: goroutines and heap
+//	    allow_remote: false
+//	    iteration:
+//	      timeout: 10s
+//	      requests:
+//	        - {method: POST, url: "{base}/api/orders", body: '{"x":1}', headers: {Authorization: "Bearer x"}, expect: 201}
+//	      command: ["curl", "-sf", "{base}/api/orders"]
+//	    thresholds: {fds: delta<=0}
 //
 // In URLs, bodies, header values and iteration commands "{base}" is the
 // service's base URL and "{pid}" its process id; iteration commands also

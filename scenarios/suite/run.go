@@ -52,12 +52,11 @@ func (dc *Declared) build(env *scenarios.Env) (*scenarios.Run, error) {
 	}
 	r := &declaredRun{dc: dc}
 	r.tr = &http.Transport{
-		Proxy:                 nil, // never a proxy: requests go where the suite says
-		DialContext:           dialer(dc.AllowRemote),
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       30 * time.Second,
-		TLSHandshakeTimeout:   dc.Iteration.Timeout,
-		ResponseHeaderTimeout: dc.Iteration.Timeout,
+		Proxy:               nil, // never a proxy: requests go where the suite says
+		DialContext:         dialer(dc.AllowRemote),
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     30 * time.Second,
+		TLSHandshakeTimeout: dc.Iteration.Timeout,
 	}
 	r.client = &http.Client{Transport: r.tr, Timeout: dc.Iteration.Timeout}
 	if err := r.start(env); err != nil {

@@ -3,8 +3,8 @@
 // warm-up, settle timeout and thresholds of every run, and declares
 // scenarios of its own for services in any language.
 //
-//	name: ci
-//	description: every scenario, both modes, 50 iterations
+//	name: nightly
+//	description: every scenario but the real APIs', both modes
 //	scenarios: ["*", "!real/*"]
 //	modes: both
 //	iterations: 50
@@ -27,9 +27,11 @@
 //	description     one line
 //	scenarios       names or globs of scenarios, registered or declared:
 //	                path.Match globs whose * and ? also match "/", so "*" is
-//	                every scenario and "cmd/*" includes "cmd/analyze/interrupted"; "!pattern" excludes, and a list of exclusions
-//	                alone selects every other scenario. Each pattern must
-//	                match something. Without scenarios, the declared ones run.
+//	                every scenario and "cmd/*" includes
+//	                "cmd/analyze/interrupted"; "!pattern" excludes, and a list
+//	                of exclusions alone selects every other scenario. Each
+//	                pattern must match something. Without scenarios, the
+//	                declared ones run.
 //	modes           mock, live or both, or a list of them (default both)
 //	iterations      measured iterations per run, at least 2 (default 50);
 //	                with duration, the most that run
