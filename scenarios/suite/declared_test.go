@@ -295,14 +295,15 @@ declared:
 
 func TestRunOptions(t *testing.T) {
 	s, err := suite.Parse("s.yaml", []byte(`
+duration: 1m
 thresholds: {goroutines: delta<=0, fds: delta<=1, threads: delta<=3, open_clients: final<5}
 declared:
   - {name: a, pid: 1, iteration: {command: ["true"]}, thresholds: {fds: delta<=9}}
 `))
 	require.NoError(t, err)
-	require.Len(t, s.HarnessOptions(), 3+4)
-	require.Len(t, s.RunOptions("cmd/analyze", &scenarios.Run{}), 3+4)
+	require.Len(t, s.HarnessOptions(), 4+4, "iterations, warm-up, settle timeout, duration; 4 thresholds")
+	require.Len(t, s.RunOptions("cmd/analyze", &scenarios.Run{}), 4+4)
 	// Declared without metrics_url: threads only (fds is its own, in the
 	// Run's options; goroutines and open_clients it cannot measure).
-	require.Len(t, s.RunOptions("a", &scenarios.Run{}), 3+1)
+	require.Len(t, s.RunOptions("a", &scenarios.Run{}), 4+1)
 }

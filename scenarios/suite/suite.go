@@ -398,16 +398,31 @@ func match(pattern, name string) bool {
 const sep = "\x1f"
 
 // HarnessOptions returns the suite's run options: iterations, warm-up,
-// settle timeout and thresholds. Duration is not among them: pass
-// Duration to the harness's duration option where it has one.
+// settle timeout, duration (when set) and thresholds.
 func (s *Suite) HarnessOptions() []harness.Option {
+	return append(s.runOptions(), s.thresholdOptions(func(string) bool { return true })...)
+}
+
+// runOptions are the suite's options other than thresholds.
+func (s *Suite) runOptions() []harness.Option {
 	opts := []harness.Option{
 		harness.WithIterations(s.Iterations),
 		harness.WithWarmup(s.Warmup),
 		harness.WithSettleTimeout(s.SettleTimeout),
 	}
+	if s.Duration > 0 {
+		opts = append(opts, harness.WithDuration(s.Duration))
+	}
+	return opts
+}
+
+// thresholdOptions are the suite's thresholds on the metrics keep accepts.
+func (s *Suite) thresholdOptions(keep func(metric string) bool) []harness.Option {
+	var opts []harness.Option
 	for _, m := range sortedKeys(s.Thresholds) {
-		opts = append(opts, harness.WithThreshold(m, s.Thresholds[m]...))
+		if keep(m) {
+			opts = append(opts, harness.WithThreshold(m, s.Thresholds[m]...))
+		}
 	}
 	return opts
 }
@@ -424,18 +439,15 @@ func (s *Suite) RunOptions(name string, run *scenarios.Run) []harness.Option {
 	if run != nil {
 		opts = append(opts, run.Options...)
 	}
-	suiteOpts := s.HarnessOptions()
 	dc := s.declared(name)
 	if dc == nil {
-		return append(opts, suiteOpts...)
+		return append(opts, s.HarnessOptions()...)
 	}
-	opts = append(opts, suiteOpts[:3]...)
-	for _, m := range sortedKeys(s.Thresholds) {
-		if _, own := dc.Thresholds[m]; dc.measures(m) && !own {
-			opts = append(opts, harness.WithThreshold(m, s.Thresholds[m]...))
-		}
-	}
-	return opts
+	opts = append(opts, s.runOptions()...)
+	return append(opts, s.thresholdOptions(func(m string) bool {
+		_, own := dc.Thresholds[m]
+		return dc.measures(m) && !own
+	})...)
 }
 
 func (s *Suite) declared(name string) *Declared {
