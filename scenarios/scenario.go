@@ -201,31 +201,49 @@ func Lookup(name string) (Scenario, bool) {
 	return s, ok
 }
 
+// MatchName reports whether a scenario name matches a pattern: an exact
+// name, or a path.Match glob in which * and ? also match "/", so that
+// "cmd/*" matches "cmd/analyze/interrupted" too and "*" every name.
+func MatchName(pattern, name string) bool {
+	if pattern == name {
+		return true
+	}
+	ok, _ := path.Match(strings.ReplaceAll(pattern, "/", nameSep), strings.ReplaceAll(name, "/", nameSep))
+	return ok
+}
+
+// nameSep stands for "/" in MatchName, so that path.Match's * crosses it.
+const nameSep = "\x1f"
+
 // Match returns the registered scenarios whose names match any of the
-// patterns (exact names or path.Match globs such as "cmd/*"), sorted by
-// name. A pattern that matches nothing is an error that lists the names.
-func Match(patterns ...string) ([]Scenario, error) {
-	var out []Scenario
-	seen := map[string]bool{}
-	all := All()
+// patterns (see MatchName), sorted by name, each once. A malformed
+// pattern, or one that matches nothing, is an error.
+func Match(patterns ...string) ([]Scenario, error) { return MatchIn(All(), patterns...) }
+
+// MatchIn is Match over scs instead of the registry, in the order of scs.
+func MatchIn(scs []Scenario, patterns ...string) ([]Scenario, error) {
+	hit := map[string]bool{}
 	for _, p := range patterns {
 		if _, err := path.Match(p, ""); err != nil {
 			return nil, fmt.Errorf("scenario pattern %q: %w", p, err)
 		}
 		n := 0
-		for _, s := range all {
-			if ok, _ := path.Match(p, s.Name); ok || p == s.Name {
+		for _, s := range scs {
+			if MatchName(p, s.Name) {
 				n++
-				if !seen[s.Name] {
-					seen[s.Name] = true
-					out = append(out, s)
-				}
+				hit[s.Name] = true
 			}
 		}
 		if n == 0 {
 			return nil, fmt.Errorf("scenario %q: no such scenario (see leakgate list)", p)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	var out []Scenario
+	for _, s := range scs {
+		if hit[s.Name] {
+			out = append(out, s)
+			delete(hit, s.Name)
+		}
+	}
 	return out, nil
 }

@@ -189,7 +189,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{name: "bad shard", args: []string{"run", "--shard", "0/3"}, want: `--shard "0/3"`},
 		{name: "bad format", args: []string{"run", "--format", "pdf"}, want: `"pdf": want some of text,json,junit,html`},
 		{name: "bad threshold", args: []string{"run", "--threshold", "goroutines: delta<=lots"}, want: `--threshold "goroutines: delta<=lots"`},
-		{name: "unknown scenario", args: []string{"run", "--scenario", "nope/*"}, want: `--scenario "nope/*": no such scenario`},
+		{name: "unknown scenario", args: []string{"run", "--scenario", "nope/*"}, want: `--scenario: scenario "nope/*": no such scenario`},
 		{name: "unknown command", args: []string{"runn"}, want: `unknown command "runn"; did you mean run?`},
 		{name: "unknown flag", args: []string{"run", "--iterashuns", "3"}, want: "unknown flag: --iterashuns"},
 		{name: "report without files", args: []string{"report"}, want: "report takes one or more report files"},

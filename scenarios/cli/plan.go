@@ -33,7 +33,7 @@ type settings struct {
 	duration      time.Duration
 	settleTimeout time.Duration
 	timeout       time.Duration       // per unit
-	thresholds    map[string][]string // by metric: suite's, then --threshold's
+	thresholds    map[string][]string // by metric, from --threshold: replace the suite's and the scenario's
 }
 
 // shard is --shard I/N: the I-th of N parts of a run (1-based).
@@ -130,9 +130,8 @@ func addThresholdFlags(m map[string][]string, flags []string) error {
 	return nil
 }
 
-// harnessOptions are the run options of settings, after the scenario's
-// own (so that the suite's and the command line's thresholds replace a
-// scenario's for the same metric).
+// harnessOptions are the run options of settings, which come after the
+// suite's (suite.RunOptions), so that the command line's values win.
 func (s settings) harnessOptions(progress func(harness.Progress)) []harness.Option {
 	opts := []harness.Option{
 		harness.WithIterations(s.iterations),

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -115,9 +114,6 @@ func (a *app) run(cmd *cobra.Command, f runFlags) error {
 	}
 	s := settings{suiteRef: f.suiteRef, iterations: st.Iterations, warmup: st.Warmup, duration: st.Duration,
 		settleTimeout: st.SettleTimeout, timeout: st.Timeout, thresholds: map[string][]string{}}
-	for m, e := range st.Thresholds {
-		s.thresholds[m] = e
-	}
 	fl := cmd.Flags()
 	if fl.Changed("iterations") {
 		if f.iterations < 2 {
@@ -205,27 +201,11 @@ func selectNamed(st *suite.Suite, names []string) ([]scenarios.Scenario, error) 
 	for _, d := range st.Declared {
 		all = append(all, d.Scenario())
 	}
-	var out []scenarios.Scenario
-	seen := map[string]bool{}
-	for _, p := range names {
-		if _, err := path.Match(p, ""); err != nil {
-			return nil, fmt.Errorf("--scenario %q: %w", p, err)
-		}
-		n := 0
-		for _, sc := range all {
-			if ok, _ := path.Match(p, sc.Name); ok || p == sc.Name {
-				n++
-				if !seen[sc.Name] {
-					seen[sc.Name] = true
-					out = append(out, sc)
-				}
-			}
-		}
-		if n == 0 {
-			return nil, fmt.Errorf("--scenario %q: no such scenario (see leakgate list)", p)
-		}
+	scs, err := scenarios.MatchIn(all, names...)
+	if err != nil {
+		return nil, fmt.Errorf("--scenario: %w", err)
 	}
-	return out, nil
+	return scs, nil
 }
 
 // parseFormats reads --format: a comma-separated list of report.Formats.

@@ -18,7 +18,12 @@ import (
 	"github.com/leakgate/leakgate/harness"
 	"github.com/leakgate/leakgate/harness/report"
 	"github.com/leakgate/leakgate/scenarios"
+	"github.com/leakgate/leakgate/scenarios/suite"
 )
+
+// teardownTimeout bounds the Teardown a worker runs itself when the
+// harness refused the run's options.
+const teardownTimeout = 30 * time.Second
 
 // progressFDEnv names the environment variable that gives a worker the
 // descriptor its progress lines go to.
@@ -83,7 +88,11 @@ func (a *app) work(ctx context.Context, s settings, name string, mode scenarios.
 		c.DurationSeconds = time.Since(start).Seconds()
 		return c
 	}
-	sc, err := findScenario(s.suiteRef, name)
+	st, err := loadSuite(s.suiteRef)
+	if err != nil {
+		return fail(report.StatusError, err)
+	}
+	sc, err := findScenario(st, name)
 	if err != nil {
 		return fail(report.StatusError, err)
 	}
@@ -108,9 +117,16 @@ func (a *app) work(ctx context.Context, s settings, name string, mode scenarios.
 	if progress != nil {
 		defer progress.Close()
 	}
-	opts := append(run.Options, s.harnessOptions(progressFunc(progress))...)
+	opts := append(st.RunOptions(name, run), s.harnessOptions(progressFunc(progress))...)
 	res, err := harness.Run(ctx, run.Scenario, opts...)
 	if res == nil {
+		// Invalid options: Run did not start, so Teardown did not run
+		// either; Build may have started a process.
+		if run.Scenario.Teardown != nil {
+			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
+			defer cancel()
+			err = errors.Join(err, run.Scenario.Teardown(tctx))
+		}
 		return fail(report.StatusError, err)
 	}
 	c.Result = res
@@ -122,13 +138,9 @@ func (a *app) work(ctx context.Context, s settings, name string, mode scenarios.
 
 // findScenario looks name up among the registered scenarios, then among
 // the suite's declared ones.
-func findScenario(suiteRef, name string) (scenarios.Scenario, error) {
+func findScenario(st *suite.Suite, name string) (scenarios.Scenario, error) {
 	if sc, ok := scenarios.Lookup(name); ok {
 		return sc, nil
-	}
-	st, err := loadSuite(suiteRef)
-	if err != nil {
-		return scenarios.Scenario{}, err
 	}
 	for _, d := range st.Declared {
 		if d.Name == name {

@@ -360,7 +360,7 @@ func (s *Suite) Scenarios() ([]scenarios.Scenario, error) {
 		g, neg := strings.CutPrefix(p, "!")
 		n := 0
 		for _, sc := range all {
-			if match(g, sc.Name) {
+			if scenarios.MatchName(g, sc.Name) {
 				n++
 				if neg {
 					exclude[sc.Name] = true
@@ -382,20 +382,6 @@ func (s *Suite) Scenarios() ([]scenarios.Scenario, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
-
-// match reports whether a scenario name matches a pattern: an exact name,
-// or a path.Match glob in which * and ? also match "/", so that "cmd/*"
-// matches "cmd/analyze/interrupted" too and "*" every name.
-func match(pattern, name string) bool {
-	if pattern == name {
-		return true
-	}
-	ok, _ := path.Match(strings.ReplaceAll(pattern, "/", sep), strings.ReplaceAll(name, "/", sep))
-	return ok
-}
-
-// sep stands for "/" in match, so that path.Match's * crosses it.
-const sep = "\x1f"
 
 // HarnessOptions returns the suite's run options: iterations, warm-up,
 // settle timeout, duration (when set) and thresholds.
