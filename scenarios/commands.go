@@ -391,6 +391,11 @@ func (s *cmdSession) setup(ctx context.Context) (err error) {
 		"XDG_CONFIG_HOME": filepath.Join(dir, "config"),
 		"FFE_DATA_DIR":    filepath.Join(dir, "data"),
 	}
+	// Every run starts with no decisions, positions or trades, even when
+	// the same Run is set up again in the same directory.
+	if err := os.RemoveAll(s.vars["FFE_DATA_DIR"]); err != nil {
+		return fmt.Errorf("empty the data directory: %w", err)
+	}
 	maps.Copy(s.vars, m.Env())
 	for k, v := range s.spec.env {
 		s.vars[k] = strings.ReplaceAll(v, cmdDirVar, dir)

@@ -214,3 +214,19 @@ func TestCommandScenarioLeaks(t *testing.T) {
 		})
 	}
 }
+
+// TestCommandScenarioRunsTwice proves a built command scenario can be run
+// again in the same directory: cmd/execute's first decision is a BUY
+// again, because Setup starts from an empty data directory.
+func TestCommandScenarioRunsTwice(t *testing.T) {
+	sc, ok := Lookup("cmd/execute")
+	require.True(t, ok)
+	run, err := sc.Build(&Env{Mode: Mock, Dir: t.TempDir()})
+	require.NoError(t, err)
+	for range 2 {
+		res, err := harness.Run(t.Context(), run.Scenario,
+			append(append([]harness.Option(nil), run.Options...), harness.WithIterations(3), harness.WithWarmup(1))...)
+		require.NoError(t, err)
+		require.True(t, res.Passed(), cmdReport(t, res))
+	}
+}
