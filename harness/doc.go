@@ -306,6 +306,8 @@
 //	                  left-hand statistic, limit the right-hand side
 //	  verdict         "pass", "fail", "none" (no thresholds), "unsupported",
 //	                  "unknown" (too few samples) or "error"
+//	  first_fail      for a failing metric, the first measured iteration
+//	                  after which its thresholds failed on the series so far
 //	  breakdown       [{key, baseline, final}]: fds by kind, conns by state
 //	findings          [{metric, kind, count, summary, items, stack}]
 //	baseline, final   snapshots: taken, goroutines, fds, conns, threads,

@@ -72,3 +72,36 @@ func TestNegativeDurationIsRefused(t *testing.T) {
 	_, err := harness.Run(t.Context(), harness.Scenario{Name: "x", Run: noop}, harness.WithDuration(-time.Second))
 	require.ErrorContains(t, err, "duration -1s: must not be negative")
 }
+
+// TestFirstFailSaysHowSoonALeakShowed leaks a goroutine from the fourth
+// measured iteration on: delta<=0 first fails after iteration 4, and
+// delta<=2 after iteration 6.
+func TestFirstFailSaysHowSoonALeakShowed(t *testing.T) {
+	stop := make(chan struct{})
+	defer close(stop)
+	tests := []struct {
+		expr string
+		want int
+	}{
+		{expr: "delta<=0", want: 4},
+		{expr: "delta<=2", want: 6},
+		{expr: "max<=baseline+4", want: 8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			res, err := harness.Run(t.Context(), harness.Scenario{Name: "late", Run: func(_ context.Context, i int) error {
+				if i >= 2+3 { // two warm-up iterations, then the fourth measured one on
+					go func() { <-stop }()
+				}
+				return nil
+			}}, harness.WithIterations(10), harness.WithWarmup(2), harness.WithSettleTimeout(10*time.Millisecond),
+				harness.WithThreshold(harness.MetricGoroutines, tt.expr))
+			require.NoError(t, err)
+			g, _ := res.Metric(harness.MetricGoroutines)
+			require.Equal(t, harness.VerdictFail, g.Verdict)
+			require.Equal(t, tt.want, g.FirstFail)
+			fds, _ := res.Metric(harness.MetricFDs)
+			require.Zero(t, fds.FirstFail, "a passing metric has none")
+		})
+	}
+}

@@ -99,7 +99,11 @@ type MetricResult struct {
 	Series     []float64         `json:"series"` // one value per measured iteration
 	Thresholds []ThresholdResult `json:"thresholds"`
 	Verdict    Verdict           `json:"verdict"`
-	Breakdown  []BreakdownRow    `json:"breakdown,omitempty"`
+	// FirstFail is, for a failing metric, the first measured iteration
+	// (1-based) after which its thresholds failed on the series so far:
+	// how soon the leak showed. 0 when the metric did not fail.
+	FirstFail int            `json:"first_fail,omitempty"`
+	Breakdown []BreakdownRow `json:"breakdown,omitempty"`
 }
 
 // ThresholdResult is one evaluated threshold: Actual is the left-hand
@@ -203,7 +207,11 @@ type metricJSON struct {
 	Series     []num             `json:"series"`
 	Thresholds []ThresholdResult `json:"thresholds"`
 	Verdict    Verdict           `json:"verdict"`
-	Breakdown  []BreakdownRow    `json:"breakdown,omitempty"`
+	// FirstFail is, for a failing metric, the first measured iteration
+	// (1-based) after which its thresholds failed on the series so far:
+	// how soon the leak showed. 0 when the metric did not fail.
+	FirstFail int            `json:"first_fail,omitempty"`
+	Breakdown []BreakdownRow `json:"breakdown,omitempty"`
 }
 
 // MarshalJSON writes NaN numbers as null.

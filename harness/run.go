@@ -542,6 +542,9 @@ func (r *runner) evaluate() {
 				m.Verdict = VerdictFail
 			}
 		}
+		if m.Verdict == VerdictFail {
+			m.FirstFail = firstFail(r.checks[i], m.Baseline, series)
+		}
 		if m.Verdict != VerdictFail && len(r.checks[i]) > 0 {
 			m.Verdict = VerdictPass
 			if unknown {
@@ -558,6 +561,33 @@ func (r *runner) evaluate() {
 		res.Metrics = append(res.Metrics, m)
 	}
 	res.Findings = append(res.Findings, r.findings()...)
+}
+
+// firstFail returns the first measured iteration (1-based) after which the
+// thresholds, evaluated on the series up to it as if it were the final
+// value, fail; len(series) when only the final value fails them.
+func firstFail(checks []Threshold, baseline float64, series []float64) int {
+	var n, sx, sy, sxx, sxy float64 // running least-squares sums
+	lo, hi := baseline, baseline
+	for k, y := range series {
+		if math.IsNaN(y) {
+			continue
+		}
+		x := float64(k + 1)
+		n, sx, sy, sxx, sxy = n+1, sx+x, sy+y, sxx+x*x, sxy+x*y
+		lo, hi = min(lo, y), max(hi, y)
+		sl := math.NaN()
+		if den := n*sxx - sx*sx; n >= 2 && den != 0 {
+			sl = (n*sxy - sx*sy) / den
+		}
+		v := values{baseline: baseline, final: y, delta: y - baseline, max: hi, min: lo, slope: sl}
+		for _, th := range checks {
+			if actual, limit, ok := th.eval(v); !ok && !math.IsNaN(actual) && !math.IsNaN(limit) {
+				return k + 1
+			}
+		}
+	}
+	return len(series)
 }
 
 func (r *runner) breakdown(metric string) []BreakdownRow {
