@@ -18,7 +18,6 @@ import (
 
 	"github.com/leakgate/leakgate/engine/cli"
 	"github.com/leakgate/leakgate/harness"
-	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/sandbox"
 )
 
@@ -330,22 +329,8 @@ func (c cmdSpec) build(env *Env) (*Run, error) {
 			Run:      s.iteration,
 			Teardown: func(context.Context) error { return s.close() },
 		},
-		Options: cmdProbes(),
+		Options: clientProbes(),
 	}, nil
-}
-
-// cmdProbes are the options of every command scenario: the providers'
-// unclosed-client counter, and the clients open now, which must be back
-// at their baseline at the end (every command's engine closes its
-// clients).
-func cmdProbes() []harness.Option {
-	return []harness.Option{
-		harness.WithProbes(
-			harness.Unclosed(providers.Unclosed),
-			harness.Gauge("open_clients", func() float64 { return float64(providers.OpenClients()) }),
-		),
-		harness.WithThreshold("open_clients", "delta<=0"),
-	}
 }
 
 // cmdSession is one run of a command scenario: the market, the ffe

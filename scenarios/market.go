@@ -12,6 +12,8 @@ import (
 	"github.com/jarcoal/httpmock"
 
 	"github.com/leakgate/leakgate/engine"
+	"github.com/leakgate/leakgate/harness"
+	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/sandbox"
 )
 
@@ -161,4 +163,17 @@ func (m *Market) Close() error {
 		return m.srv.Close()
 	}
 	return nil
+}
+
+// clientProbes are the options of every scenario that builds provider
+// clients: the unclosed-client counter, and the clients open now, which
+// must be back at their baseline at the end.
+func clientProbes() []harness.Option {
+	return []harness.Option{
+		harness.WithProbes(
+			harness.Unclosed(providers.Unclosed),
+			harness.Gauge("open_clients", func() float64 { return float64(providers.OpenClients()) }),
+		),
+		harness.WithThreshold("open_clients", "delta<=0"),
+	}
 }

@@ -159,19 +159,6 @@ func marketScenario(env *Env, name string, opts []sandbox.Option,
 	}
 }
 
-// clientProbes are the options of every scenario that builds provider
-// clients: the unclosed-client counter, and the clients open now, which
-// must be back at their baseline at the end.
-func clientProbes() []harness.Option {
-	return []harness.Option{
-		harness.WithProbes(
-			harness.Unclosed(providers.Unclosed),
-			harness.Gauge("open_clients", func() float64 { return float64(providers.OpenClients()) }),
-		),
-		harness.WithThreshold("open_clients", "delta<=0"),
-	}
-}
-
 // discardLogger drops the clients' logs: retries and unclosed-client
 // warnings show in the harness's metrics, not on stderr.
 var discardLogger = slog.New(slog.DiscardHandler)

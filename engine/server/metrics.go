@@ -68,7 +68,9 @@ func NewMetrics() *Metrics {
 		}, []string{"route", "code"}),
 	}
 	reg.MustRegister(
-		collectors.NewGoCollector(),
+		// go_gc_heap_live_bytes: the live heap of the latest collection, which
+		// leak checks of a server process judge (garbage excluded).
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsGC)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.jobDuration, m.providerRequests, m.httpRequests,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
