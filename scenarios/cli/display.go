@@ -14,8 +14,12 @@ import (
 	"github.com/leakgate/leakgate/harness/report"
 )
 
-// redrawEvery bounds how often the live line is redrawn.
-const redrawEvery = 100 * time.Millisecond
+// redrawEvery bounds how often the live line is redrawn, and maxLine its
+// length in characters.
+const (
+	redrawEvery = 100 * time.Millisecond
+	maxLine     = 150
+)
 
 // display shows a run's progress: on a terminal, one live line (the units
 // running, iteration i/N, elapsed, current growth) above which each
@@ -56,9 +60,9 @@ func (d *display) progress(u unit, p progressLine) {
 	text += fmt.Sprintf(" %.1fs", p.Elapsed)
 	if len(p.Delta) > 0 {
 		var parts []string
-		for _, m := range []string{"goroutines", "fds", "conns", "threads", "children"} {
-			if v, ok := p.Delta[m]; ok {
-				parts = append(parts, fmt.Sprintf("%s %+.0f", m, v))
+		for _, m := range []struct{ name, short string }{{"goroutines", "g"}, {"fds", "fd"}, {"conns", "conn"}} {
+			if v, ok := p.Delta[m.name]; ok {
+				parts = append(parts, fmt.Sprintf("%s%+.0f", m.short, v))
 			}
 		}
 		text += " " + strings.Join(parts, " ")
@@ -111,16 +115,16 @@ func (d *display) redraw(force bool) {
 		parts = append(parts, id+" "+d.running[id])
 	}
 	line := fmt.Sprintf("[%d/%d %s] %s", d.finished, d.total, time.Since(d.began).Round(time.Second), strings.Join(parts, " | "))
-	if len(line) > 160 {
-		line = line[:159] + "…"
+	if r := []rune(line); len(r) > maxLine {
+		line = string(r[:maxLine-1]) + "…"
 	}
 	fmt.Fprint(d.w, "\r\x1b[K"+line)
 }
 
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
-	if len(s) > 200 {
-		s = s[:199] + "…"
+	if r := []rune(s); len(r) > 200 {
+		s = string(r[:199]) + "…"
 	}
 	return s
 }
