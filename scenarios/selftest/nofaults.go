@@ -1,0 +1,5 @@
+//go:build !leakinject
+
+package selftest
+
+func faults() []Fault { return nil }
