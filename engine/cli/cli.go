@@ -35,6 +35,7 @@ import (
 	"github.com/leakgate/leakgate/engine"
 	"github.com/leakgate/leakgate/engine/config"
 	"github.com/leakgate/leakgate/engine/server"
+	"github.com/leakgate/leakgate/providers/leakinject"
 )
 
 // Exit codes.
@@ -73,6 +74,10 @@ func WithEngineOptions(opts ...engine.Option) Option {
 // one the default handling is back, so a second one ends the process at
 // once.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if err := leakinject.Check(); err != nil {
+		fmt.Fprintf(stderr, "ffe: %v\n", err)
+		return ExitUsage
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	restore := context.AfterFunc(ctx, stop)

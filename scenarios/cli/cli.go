@@ -31,6 +31,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/leakgate/leakgate/harness/report"
+	"github.com/leakgate/leakgate/providers/leakinject"
 	"github.com/leakgate/leakgate/scenarios/suite"
 )
 
@@ -50,6 +51,10 @@ var Version = "dev"
 // the exit code. The first SIGINT or SIGTERM stops the run after writing
 // what was measured; a second one ends the process at once.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if err := leakinject.Check(); err != nil {
+		fmt.Fprintf(stderr, "leakgate: %v\n", err)
+		return ExitUsage
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	restore := context.AfterFunc(ctx, stop)
