@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 
 REPORTS  ?= out
 
-.PHONY: all build test unit test-short leakcheck soak vet staticcheck lint tidy-check cover bench fuzz clean
+.PHONY: all build test unit test-short leakcheck soak selftest vet staticcheck lint tidy-check cover bench fuzz clean
 
 all: build test
 
@@ -28,6 +28,14 @@ leakcheck: bin/leakgate
 # live mode, an ffe serve process included; prints the HTML report's path.
 soak: bin/leakgate
 	bin/leakgate soak --report-dir $(REPORTS)/soak $(LEAKGATE_FLAGS)
+
+# The self-test: the known leaks of the leakinject build, each caught by the
+# metric expected, and the clean build passing the same scenarios.
+selftest: bin/leakgate-leakinject
+	bin/leakgate-leakinject selftest --report-dir $(REPORTS)/selftest $(SELFTEST_FLAGS)
+
+bin/leakgate-leakinject: FORCE
+	$(GO) build -tags leakinject -o bin/leakgate-leakinject ./cmd/leakgate
 
 bin/leakgate: FORCE
 	$(GO) build -ldflags "-X github.com/leakgate/leakgate/scenarios/cli.Version=$(VERSION)" -o bin/leakgate ./cmd/leakgate

@@ -8,6 +8,7 @@
 //	leakgate soak                      the built-in soak suite
 //	leakgate report FILE.json… …       re-render or merge reports (CI shards)
 //	leakgate sandbox --addr A          the recorded market on its own, for QA
+//	leakgate selftest                  the known leaks (leakinject build) caught, the clean build passing
 //	leakgate version
 //
 // Exit codes, mapped in one place (exitCode): 0 every case passed or was
@@ -151,7 +152,7 @@ or suite error, 3 a scenario itself errored, 130 interrupted.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{err: err, path: cmd.CommandPath()}
 	})
-	root.AddCommand(a.listCmd(), a.runCmd(), a.soakCmd(), a.reportCmd(), a.sandboxCmd(), a.versionCmd(),
+	root.AddCommand(a.listCmd(), a.runCmd(), a.soakCmd(), a.reportCmd(), a.sandboxCmd(), a.selftestCmd(), a.versionCmd(),
 		a.workerCmd(), a.ffeCmd())
 	return root
 }

@@ -71,14 +71,14 @@ func (d *display) progress(u unit, p progressLine) {
 	d.redraw(false)
 }
 
-// done prints the finished line of a case.
-func (d *display) done(c report.Case) {
+// done prints the finished line of unit u's case c.
+func (d *display) done(u unit, c report.Case) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	delete(d.running, c.ID())
+	delete(d.running, u.id())
 	d.finished++
 	d.clear()
-	line := fmt.Sprintf("[%d/%d] %-6s %s in %.1fs", d.finished, d.total, strings.ToUpper(string(c.Status)), c.ID(), c.DurationSeconds)
+	line := fmt.Sprintf("[%d/%d] %-6s %s in %.1fs", d.finished, d.total, strings.ToUpper(string(c.Status)), u.id(), c.DurationSeconds)
 	if c.Reason != "" && c.Status != report.StatusPass {
 		line += ": " + firstLine(c.Reason)
 	}

@@ -19,10 +19,18 @@ import (
 type unit struct {
 	scenario scenarios.Scenario
 	mode     scenarios.Mode
+	env      []string // added to the worker's environment
+	tag      string   // shown after the id, such as the fault a self-test injects
 }
 
-// id is "scenario [mode]", as reports name a case.
-func (u unit) id() string { return u.scenario.Name + " [" + string(u.mode) + "]" }
+// id is "scenario [mode]", as reports name a case, and the tag if any.
+func (u unit) id() string {
+	id := u.scenario.Name + " [" + string(u.mode) + "]"
+	if u.tag != "" {
+		id += " " + u.tag
+	}
+	return id
+}
 
 // settings are what every worker of a run is given: the suite's values
 // with the command line's overrides.

@@ -33,6 +33,10 @@ const (
 	workerGrace = 10 * time.Second
 )
 
+// defaultParallel is how many workers run at once by default: one per
+// CPU. Each measures its own process, so they cannot blame one another.
+func defaultParallel() int { return runtime.NumCPU() }
+
 // runFlags are the flags of run and soak.
 type runFlags struct {
 	suiteRef   string
@@ -60,7 +64,7 @@ func (f *runFlags) register(cmd *cobra.Command, defaultSuite string) {
 	fl.StringVar(&f.reportDir, "report-dir", DefaultReportDir, "directory the reports are written to")
 	fl.StringVar(&f.formats, "format", DefaultFormats, "report formats: "+strings.Join(report.Formats, ","))
 	fl.StringVar(&f.shard, "shard", "", "run only part I of N of the scenarios × modes (I/N), for a CI matrix")
-	fl.IntVar(&f.parallel, "parallel", runtime.NumCPU(), "worker processes at once")
+	fl.IntVar(&f.parallel, "parallel", defaultParallel(), "worker processes at once")
 }
 
 func (a *app) runCmd() *cobra.Command {
@@ -282,7 +286,7 @@ func (ex *executor) runAll(ctx context.Context, units []unit, parallel int) []re
 		wg.Go(func() {
 			for k := range next {
 				cases[k] = ex.runOne(ctx, units[k])
-				ex.display.done(cases[k])
+				ex.display.done(units[k], cases[k])
 			}
 		})
 	}
@@ -332,7 +336,7 @@ func (ex *executor) runOne(ctx context.Context, u unit) report.Case {
 		return c
 	}
 	cmd.ExtraFiles = []*os.File{pw}
-	cmd.Env = append(os.Environ(), progressFDEnv+"=3")
+	cmd.Env = append(append(os.Environ(), u.env...), progressFDEnv+"=3")
 	ex.display.start(u)
 	err = cmd.Start()
 	pw.Close()

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -177,19 +176,7 @@ func writeCase(path string, c report.Case) error {
 	if err != nil {
 		return fmt.Errorf("encode case: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".case-*")
-	if err != nil {
-		return fmt.Errorf("write case: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write case: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write case: %w", err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return writeFileAtomic(path, b)
 }
 
 // readCase reads a case a worker wrote.
