@@ -15,6 +15,9 @@ func (p *Proc) Close() error { return nil }
 // CountFDs returns ErrUnsupported.
 func (p *Proc) CountFDs(exact bool) (fds, tcp int, err error) { return 0, 0, ErrUnsupported }
 
+// CountOnly returns ErrUnsupported.
+func (p *Proc) CountOnly() (int, error) { return 0, ErrUnsupported }
+
 // ReadStat returns ErrUnsupported.
 func (p *Proc) ReadStat() (threads int, rss int64, err error) { return 0, 0, ErrUnsupported }
 
