@@ -21,7 +21,7 @@
 //	leakgate: export: LEAK, 50/50 iterations (warm-up 5) in 812ms, iteration p50 9.9ms p95 12ms, not settled after 2s
 //	METRIC      BASELINE  FINAL    DELTA     MAX      SLOPE/IT  GROWTH  THRESHOLD   VERDICT
 //	goroutines  12        62       +50       62       +1.00     steady  delta<=0    FAIL (delta 50)
-//	    50 × [select] net/http.(*persistConn).writeLoop, created by net/http.(*Transport).dialConn
+//	    50 × blocked in select at http/transport.go:2652 in net/http.(*persistConn).writeLoop, created by net/http.(*Transport).dialConn
 //	        goroutine 97 [select]:
 //	        ...
 //	fds         14        64       +50       64       +1.00     steady  delta<=0    FAIL (delta 50)
@@ -237,8 +237,12 @@
 //
 // A finding names what grew between the baseline and the final snapshot:
 //
-//	goroutine    new goroutines grouped by state, top function and creator,
-//	             with a count and one example stack
+//	goroutine    new goroutines grouped by where they wait, state and
+//	             creator, with a count and one example stack: "blocked in
+//	             chan receive at app/x.go:42 in app.(*Monitor).loop,
+//	             created by app.(*Monitor).Start", where the place is the
+//	             first frame outside the runtime, internal packages, sync
+//	             and time.Sleep (the top function when there is none)
 //	fd           new descriptors grouped by description ("file /tmp/x",
 //	             "socket tcp 127.0.0.1:41234->127.0.0.1:8080 ESTABLISHED",
 //	             "pipe", "anon_inode:[eventpoll]"), with their numbers

@@ -59,7 +59,7 @@ func ExampleRun_leak() {
 	fmt.Println(f.Count, f.Summary)
 	// Output:
 	// leak fail true delta<=0
-	// 10 [chan receive] github.com/leakgate/leakgate/harness_test.ExampleRun_leak.func1.1, created by github.com/leakgate/leakgate/harness_test.ExampleRun_leak.func1
+	// 10 blocked in chan receive at harness/example_test.go:46 in github.com/leakgate/leakgate/harness_test.ExampleRun_leak.func1.1, created by github.com/leakgate/leakgate/harness_test.ExampleRun_leak.func1
 }
 
 // Check fails a test with the text report when the run does not pass.

@@ -104,12 +104,28 @@ func goroutineFindings(base []int, final []stack.Goroutine) []Finding {
 		if creator == "" {
 			creator = "(unknown)"
 		}
-		f := grp.add(fmt.Sprintf("[%s] %s, created by %s", g.State, g.Top, creator))
+		f := grp.add(goroutineSummary(g, creator))
 		if f.Count == 1 {
 			f.Stack = g.Stack
 		}
 	}
 	return grp.findings()
+}
+
+// goroutineSummary names a goroutine's group: where it waits, in which
+// state, and its creator. "blocked in chan receive at scenarios/x.go:42
+// in scenarios.(*Monitor).loop, created by scenarios.(*Monitor).Start";
+// a goroutine with no frame outside the runtime's internals is named by
+// its top function.
+func goroutineSummary(g stack.Goroutine, creator string) string {
+	if g.Blocked.IsZero() {
+		return fmt.Sprintf("[%s] %s, created by %s", g.State, g.Top, creator)
+	}
+	verb := "blocked in " + g.State
+	if g.State == "running" || g.State == "runnable" {
+		verb = g.State
+	}
+	return fmt.Sprintf("%s at %s:%d in %s, created by %s", verb, g.Blocked.ShortFile(), g.Blocked.Line, g.Blocked.Func, creator)
 }
 
 // newFDs returns the descriptors of final whose key is not in base.

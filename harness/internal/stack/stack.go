@@ -19,7 +19,53 @@ type Goroutine struct {
 	State   string // e.g. "chan receive", without the wait time or "locked to thread"
 	Top     string // the function on top of the stack
 	Creator string // the function after "created by"; empty for the main goroutine
+	// Blocked is the first frame outside the runtime and the standard
+	// library's synchronisation internals (runtime, internal/..., sync,
+	// time.Sleep): the code that waits. Zero when every frame is inside.
+	Blocked Frame
 	Stack   string // the goroutine's full text, header included
+}
+
+// Frame is a function with the file and line it is at.
+type Frame struct {
+	Func string // "pkg/path.(*T).M"
+	File string // as the dump prints it: an absolute path or a module path
+	Line int
+}
+
+// IsZero reports whether f is no frame.
+func (f Frame) IsZero() bool { return f.Func == "" }
+
+// ShortFile is the file's last directory and name, "scenarios/x.go".
+func (f Frame) ShortFile() string {
+	i := strings.LastIndexByte(f.File, '/')
+	if i < 0 {
+		return f.File
+	}
+	if j := strings.LastIndexByte(f.File[:i], '/'); j >= 0 {
+		return f.File[j+1:]
+	}
+	return f.File
+}
+
+// internal reports whether fn is in the runtime or the standard library's
+// synchronisation internals: frames that say how a goroutine waits, not
+// where.
+func internal(fn string) bool {
+	pkg := fn
+	if i := strings.LastIndexByte(pkg, '/'); i >= 0 {
+		if j := strings.IndexByte(pkg[i:], '.'); j >= 0 {
+			pkg = pkg[:i+j]
+		}
+	} else if j := strings.IndexByte(pkg, '.'); j >= 0 {
+		pkg = pkg[:j]
+	}
+	switch {
+	case pkg == "runtime", pkg == "sync", pkg == "sync/atomic", strings.HasPrefix(pkg, "internal/"),
+		strings.HasPrefix(pkg, "runtime/"), fn == "time.Sleep":
+		return true
+	}
+	return false
 }
 
 // Dump returns runtime.Stack(buf, true), in buf when it is large enough.
@@ -43,10 +89,11 @@ func Dump(buf []byte) []byte {
 func Parse(dump []byte) ([]Goroutine, error) {
 	text := string(dump)
 	var (
-		out   []Goroutine
-		errs  []error
-		cur   *Goroutine
-		start int // of the current goroutine's text
+		out     []Goroutine
+		errs    []error
+		cur     *Goroutine
+		start   int  // of the current goroutine's text
+		wantPos bool // the next position line is cur.Blocked's
 	)
 	finish := func(end int) {
 		if cur != nil {
@@ -71,7 +118,12 @@ func Parse(dump []byte) ([]Goroutine, error) {
 				errs = append(errs, fmt.Errorf("line %d: parse header: %w", n, err))
 				continue
 			}
-			cur, start = &Goroutine{ID: id, State: state}, lineStart
+			cur, start, wantPos = &Goroutine{ID: id, State: state}, lineStart, false
+			continue
+		}
+		if cur != nil && wantPos && line != "" && line[0] == '\t' {
+			cur.Blocked.File, cur.Blocked.Line = position(line)
+			wantPos = false
 			continue
 		}
 		if cur == nil || line == "" || line[0] == '\t' || strings.HasPrefix(line, "...") || strings.HasPrefix(line, "[originating") {
@@ -83,13 +135,18 @@ func Parse(dump []byte) ([]Goroutine, error) {
 			}
 			continue
 		}
-		if cur.Top == "" {
-			name, err := funcName(line)
-			if err != nil {
+		name, err := funcName(line)
+		if err != nil {
+			if cur.Top == "" {
 				errs = append(errs, fmt.Errorf("line %d: parse function: %w", n, err))
-				continue
 			}
+			continue
+		}
+		if cur.Top == "" {
 			cur.Top = name
+		}
+		if cur.Blocked.IsZero() && !internal(name) {
+			cur.Blocked.Func, wantPos = name, true
 		}
 	}
 	finish(len(text))
@@ -115,6 +172,20 @@ func parseHeader(line string) (id int, state string, err error) {
 	}
 	state, _, _ = strings.Cut(rest[open+1:closing], ",")
 	return id, state, nil
+}
+
+// position parses "\t/path/file.go:42 +0x1f".
+func position(line string) (file string, n int) {
+	line = strings.TrimSpace(line)
+	if i := strings.LastIndex(line, " +0x"); i >= 0 {
+		line = line[:i]
+	}
+	i := strings.LastIndexByte(line, ':')
+	if i < 0 {
+		return line, 0
+	}
+	n, _ = strconv.Atoi(line[i+1:])
+	return line[:i], n
 }
 
 // funcName returns the function of a frame line "pkg.(*T).M(0x1, ...)":
