@@ -181,7 +181,7 @@ func TestParse(t *testing.T) {
 					Stack: "goroutine 1 [running]:\nmain.main()\n\t/x/main.go:5 +0x1d"},
 				{ID: 7, State: "select", Top: "net/http.(*persistConn).writeLoop", Creator: "net/http.(*Transport).dialConn",
 					Blocked: Frame{"net/http.(*persistConn).writeLoop", "/go/src/net/http/transport.go", 2590},
-					Stack: "goroutine 7 [select, 2 minutes, locked to thread]:\nnet/http.(*persistConn).writeLoop(0xc0001)\n\t/go/src/net/http/transport.go:2590 +0xe7\ncreated by net/http.(*Transport).dialConn in goroutine 6\n\t/go/src/net/http/transport.go:1947 +0x1545"},
+					Stack:   "goroutine 7 [select, 2 minutes, locked to thread]:\nnet/http.(*persistConn).writeLoop(0xc0001)\n\t/go/src/net/http/transport.go:2590 +0xe7\ncreated by net/http.(*Transport).dialConn in goroutine 6\n\t/go/src/net/http/transport.go:1947 +0x1545"},
 			},
 		},
 		{
