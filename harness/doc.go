@@ -250,6 +250,10 @@
 //	             address of outgoing ones, the listening address of accepted
 //	             ones
 //	child        new child processes grouped by command
+//	alloc-site   when the heap fails, this process only: the allocation
+//	             sites whose live bytes grew most between the baseline's
+//	             and the final heap profile, with bytes, objects and a
+//	             short stack (see WithHeapProfileRate)
 //	item         new items of an ItemProbe
 //	gc-released  descriptors or connections that only the final collection
 //	             released

@@ -32,6 +32,7 @@ type options struct {
 	thresholds    map[string][]string // explicit, by metric; replace the defaults
 	duration      time.Duration       // 0: iterations alone end the run
 	progress      func(Progress)
+	profileRate   int // heap profile sampling, bytes; 0 leaves the runtime's
 	errs          []error
 }
 
@@ -41,6 +42,7 @@ func buildOptions(opts []Option) (options, error) {
 		warmup:        DefaultWarmup,
 		settleTimeout: DefaultSettleTimeout,
 		gcBudget:      DefaultGCBudget,
+		profileRate:   DefaultHeapProfileRate,
 		disabled:      map[string]bool{},
 		thresholds:    map[string][]string{},
 	}
@@ -151,4 +153,14 @@ type Progress struct {
 	// Delta is each count's growth since the baseline in the latest sample
 	// (PhaseMeasure only).
 	Delta Delta
+}
+
+// WithHeapProfileRate sets how often the heap profile samples allocations
+// while this process is measured (runtime.MemProfileRate, bytes; default
+// DefaultHeapProfileRate, never less often than the process already
+// does); 0 leaves the runtime's rate. The heap findings name the
+// allocation sites that grew from these samples. The rate is restored
+// when the run ends.
+func WithHeapProfileRate(bytes int) Option {
+	return optionFunc(func(o *options) { o.profileRate = bytes })
 }

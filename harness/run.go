@@ -50,6 +50,9 @@ func Run(ctx context.Context, sc Scenario, opts ...Option) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.self && s.index(MetricHeap) >= 0 && raiseProfileRate(o.profileRate) {
+		defer restoreProfileRate()
+	}
 	r := &runner{sc: sc, o: o, s: s, checks: checks}
 	r.run(ctx)
 	return r.res, r.err
@@ -112,7 +115,8 @@ type runner struct {
 	finalGoroutines      []stack.Goroutine // only when there are more than at the baseline
 	havePostGC, haveBase bool
 	gcPaused             bool
-	midDone              bool // WithDuration's middle heap point was taken
+	midDone              bool        // WithDuration's middle heap point was taken
+	baseHeap, finalHeap  heapProfile // allocation sites, this process only
 }
 
 func (r *runner) run(ctx context.Context) {
@@ -231,6 +235,9 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 		return StatusError, fmt.Errorf("harness: baseline: %w", err)
 	}
 	r.baseGoroutines = goroutineIDs(gs) // the dump itself is garbage, not in the heap points
+	if r.s.self && r.s.index(MetricHeap) >= 0 {
+		r.baseHeap = readHeapProfile(false) // as of the baseline's collection
+	}
 	r.haveBase = true
 
 	row := make([]float64, len(r.s.defs))
@@ -477,6 +484,9 @@ func (r *runner) finalSnapshot(ctx context.Context) error {
 			return err
 		}
 		r.havePostGC = true
+		if r.baseHeap != nil {
+			r.finalHeap = readHeapProfile(true) // as of the final collection
+		}
 		for i, d := range r.s.defs {
 			if d.name == MetricHeap || d.stage == stageAfterGC {
 				r.final[i] = r.postGC[i]
@@ -657,6 +667,9 @@ func (r *runner) findings() []Finding {
 		}
 	}
 	out = append(out, r.gcReleased()...)
+	if m, ok := r.res.Metric(MetricHeap); ok && m.Verdict == VerdictFail && r.finalHeap != nil {
+		out = append(out, allocSiteFindings(r.baseHeap, r.finalHeap)...)
+	}
 	return out
 }
 

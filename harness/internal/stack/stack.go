@@ -37,15 +37,18 @@ type Frame struct {
 func (f Frame) IsZero() bool { return f.Func == "" }
 
 // ShortFile is the file's last directory and name, "scenarios/x.go".
-func (f Frame) ShortFile() string {
-	i := strings.LastIndexByte(f.File, '/')
+func (f Frame) ShortFile() string { return ShortFile(f.File) }
+
+// ShortFile returns a path's last directory and name.
+func ShortFile(path string) string {
+	i := strings.LastIndexByte(path, '/')
 	if i < 0 {
-		return f.File
+		return path
 	}
-	if j := strings.LastIndexByte(f.File[:i], '/'); j >= 0 {
-		return f.File[j+1:]
+	if j := strings.LastIndexByte(path[:i], '/'); j >= 0 {
+		return path[j+1:]
 	}
-	return f.File
+	return path
 }
 
 // internal reports whether fn is in the runtime or the standard library's
