@@ -1,6 +1,9 @@
 package server
 
 import (
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,4 +50,38 @@ func TestCrewMemoryBoundedOver200Jobs(t *testing.T) {
 	}
 	require.Equal(t, entries, mem.Len(), "the memory filled up and stayed at its bound")
 	t.Logf("crew memory over %d jobs: at most %d entries (cap %d), at most %d bytes (bound %d)", total, maxLen, entries, maxBytes, bound)
+}
+
+// TestCrewMemoryMetrics proves the admin listener exports the crew
+// memory's entries and bytes when the memory is on, and neither when off.
+func TestCrewMemoryMetrics(t *testing.T) {
+	tests := []struct {
+		name   string
+		memory bool
+		want   []string
+	}{
+		{name: "on", memory: true, want: []string{MetricCrewMemoryEntries + " 3\n", MetricCrewMemoryBytes + " "}},
+		{name: "off", memory: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := testServer(t, &fakeMD{}, func(c *Config, d *Deps) {
+				c.CrewMemory, c.CrewMemoryEntries = tt.memory, 8
+				d.Metrics = NewMetrics()
+			})
+			serve(t, s)
+			j := trigger(t, s.Handler(), map[string]any{"symbols": []string{"AAPL"}, "formats": []string{"csv"}, "crew": true})
+			require.Equal(t, jobs.Succeeded, waitJob(t, s, j.ID).State)
+
+			res := call(t, s.AdminHandler(), http.MethodGet, "/metrics", "", nil)
+			defer res.Body.Close()
+			body, err := io.ReadAll(res.Body)
+			require.NoError(t, err)
+			text := string(body)
+			for _, w := range tt.want {
+				require.Contains(t, text, w)
+			}
+			require.Equal(t, tt.memory, strings.Contains(text, MetricCrewMemoryEntries))
+		})
+	}
 }

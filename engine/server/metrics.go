@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/leakgate/leakgate/engine/crew"
 	"github.com/leakgate/leakgate/engine/jobs"
 	"github.com/leakgate/leakgate/providers"
 )
@@ -30,6 +31,10 @@ const (
 	MetricHTTPRequests     = "ffe_http_requests_total"
 	MetricMonitorPolls     = "ffe_monitor_polls_total"
 	MetricMonitorAlerts    = "ffe_monitor_alerts_total"
+	// MetricCrewMemoryEntries and MetricCrewMemoryBytes are exported
+	// when the crew's memory is on.
+	MetricCrewMemoryEntries = "ffe_crew_memory_entries"
+	MetricCrewMemoryBytes   = "ffe_crew_memory_bytes"
 )
 
 // Metrics is the Prometheus registry of one server. Create it before the
@@ -111,21 +116,24 @@ func (m *Metrics) observeHTTP(route string, code int) {
 	m.httpRequests.WithLabelValues(route, strconv.Itoa(code)).Inc()
 }
 
-// attach registers the collectors that read a server's queue and monitor.
-func (m *Metrics) attach(q *jobs.Queue, mon func() (polls, alerts uint64)) error {
+// attach registers the collectors that read a server's queue, monitor
+// and crew memory (nil when off).
+func (m *Metrics) attach(q *jobs.Queue, mon func() (polls, alerts uint64), mem *crew.Memory) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.attached {
 		return errors.New("server: Metrics already serve another server")
 	}
 	m.attached = true
-	return m.reg.Register(&serverCollector{q: q, mon: mon})
+	return m.reg.Register(&serverCollector{q: q, mon: mon, mem: mem})
 }
 
-// serverCollector reads the queue and the monitor at scrape time.
+// serverCollector reads the queue, the monitor and the crew memory at
+// scrape time.
 type serverCollector struct {
 	q   *jobs.Queue
 	mon func() (polls, alerts uint64)
+	mem *crew.Memory // nil when the crew's memory is off
 }
 
 var (
@@ -135,12 +143,18 @@ var (
 	descRunning       = prometheus.NewDesc(MetricJobsRunning, "Export jobs running now.", nil, nil)
 	descPolls         = prometheus.NewDesc(MetricMonitorPolls, "Quote polls of the stock monitor.", nil, nil)
 	descAlerts        = prometheus.NewDesc(MetricMonitorAlerts, "Alerts recorded by the stock monitor.", nil, nil)
+	descMemEntries    = prometheus.NewDesc(MetricCrewMemoryEntries, "Entries the crew's memory holds.", nil, nil)
+	descMemBytes      = prometheus.NewDesc(MetricCrewMemoryBytes, "Text bytes of the entries the crew's memory holds.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (c *serverCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descJobs, descQueueDepth, descQueueCapacity, descRunning, descPolls, descAlerts} {
 		ch <- d
+	}
+	if c.mem != nil {
+		ch <- descMemEntries
+		ch <- descMemBytes
 	}
 }
 
@@ -154,6 +168,10 @@ func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
 	polls, alerts := c.mon()
 	ch <- prometheus.MustNewConstMetric(descPolls, prometheus.CounterValue, float64(polls))
 	ch <- prometheus.MustNewConstMetric(descAlerts, prometheus.CounterValue, float64(alerts))
+	if c.mem != nil {
+		ch <- prometheus.MustNewConstMetric(descMemEntries, prometheus.GaugeValue, float64(c.mem.Len()))
+		ch <- prometheus.MustNewConstMetric(descMemBytes, prometheus.GaugeValue, float64(c.mem.Bytes()))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	counts, err := c.q.Counts(ctx)

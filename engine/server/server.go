@@ -357,7 +357,7 @@ func (s *Server) build(ctx context.Context) error {
 		}
 		st := s.monitor.Stats()
 		return st.Polls, st.Alerts
-	})
+	}, s.crew.Memory())
 }
 
 func (s *Server) observeJob(j jobs.Job) {
