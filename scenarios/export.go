@@ -12,11 +12,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -74,6 +77,10 @@ const (
 	prewarmedThreads = 32
 )
 
+// leakinjectEnv turns faults on in a leakinject build (package
+// providers/leakinject); the server process inherits it.
+const leakinjectEnv = "LEAKINJECT"
+
 // exportToken is the API token of the servers the scenarios start.
 const exportToken = "leakgate-export-scenario-token"
 
@@ -114,18 +121,22 @@ func exportScenarios() []Scenario {
 
 // serveEnv is the ffe environment of a server the scenarios start: its
 // home, configuration and data under dir, the scenarios' token, no bars
-// cache (every job reaches the providers) and a short shutdown grace.
+// cache (every job reaches the providers), the crew's memory on with the
+// crew/run scenario's bound (BUG-040's crew remembered every job), and a
+// short shutdown grace.
 func serveEnv(dir string) map[string]string {
 	return map[string]string{
-		"HOME":                      dir,
-		"XDG_CONFIG_HOME":           filepath.Join(dir, "config"),
-		"XDG_DATA_HOME":             filepath.Join(dir, "share"),
-		"XDG_CACHE_HOME":            filepath.Join(dir, "cache"),
-		"FFE_DATA_DIR":              filepath.Join(dir, "data"),
-		"FFE_SERVER_EXPORT_DIR":     filepath.Join(dir, "exports"),
-		"FFE_SERVER_TOKEN":          exportToken,
-		"FFE_SERVER_SHUTDOWN_GRACE": serveShutdownGrace,
-		"FFE_DATA_BARS_TTL":         "0s",
+		"FFE_SERVER_CREW_MEMORY_ENABLED": "true",
+		"FFE_SERVER_CREW_MEMORY_ENTRIES": strconv.Itoa(crewMemoryEntries),
+		"HOME":                           dir,
+		"XDG_CONFIG_HOME":                filepath.Join(dir, "config"),
+		"XDG_DATA_HOME":                  filepath.Join(dir, "share"),
+		"XDG_CACHE_HOME":                 filepath.Join(dir, "cache"),
+		"FFE_DATA_DIR":                   filepath.Join(dir, "data"),
+		"FFE_SERVER_EXPORT_DIR":          filepath.Join(dir, "exports"),
+		"FFE_SERVER_TOKEN":               exportToken,
+		"FFE_SERVER_SHUTDOWN_GRACE":      serveShutdownGrace,
+		"FFE_DATA_BARS_TTL":              "0s",
 	}
 }
 
@@ -135,6 +146,7 @@ type inProcessExport struct {
 	env    *Env
 	market *Market
 	api    *apiClient
+	mem    crewMemoryGauge // read from the admin listener's /metrics
 
 	cancel context.CancelFunc // stops the server
 	done   chan int           // its exit code; nil until it is started
@@ -151,7 +163,8 @@ func buildExportInProcess(env *Env) (*Run, error) {
 			Run:      s.iteration,
 			Teardown: s.teardown,
 		},
-		Options: []harness.Option{harness.WithProbes(harness.Unclosed(providers.Unclosed))},
+		Options: append([]harness.Option{harness.WithProbes(harness.Unclosed(providers.Unclosed))},
+			s.mem.options()...),
 	}, nil
 }
 
@@ -179,19 +192,23 @@ func (s *inProcessExport) setup(ctx context.Context) (err error) {
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel, s.done = cancel, make(chan int, 1)
 	s.stdout, s.stderr = newOutput(false), newOutput(true)
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "off"}
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"}
 	opts := []cli.Option{cli.WithEnv(lookup), cli.WithEngineOptions(s.market.EngineOptions()...)}
 	go func() { s.done <- cli.Run(sctx, args, strings.NewReader(""), s.stdout, s.stderr, opts...) }()
 
-	base, _, err := awaitServing(ctx, s.stdout, s.stderr, s.exited, false)
+	base, admin, err := awaitServing(ctx, s.stdout, s.stderr, s.exited, true)
 	if err != nil {
 		return err
 	}
 	s.api = newAPIClient(base, exportToken)
+	s.mem.metricsURL = admin + "/metrics"
 	if err := s.api.awaitReady(ctx, s.exited); err != nil {
 		return err
 	}
 	if err := s.api.fill(ctx); err != nil {
+		return err
+	}
+	if err := s.mem.read(ctx, s.api); err != nil {
 		return err
 	}
 	return s.market.Err()
@@ -233,7 +250,11 @@ func (s *inProcessExport) exited() (int, bool) {
 }
 
 func (s *inProcessExport) iteration(ctx context.Context, _ int) error {
-	if err := s.api.exportCycle(ctx); err != nil {
+	err := s.api.exportCycle(ctx)
+	if err == nil {
+		err = s.mem.read(ctx, s.api)
+	}
+	if err != nil {
 		if code, ok := s.exited(); ok {
 			err = fmt.Errorf("%w (ffe serve exited with %d: %s)", err, code, s.stderr)
 		}
@@ -278,7 +299,8 @@ func (s *inProcessExport) teardown(ctx context.Context) error {
 type processExport struct {
 	market  *Market // Live only
 	api     *apiClient
-	target  harness.Target // the process and its metrics URL
+	target  harness.Target  // the process and its metrics URL
+	mem     crewMemoryGauge // read from the same URL
 	cmd     *exec.Cmd
 	cancel  context.CancelFunc // sends SIGTERM; exec kills after WaitDelay
 	done    chan struct{}      // closed when cmd.Wait returned
@@ -309,7 +331,7 @@ func (p *processExport) run() *Run {
 			Run:      p.iteration,
 			Teardown: func(context.Context) error { return p.stop() },
 		},
-		Options: []harness.Option{
+		Options: append([]harness.Option{
 			harness.WithTarget(p.target),
 			// The server's live heap moves only at its own collections and
 			// grows with its bounded job history: the default slope<8KiB
@@ -319,7 +341,7 @@ func (p *processExport) run() *Run {
 			// in-process scenario does, prewarmThreads); a thread per
 			// iteration still fails.
 			harness.WithThreshold(harness.MetricThreads, processThreads),
-		},
+		}, p.mem.options()...),
 	}
 }
 
@@ -351,6 +373,7 @@ func startExportProcess(env *Env) (_ *processExport, err error) {
 		return nil, err
 	}
 	p.target = harness.Process(p.cmd.Process.Pid).WithMetricsURL(adminURL + "/metrics")
+	p.mem.metricsURL = p.target.MetricsURL()
 	return p, nil
 }
 
@@ -363,9 +386,13 @@ func (p *processExport) start(executable string, vars map[string]string) (string
 	cmd := exec.CommandContext(ctx, executable, FFECommand, "serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0")
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = serveStopTimeout
-	cmd.Env = make([]string, 0, len(vars))
+	cmd.Env = make([]string, 0, len(vars)+1)
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	// A leakinject build's faults are on in the server as they are here.
+	if v, ok := os.LookupEnv(leakinjectEnv); ok {
+		cmd.Env = append(cmd.Env, leakinjectEnv+"="+v)
 	}
 	p.stdout, p.stderr = newOutput(false), newOutput(true)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, p.stdout, p.stderr
@@ -407,6 +434,9 @@ func (p *processExport) setup(ctx context.Context) error {
 		return errors.Join(fmt.Errorf("ffe serve exited with %d before the run: %s", code, p.stderr), p.stop())
 	}
 	err := p.api.fill(ctx)
+	if err == nil {
+		err = p.mem.read(ctx, p.api)
+	}
 	if err == nil && p.market != nil {
 		err = p.market.Err()
 	}
@@ -417,7 +447,11 @@ func (p *processExport) setup(ctx context.Context) error {
 }
 
 func (p *processExport) iteration(ctx context.Context, _ int) error {
-	if err := p.api.exportCycle(ctx); err != nil {
+	err := p.api.exportCycle(ctx)
+	if err == nil {
+		err = p.mem.read(ctx, p.api)
+	}
+	if err != nil {
 		if code, ok := p.exited(); ok {
 			err = fmt.Errorf("%w (ffe serve exited with %d: %s)", err, code, p.stderr)
 		}
@@ -513,6 +547,35 @@ func checkLoopback(raw string) error {
 	return nil
 }
 
+// crewMemoryGauge is the server's ffe_crew_memory_entries, read from its
+// /metrics after Setup and after each cycle: the harness reads only
+// go_goroutines and the heap from another process's metrics, and a gauge
+// read in the cycle costs no connection of its own in a sample.
+type crewMemoryGauge struct {
+	metricsURL string
+	entries    atomic.Int64
+}
+
+// options are the gauge, crew_memory_entries, and its threshold: the
+// bound of the crew's memory (serveEnv), which the server fills in Setup.
+func (g *crewMemoryGauge) options() []harness.Option {
+	return []harness.Option{
+		harness.WithProbes(harness.Gauge("crew_memory_entries", func() float64 { return float64(g.entries.Load()) })),
+		harness.WithThreshold("crew_memory_entries", fmt.Sprintf("max<=%d", crewMemoryEntries)),
+	}
+}
+
+// read scrapes the server's metrics through c's transport (one kept
+// connection) and stores the crew memory's entries.
+func (g *crewMemoryGauge) read(ctx context.Context, c *apiClient) error {
+	v, err := c.scrape(ctx, g.metricsURL, server.MetricCrewMemoryEntries)
+	if err != nil {
+		return err
+	}
+	g.entries.Store(int64(v))
+	return nil
+}
+
 // apiClient is a client of the export API with a transport of its own.
 type apiClient struct {
 	base  *url.URL
@@ -591,6 +654,41 @@ func (c *apiClient) call(ctx context.Context, method, path string, body []byte, 
 		return fmt.Errorf("%s %s: decode the answer: %w", method, path, err)
 	}
 	return nil
+}
+
+// scrape reads the value of an unlabelled metric from the Prometheus text
+// at metricsURL, a loopback URL.
+func (c *apiClient) scrape(ctx context.Context, metricsURL, name string) (float64, error) {
+	if err := checkLoopback(metricsURL); err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
+	if err != nil {
+		return 0, fmt.Errorf("GET %s: %w", metricsURL, err)
+	}
+	req.Header.Set("Accept", "text/plain")
+	res, err := c.hc.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("GET %s: %w", metricsURL, err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(res.Body, maxAPIBody+1))
+	if err != nil {
+		return 0, fmt.Errorf("GET %s: %w", metricsURL, err)
+	}
+	if res.StatusCode != http.StatusOK || len(raw) > maxAPIBody {
+		return 0, fmt.Errorf("GET %s: status %d, %d bytes", metricsURL, res.StatusCode, len(raw))
+	}
+	for line := range strings.Lines(string(raw)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return 0, fmt.Errorf("GET %s: %s: %w", metricsURL, name, err)
+			}
+			return f, nil
+		}
+	}
+	return 0, fmt.Errorf("GET %s: no %s", metricsURL, name)
 }
 
 // awaitReady polls /readyz until it answers 200, the server exits, or ctx
