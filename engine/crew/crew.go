@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/leakgate/leakgate/providers/leakinject"
 )
 
 // Agent is a member of the crew: a role with a goal and the tools it may
@@ -120,6 +123,20 @@ type Crew struct {
 	memory     *Memory
 	recall     int
 	now        func() time.Time
+
+	// finished is where the crew-output-retained fault keeps every run.
+	finished struct {
+		sync.Mutex
+		runs []finishedRun
+	}
+}
+
+// finishedRun is a run's input, report and rendered report, as an
+// agent framework's run output holds them.
+type finishedRun struct {
+	in  Input
+	rep Report
+	raw string
 }
 
 // New returns a Crew; with no options, the default agents and tasks, the
@@ -231,6 +248,14 @@ func (c *Crew) Run(ctx context.Context, in Input) (Report, error) {
 		for _, s := range rep.Sections {
 			c.memory.Add(Entry{Task: s.Task, Symbol: strings.Join(in.Symbols, ","), Text: s.Output})
 		}
+	}
+	if leakinject.On(leakinject.CrewOutputRetained) {
+		// The leak: the crew keeps every finished run, its report with the
+		// tools' outputs, rendered, and the input bars, in a list nothing
+		// trims.
+		c.finished.Lock()
+		c.finished.runs = append(c.finished.runs, finishedRun{in: in, rep: rep, raw: rep.Markdown()})
+		c.finished.Unlock()
 	}
 	return rep, nil
 }

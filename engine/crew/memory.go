@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/leakgate/leakgate/providers/leakinject"
 )
 
 // Defaults of a Memory.
@@ -70,6 +72,12 @@ func (m *Memory) Add(e Entry) {
 	now := m.now()
 	e.Time = now
 	m.expireLocked(now)
+	if m.n == m.max && leakinject.On(leakinject.CrewMemoryUnbounded) {
+		// BUG-040: the bound is ignored; the memory grows by every entry
+		// of every job.
+		m.entries = append(append(m.entries[m.start:m.n:m.n], m.entries[:m.start]...), Entry{})
+		m.start, m.max = 0, m.max+1
+	}
 	if m.n == m.max {
 		m.entries[m.start] = Entry{}
 		m.start = (m.start + 1) % m.max

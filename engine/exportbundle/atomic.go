@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/leakgate/leakgate/providers/leakinject"
 )
 
 // File and directory permissions of everything this package creates.
@@ -32,8 +34,12 @@ func writeNew(root *os.Root, path, name string, write func(io.Writer) error) (Fi
 	if err == nil {
 		err = bw.Flush()
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	// The export-file-not-closed fault leaves the written file open: only
+	// its finalizer closes it, at a later garbage collection.
+	if !leakinject.On(leakinject.ExportFileNotClosed) {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
 		return File{}, errors.Join(fmt.Errorf("write %s: %w", name, err), removeMissingOK(root, path))

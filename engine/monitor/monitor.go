@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/leakinject"
 )
 
 // QuoteSource is where quotes come from; providers.MarketData satisfies it.
@@ -170,6 +171,11 @@ func (m *Monitor) Stop() {
 	m.stopped = true
 	cancel, done := m.cancel, m.done
 	m.mu.Unlock()
+	if cancel != nil && leakinject.On(leakinject.MonitorGoroutineNotStopped) {
+		// The leak: Stop only marks the monitor stopped; the ticker
+		// goroutine polls on until Start's context ends.
+		return
+	}
 	if cancel != nil {
 		cancel()
 		<-done

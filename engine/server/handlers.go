@@ -18,6 +18,7 @@ import (
 	"github.com/leakgate/leakgate/engine/export"
 	"github.com/leakgate/leakgate/engine/exportbundle"
 	"github.com/leakgate/leakgate/engine/jobs"
+	"github.com/leakgate/leakgate/providers/leakinject"
 )
 
 // Routes of the API.
@@ -139,6 +140,14 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.internalError(w, r, err)
 		return
+	}
+	if leakinject.On(leakinject.ServerGoroutinePerJob) {
+		// The leak: a watcher per job that cancels it at shutdown, and
+		// does not end when the job does.
+		go func() {
+			<-s.closing
+			_, _ = s.queue.Cancel(context.Background(), job.ID)
+		}()
 	}
 	w.Header().Set("Location", "/api/jobs/"+job.ID)
 	writeJSON(w, http.StatusAccepted, s.jobView(job))
