@@ -152,7 +152,7 @@ or suite error, 3 a scenario itself errored, 130 interrupted.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{err: err, path: cmd.CommandPath()}
 	})
-	root.AddCommand(a.listCmd(), a.runCmd(), a.soakCmd(), a.reportCmd(), a.sandboxCmd(), a.selftestCmd(), a.versionCmd(),
+	root.AddCommand(a.listCmd(), a.runCmd(), a.soakCmd(), a.reportCmd(), a.loadCmd(), a.sandboxCmd(), a.selftestCmd(), a.versionCmd(),
 		a.workerCmd(), a.ffeCmd())
 	return root
 }

@@ -68,16 +68,30 @@ func (a *app) listCmd() *cobra.Command {
 
 func (a *app) reportCmd() *cobra.Command {
 	var dir, formats string
+	var thresholds []string
 	cmd := &cobra.Command{
-		Use:   "report FILE.json…",
+		Use:   "report FILE.json… | RESULTS.bin…",
 		Short: "Re-render a report or a harness result, or merge several (CI shards) into one",
 		Long: `report reads leakgate reports (leakgate.json) or single harness results, merges
 them (the same scenario and mode in two files is an error) and writes the formats
 asked for to --report-dir; without --report-dir it prints the text report.
-Its exit code is the merged verdict's: 0 passed, 1 a threshold failed, 3 an error.`,
+Its exit code is the merged verdict's: 0 passed, 1 a threshold failed, 3 an error.
+
+Given vegeta results files instead (load.bin of 'leakgate load', one per
+attacker of a --shard split, or vegeta's own), it merges them into one load
+report judged on --threshold and the defaults (rate>=99%, success>=99%): the
+requests and rates of the shards add up; a shard given twice or missing is an
+error. It writes load.txt, load.json, load.junit.xml and load.html to
+--report-dir.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErr(cmd, "report takes one or more report files")
+			}
+			if loadArgs(args) {
+				return a.mergeLoad(cmd, args, thresholds, dir, formats)
+			}
+			if len(thresholds) > 0 {
+				return usageErr(cmd, "--threshold applies to load results files (.bin)")
 			}
 			var reps []*report.Report
 			for _, p := range args {
@@ -115,6 +129,7 @@ Its exit code is the merged verdict's: 0 passed, 1 a threshold failed, 3 an erro
 	}
 	cmd.Flags().StringVar(&dir, "report-dir", "", "write the reports here instead of printing the text one")
 	cmd.Flags().StringVar(&formats, "format", DefaultFormats, "report formats: "+strings.Join(report.Formats, ","))
+	cmd.Flags().StringArrayVar(&thresholds, "threshold", nil, "load results only: a threshold such as 'p99<25ms' (repeatable)")
 	return cmd
 }
 
