@@ -211,6 +211,7 @@ var pageTmpl = template.Must(template.New("load").Parse(`<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>leakgate load {{.R.Name}}</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em auto;max-width:60em;padding:0 1em;color:#111}
@@ -225,7 +226,7 @@ figure{margin:1em 0}figcaption{font-weight:600}.chart-svg{width:100%;height:auto
 <table>
 {{range .Rows}}<tr class="{{if .Passed}}pass{{else}}fail{{end}}"><td>{{.Mark}}</td><td>{{.Expr}}</td><td>{{.Actual}}</td></tr>
 {{end}}</table>
-{{range .Charts}}<figure><figcaption>{{.Title}}</figcaption>{{.SVG}}</figure>
+{{range .Charts}}<figure class="chart" data-metric="{{.Title}}"><figcaption>{{.Title}}</figcaption>{{.SVG}}</figure>
 {{end}}<pre>{{.Text}}</pre>
 </body>
 </html>

@@ -153,18 +153,19 @@ func (s *schedule) extend() {
 		t = s.at[n-1]
 	}
 	hits := uint64(len(s.at))
-	// vegeta's loop stops once the elapsed time is past the duration; it
-	// reads the clock a moment after the previous hit was due.
-	if hits >= s.max || (s.dur > 0 && t >= s.dur) {
+	if hits >= s.max {
 		s.done = true
 		return
 	}
 	wait, stop := s.pacer.Pace(t, hits)
-	if stop {
+	// The attack asks for the hits due by the end of its duration. (vegeta's
+	// loop may send one more: it stops when the clock, read a moment after
+	// the previous hit, is past the duration.)
+	if next := t + max(wait, 0); stop || (s.dur > 0 && next > s.dur) {
 		s.done = true
-		return
+	} else {
+		s.at = append(s.at, next)
 	}
-	s.at = append(s.at, t+max(wait, 0))
 }
 
 // maxPacer stops a pacer after max hits.

@@ -15,12 +15,13 @@ import (
 
 // The test binary is also the workers' executable: run re-executes
 // os.Executable(), so TestMain runs the worker and ffe commands itself,
-// with the test scenarios below registered in every process.
+// with the test scenarios below registered in every process; and the
+// load command, for the attackers of a sharded load.
 func TestMain(m *testing.M) {
 	if err := scenarios.Register(testScenarios()...); err != nil {
 		panic(err)
 	}
-	if len(os.Args) > 1 && (os.Args[1] == "worker" || os.Args[1] == scenarios.FFECommand) {
+	if len(os.Args) > 1 && (os.Args[1] == "worker" || os.Args[1] == scenarios.FFECommand || os.Args[1] == "load") {
 		os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	goleak.VerifyTestMain(m)
