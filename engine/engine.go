@@ -44,6 +44,7 @@ import (
 	"github.com/leakgate/leakgate/engine/paper"
 	"github.com/leakgate/leakgate/engine/store"
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/leakinject"
 	"github.com/leakgate/leakgate/providers/llm"
 	"github.com/leakgate/leakgate/providers/sandbox"
 )
@@ -281,6 +282,9 @@ func (e *Engine) Close(ctx context.Context) error {
 		}
 		for i := len(e.closers) - 1; i >= 0; i-- {
 			c := e.closers[i]
+			if leakinject.On(leakinject.EngineCloseSkipsProviders) && c.name != "store" {
+				continue // the leak (THR-206): Close releases the store and forgets every provider client
+			}
 			if err := c.close(); err != nil {
 				errs = append(errs, fmt.Errorf("engine: close %s: %w", c.name, err))
 			}

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/leakgate/leakgate/engine/config"
 	"github.com/leakgate/leakgate/engine/strategy"
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/leakinject"
 	"github.com/leakgate/leakgate/providers/reddit"
 )
 
@@ -25,11 +27,24 @@ func searchTerm(sym string) string {
 // sentiment searches the configured subreddits for posts about sym and
 // scores them with reddit.Sentiment. Posts that mention sym without a
 // bullish or bearish word do not count as samples.
-func (e *Engine) sentiment(ctx context.Context, sym string) (strategy.Sentiment, error) {
+func (e *Engine) sentiment(ctx context.Context, sym string) (_ strategy.Sentiment, err error) {
+	ps := e.posts
+	if leakinject.On(leakinject.ScannerSessionNotClosed) {
+		// The leak (BUG-040's reddit_scanner): the scan opens a client of
+		// its own and closes it only when the scan succeeds.
+		if c, berr := e.src.build(config.Reddit); berr == nil && c.posts != nil {
+			ps = c.posts
+			defer func() {
+				if err == nil {
+					c.close()
+				}
+			}()
+		}
+	}
 	var all []providers.Post
 	var errs []error
 	for _, sub := range e.cfg.Sentiment.Subreddits {
-		posts, err := e.posts.Posts(ctx, providers.PostQuery{Subreddit: sub, Search: searchTerm(sym), Limit: e.cfg.Sentiment.Limit})
+		posts, err := ps.Posts(ctx, providers.PostQuery{Subreddit: sub, Search: searchTerm(sym), Limit: e.cfg.Sentiment.Limit})
 		if err != nil {
 			if ctx.Err() != nil {
 				return strategy.Sentiment{}, ctx.Err()

@@ -205,6 +205,19 @@ func (ds *dataSource) client(name string) (builtClient, error) {
 	if c, ok := ds.built[name]; ok {
 		return c, nil
 	}
+	c, err := ds.build(name)
+	if err != nil || c.close == nil {
+		return c, err
+	}
+	ds.built[name] = c
+	ds.order = append(ds.order, name)
+	return c, nil
+}
+
+// build builds a new client of provider name, which the caller must
+// close. It returns a zero builtClient (and no error) when the provider is
+// off or not wired.
+func (ds *dataSource) build(name string) (builtClient, error) {
 	p := ds.cfg.Providers[name]
 	var c builtClient
 	switch name {
@@ -300,10 +313,7 @@ func (ds *dataSource) client(name string) (builtClient, error) {
 		c = builtClient{llm: cl, close: cl.Close}
 	default:
 		ds.log.Debug("provider not available in this build", "provider", name)
-		return c, nil
 	}
-	ds.built[name] = c
-	ds.order = append(ds.order, name)
 	return c, nil
 }
 

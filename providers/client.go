@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/leakgate/leakgate/providers/leakinject"
 )
 
 // Request is one call to an upstream API, relative to the client's base URL.
@@ -285,9 +287,19 @@ func (c *Client) attempt(ctx context.Context, req Request, target string) (*Resp
 			return nil, c.wrap(req, fmt.Errorf("authorize: %w", err))
 		}
 	}
+	if leakinject.On(leakinject.ProviderUnclosedBody) {
+		// The leak: the exchange runs on a context that outlives the
+		// attempt, as http.Get's does, and an error answer is returned
+		// before its body is read or closed. The transport keeps the
+		// connection for a read that never comes, with its goroutines.
+		hreq = hreq.WithContext(context.WithoutCancel(actx))
+	}
 	hresp, err := c.hc.Do(hreq)
 	if err != nil {
 		return nil, c.transportErr(ctx, actx, req, err)
+	}
+	if leakinject.On(leakinject.ProviderUnclosedBody) && hresp.StatusCode >= 400 {
+		return nil, c.statusErr(&Response{Status: hresp.StatusCode, Header: hresp.Header})
 	}
 	data, err := readBody(hresp.Body, c.opts.maxBody)
 	hresp.Body.Close()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/leakinject"
 )
 
 // Vote is one strategy's vote as stored with a decision and with a closed
@@ -175,6 +176,20 @@ func (s *Store) Decisions(ctx context.Context, f DecisionFilter) ([]Decision, er
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: decisions: %w", err)
+	}
+	if leakinject.On(leakinject.DBRowsNotClosed) {
+		// The leak: the rows are read up to the limit and never closed, so
+		// the result set stays open and holds its connection, and the
+		// connection its database files, after the store is closed.
+		var out []Decision
+		for len(out) < limit && rows.Next() {
+			d, err := scanDecision(rows)
+			if err != nil {
+				return nil, fmt.Errorf("store: decisions: %w", err)
+			}
+			out = append(out, d)
+		}
+		return out, nil
 	}
 	defer rows.Close()
 	var out []Decision

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/leakinject"
 )
 
 type kind uint8
@@ -81,11 +82,21 @@ func (c *cache) put(k key, v value, expires time.Time) {
 		return
 	}
 	c.items[k] = c.order.PushFront(&entry{key: k, val: v, expires: expires})
+	if leakinject.On(leakinject.CacheUnbounded) {
+		return // the leak: the bound is never enforced, every key asked for stays
+	}
 	for c.order.Len() > c.max {
 		last := c.order.Back()
 		c.order.Remove(last)
 		delete(c.items, last.Value.(*entry).key)
 	}
+}
+
+// len returns how many entries the cache holds, expired ones included.
+func (c *cache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.order.Len()
 }
 
 func (c *cache) clear() {

@@ -172,6 +172,10 @@ func (p *Provider) Stats() Stats {
 	return Stats{Hits: p.hits.Load(), Misses: p.misses.Load(), Fallbacks: p.fallbacks.Load(), Collapsed: p.collapsed.Load()}
 }
 
+// CacheLen returns how many answers the cache holds, expired ones not yet
+// evicted included: never more than the bound set with WithMaxEntries.
+func (p *Provider) CacheLen() int { return p.cache.len() }
+
 // Bars returns bars for q from the first provider of the symbol's class that
 // answers, or from the cache. The returned slice is shared with the cache and
 // with concurrent callers: do not modify it.

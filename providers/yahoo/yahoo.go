@@ -30,6 +30,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/leakinject"
 )
 
 // name is the provider name in errors, logs and the unclosed tracker.
@@ -70,6 +71,9 @@ type Config struct {
 type Client struct {
 	core *providers.Client
 	now  func() time.Time
+	// base and opts are core's base URL and options.
+	base string
+	opts []providers.Option
 }
 
 var _ providers.MarketData = (*Client)(nil)
@@ -91,6 +95,7 @@ func New(cfg Config, opts ...providers.Option) (*Client, error) {
 		return nil, err
 	}
 	c.core = core
+	c.base, c.opts = base, all
 	return c, nil
 }
 
@@ -188,7 +193,16 @@ func (c *Client) Quote(ctx context.Context, symbol string) (providers.Quote, err
 }
 
 func (c *Client) chart(ctx context.Context, sym string, class providers.AssetClass, interval string, from, to time.Time, op string) (Chart, error) {
-	resp, err := c.core.Do(ctx, providers.Request{
+	core := c.core
+	if leakinject.On(leakinject.ClientPerRequest) {
+		// The leak (BUG-040's session per call): a new client, with a
+		// transport of its own, for every request, never closed.
+		var err error
+		if core, err = providers.NewClient(name, c.base, classify, nil, c.opts...); err != nil {
+			return Chart{}, err
+		}
+	}
+	resp, err := core.Do(ctx, providers.Request{
 		Path: "/v8/finance/chart/" + url.PathEscape(toYahoo(sym, class)),
 		Query: url.Values{
 			"interval": {interval},
