@@ -12,12 +12,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/leakgate/leakgate/engine/cli"
 	"github.com/leakgate/leakgate/harness"
+	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/sandbox"
 )
 
@@ -119,9 +121,24 @@ func cmdSpecs() []cmdSpec {
 			timeout: 20 * time.Millisecond,
 		},
 		{
+			name: "analyze/sentiment-fails-midway",
+			desc: "ffe analyze " + scanSymbol + " with the Reddit sentiment vote on, scanning " +
+				strings.Join(scanSubreddits, " and ") + ", under the faults of reddit/scan-fails-midway: " +
+				"the scan fails after its first page, analyze warns and decides without it: exit 0",
+			env: map[string]string{"FFE_SENTIMENT_ENABLED": "true",
+				"FFE_SENTIMENT_SUBREDDITS": strings.Join(scanSubreddits, ","), "FFE_SENTIMENT_LIMIT": strconv.Itoa(scanLimit)},
+			iterate: func(ctx context.Context, s *cmdSession, _ int) error {
+				seed, err := midwaySeed()
+				if err != nil {
+					return err
+				}
+				return scanFailsMidway(ctx, s.market, seed, s.analyzeSentiment)
+			},
+		},
+		{
 			name:    "history",
-			desc:    "ffe history --limit 5 over a stored decision: exit 0",
-			lines:   [][]string{{"history", "--limit", "5"}},
+			desc:    "ffe history --limit 1 over a stored decision (a page as full as the limit): exit 0",
+			lines:   [][]string{{"history", "--limit", "1"}},
 			code:    cli.ExitOK,
 			prepare: func(ctx context.Context, s *cmdSession) error { return s.run(ctx, cli.ExitOK, "analyze", "AAPL") },
 		},
@@ -589,4 +606,43 @@ func (s *cmdSession) roundTrip(ctx context.Context) error {
 		return err
 	}
 	return s.trade(ctx, cmdSellDate, "SELL")
+}
+
+// analyzeSentiment runs ffe analyze scanSymbol --json, which must succeed,
+// and returns the sentiment scan's failure as a *cmdScanError, or an error
+// when the scan did not fail. It is the scan of scanFailsMidway, by
+// command.
+func (s *cmdSession) analyzeSentiment(ctx context.Context, _ *Market) (int, error) {
+	args := []string{"analyze", scanSymbol, "--json"}
+	if err := s.run(ctx, cli.ExitOK, args...); err != nil {
+		return 0, err
+	}
+	var doc struct {
+		Warnings []string `json:"warnings"`
+	}
+	if err := json.Unmarshal(s.stdout.Bytes(), &doc); err != nil {
+		return 0, fmt.Errorf("%s: decode the output: %w", s.cmdline(args), err)
+	}
+	for _, w := range doc.Warnings {
+		if msg, ok := strings.CutPrefix(w, cmdSentimentWarning); ok {
+			return 0, &cmdScanError{msg: msg}
+		}
+	}
+	return 0, fmt.Errorf("%s: the sentiment scan did not fail (warnings: %q)", s.cmdline(args), doc.Warnings)
+}
+
+// cmdSentimentWarning begins analyze's warning of a failed sentiment scan.
+const cmdSentimentWarning = "sentiment unavailable: "
+
+// cmdScanError is a sentiment scan's failure as analyze reports it: its
+// text only. It matches providers.ErrDecode when the text holds a
+// *providers.DecodeError's ("reddit: decode: …"), so that
+// scanFailsMidway checks the failure's cause as it does for the scan in
+// process.
+type cmdScanError struct{ msg string }
+
+func (e *cmdScanError) Error() string { return "sentiment scan: " + e.msg }
+
+func (e *cmdScanError) Is(target error) bool {
+	return target == providers.ErrDecode && strings.Contains(e.msg, "reddit: decode: ")
 }

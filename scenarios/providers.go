@@ -44,10 +44,11 @@ func providerScenarios() []Scenario {
 	out = append(out,
 		Scenario{
 			Name: "provider/unified",
-			Description: "build the unified provider over polygon (with a revoked key), yahoo and coinbase, fetch AAPL bars " +
-				"(polygon refuses, yahoo answers) and a BTC-USD quote, Close",
+			Description: fmt.Sprintf("over one unified provider held for the run (polygon with a revoked key, yahoo, coinbase; "+
+				"a cache of %d entries), fetch AAPL bars over a new range (polygon refuses, yahoo answers) and a BTC-USD quote",
+				unifiedCacheBound),
 			Modes: []Mode{Mock, Live},
-			Build: func(env *Env) (*Run, error) { return clientRun(env, "provider/unified", unifiedIteration), nil },
+			Build: func(env *Env) (*Run, error) { return unifiedRun(env), nil },
 		},
 		Scenario{
 			Name: "reddit/scan",
@@ -353,57 +354,95 @@ func newRedditClient(m *Market, extra ...providers.Option) (*reddit.Client, erro
 		ClientID: sandbox.Key, ClientSecret: "sandbox-secret"}, sandboxOptions(m, extra...)...)
 }
 
-// unifiedIteration builds the unified provider as the engine does (it owns
-// its children), fetches bars that need a fall-back and a quote, and
-// closes it.
-func unifiedIteration(ctx context.Context, m *Market, _ int) (err error) {
-	var children []closer
-	closeAll := func() {
-		for _, c := range children {
-			c.Close()
-		}
+// unifiedCacheBound is the cache bound of provider/unified's unified
+// provider: a few iterations fill it, and from then on every iteration
+// evicts an entry.
+const unifiedCacheBound = 8
+
+// unifiedRun is provider/unified: one unified provider over polygon (with a
+// revoked key), yahoo and coinbase, built as the engine builds it (it owns
+// its children) and held for the whole run, as an engine or `ffe serve`
+// holds it. Every iteration asks for AAPL bars over a range of its own, a
+// cache miss that polygon refuses and yahoo answers, and for a BTC-USD
+// quote. The cache_entries gauge must stay within the cache's bound.
+func unifiedRun(env *Env) *Run {
+	const name = "provider/unified"
+	var u *unified.Provider
+	setup := func(_ context.Context, m *Market) (err error) {
+		u, err = newUnified(m)
+		return err
 	}
+	teardown := func(context.Context) error {
+		if u == nil {
+			return nil
+		}
+		return u.Close()
+	}
+	iter := func(ctx context.Context, _ *Market, i int) error {
+		before := u.Stats().Fallbacks
+		// A month of bars ending 2017-12-31, starting a day earlier at
+		// every iteration: a new cache key each time.
+		from := day("2017-12-01").AddDate(0, 0, -i)
+		if err := barsOf(ctx, u, "AAPL", from.Format(time.DateOnly), "2017-12-31"); err != nil {
+			return fmt.Errorf("unified: %w", err)
+		}
+		if u.Stats().Fallbacks == before {
+			return errors.New("unified: AAPL bars came without a fall-back from the refused polygon client")
+		}
+		if err := quoteOf(ctx, u, "BTC-USD"); err != nil {
+			return fmt.Errorf("unified: %w", err)
+		}
+		return nil
+	}
+	return &Run{
+		Scenario: marketScenario(env, name, nil, setup, teardown, iter),
+		Options: append(clientProbes(),
+			harness.WithProbes(harness.Gauge("cache_entries", func() float64 {
+				if u == nil {
+					return 0
+				}
+				return float64(u.CacheLen())
+			})),
+			harness.WithThreshold("cache_entries", fmt.Sprintf("max<=%d", unifiedCacheBound)),
+		),
+	}
+}
+
+// newUnified builds the unified provider of provider/unified over clients
+// of its own against m.
+func newUnified(m *Market) (_ *unified.Provider, err error) {
+	var children []closer
+	defer func() {
+		if err != nil {
+			for _, c := range children {
+				c.Close()
+			}
+		}
+	}()
 	refused, err := polygon.New(polygon.Config{BaseURL: baseURL(m, "polygon"), APIKey: sandbox.RevokedKey}, sandboxOptions(m)...)
 	if err != nil {
-		return fmt.Errorf("polygon: %w", err)
+		return nil, fmt.Errorf("polygon: %w", err)
 	}
 	children = append(children, refused)
 	yc, err := yahoo.New(yahoo.Config{BaseURL: baseURL(m, "yahoo")}, sandboxOptions(m)...)
 	if err != nil {
-		closeAll()
-		return fmt.Errorf("yahoo: %w", err)
+		return nil, fmt.Errorf("yahoo: %w", err)
 	}
 	children = append(children, yc)
 	cb, err := coinbase.New(coinbase.Config{BaseURL: baseURL(m, "coinbase"), ExchangeURL: baseURL(m, "coinbase-exchange")},
 		sandboxOptions(m)...)
 	if err != nil {
-		closeAll()
-		return fmt.Errorf("coinbase: %w", err)
+		return nil, fmt.Errorf("coinbase: %w", err)
 	}
 	children = append(children, cb)
 	u, err := unified.New(unified.Routes{
 		providers.Equity: {refused, yc},
 		providers.Crypto: {cb, yc},
-	}, unified.WithLogger(discardLogger), unified.WithCallTimeout(30*time.Second))
+	}, unified.WithLogger(discardLogger), unified.WithCallTimeout(30*time.Second), unified.WithMaxEntries(unifiedCacheBound))
 	if err != nil {
-		closeAll()
-		return fmt.Errorf("unified: %w", err)
+		return nil, fmt.Errorf("unified: %w", err)
 	}
-	defer func() {
-		if cerr := u.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("unified: close: %w", cerr)
-		}
-	}()
-	if err := barsOf(ctx, u, "AAPL", "2017-12-01", "2017-12-31"); err != nil {
-		return fmt.Errorf("unified: %w", err)
-	}
-	if st := u.Stats(); st.Fallbacks == 0 {
-		return errors.New("unified: AAPL bars came without a fall-back from the refused polygon client")
-	}
-	if err := quoteOf(ctx, u, "BTC-USD"); err != nil {
-		return fmt.Errorf("unified: %w", err)
-	}
-	return nil
+	return u, nil
 }
 
 // The Reddit scan of the reddit/* scenarios: the engine's sentiment vote
