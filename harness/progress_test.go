@@ -1,7 +1,9 @@
 package harness_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -104,4 +106,14 @@ func TestFirstFailSaysHowSoonALeakShowed(t *testing.T) {
 			require.Zero(t, fds.FirstFail, "a passing metric has none")
 		})
 	}
+}
+
+func TestFirstFailSurvivesJSON(t *testing.T) {
+	in := &harness.Result{Metrics: []harness.MetricResult{{Name: "fds", Verdict: harness.VerdictFail, FirstFail: 3}}}
+	var buf bytes.Buffer
+	require.NoError(t, in.WriteJSON(&buf))
+	require.Contains(t, buf.String(), `"first_fail": 3`)
+	var out harness.Result
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &out))
+	require.Equal(t, 3, out.Metrics[0].FirstFail)
 }

@@ -207,11 +207,8 @@ type metricJSON struct {
 	Series     []num             `json:"series"`
 	Thresholds []ThresholdResult `json:"thresholds"`
 	Verdict    Verdict           `json:"verdict"`
-	// FirstFail is, for a failing metric, the first measured iteration
-	// (1-based) after which its thresholds failed on the series so far:
-	// how soon the leak showed. 0 when the metric did not fail.
-	FirstFail int            `json:"first_fail,omitempty"`
-	Breakdown []BreakdownRow `json:"breakdown,omitempty"`
+	FirstFail  int               `json:"first_fail,omitempty"`
+	Breakdown  []BreakdownRow    `json:"breakdown,omitempty"`
 }
 
 // MarshalJSON writes NaN numbers as null.
@@ -224,7 +221,7 @@ func (m MetricResult) MarshalJSON() ([]byte, error) {
 		Name: m.Name, Unit: m.Unit, Supported: m.Supported, Reason: m.Reason,
 		Baseline: num(m.Baseline), Final: num(m.Final), Delta: num(m.Delta),
 		Max: num(m.Max), Min: num(m.Min), Slope: num(m.Slope), Steady: m.Steady,
-		Series: toNums(m.Series), Thresholds: th, Verdict: m.Verdict, Breakdown: m.Breakdown,
+		Series: toNums(m.Series), Thresholds: th, Verdict: m.Verdict, FirstFail: m.FirstFail, Breakdown: m.Breakdown,
 	})
 }
 
@@ -238,7 +235,7 @@ func (m *MetricResult) UnmarshalJSON(b []byte) error {
 		Name: j.Name, Unit: j.Unit, Supported: j.Supported, Reason: j.Reason,
 		Baseline: float64(j.Baseline), Final: float64(j.Final), Delta: float64(j.Delta),
 		Max: float64(j.Max), Min: float64(j.Min), Slope: float64(j.Slope), Steady: j.Steady,
-		Series: fromNums(j.Series), Thresholds: j.Thresholds, Verdict: j.Verdict, Breakdown: j.Breakdown,
+		Series: fromNums(j.Series), Thresholds: j.Thresholds, Verdict: j.Verdict, FirstFail: j.FirstFail, Breakdown: j.Breakdown,
 	}
 	return nil
 }
