@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 
 REPORTS  ?= out
 
-.PHONY: all build test unit test-short leakcheck soak selftest vet staticcheck lint tidy-check cover bench fuzz clean
+.PHONY: all build test unit test-short leakcheck soak load selftest vet staticcheck lint tidy-check cover bench fuzz clean
 
 all: build test
 
@@ -28,6 +28,14 @@ leakcheck: bin/leakgate
 # live mode, an ffe serve process included; prints the HTML report's path.
 soak: bin/leakgate
 	bin/leakgate soak --report-dir $(REPORTS)/soak $(LEAKGATE_FLAGS)
+
+# A load run: ffe serve spawned on the sandbox, the trigger endpoint at 100
+# requests per second for 30s, the queue drained; fails on the thresholds.
+# Reports (and vegeta's results, load.bin) in $(REPORTS)/load/.
+load: bin/leakgate
+	bin/leakgate load --spawn 'ffe serve' --rate 100/s --duration 30s --max-requests 3000 \
+		--workers 10 --max-workers 100 --connections 100 \
+		--threshold 'p99<25ms' --threshold 'drain<10s' --report-dir $(REPORTS)/load $(LOAD_FLAGS)
 
 # The self-test: the known leaks of the leakinject build, each caught by the
 # metric expected, and the clean build passing the same scenarios.

@@ -193,7 +193,6 @@ type attackData struct {
 	leakgate  bool // the results carry leakgate's attack name
 	sched     *schedule
 	hits      []hit
-	first     time.Time
 	sent      uint64
 	lastStart time.Time
 }
