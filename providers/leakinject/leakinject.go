@@ -62,6 +62,4 @@ const (
 	// ServerGoroutinePerJob: the export server starts a goroutine per job
 	// that never ends.
 	ServerGoroutinePerJob
-
-	numFaults = iota + 1 // one past the last fault
 )

@@ -16,6 +16,9 @@ const Enabled = true
 // EnvVar turns faults on: a comma-separated list of names.
 const EnvVar = "LEAKINJECT"
 
+// numFaults is one past the last fault.
+const numFaults = ServerGoroutinePerJob + 1
+
 // names are the faults' names, by constant.
 var names = [numFaults]string{
 	EngineCloseSkipsProviders:  "engine-close-skips-providers",
@@ -34,10 +37,7 @@ var names = [numFaults]string{
 
 // Names returns the names of every fault, sorted.
 func Names() []string {
-	out := make([]string, 0, len(names))
-	for _, n := range names[1:] {
-		out = append(out, n)
-	}
+	out := append([]string(nil), names[1:]...)
 	sort.Strings(out)
 	return out
 }
