@@ -55,6 +55,7 @@ test-short:
 
 vet:
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags leakinject $(PKGS)
 
 staticcheck:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
