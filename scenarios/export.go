@@ -208,7 +208,7 @@ func (s *inProcessExport) setup(ctx context.Context) (err error) {
 	if err := s.api.fill(ctx); err != nil {
 		return err
 	}
-	if err := s.mem.read(ctx, s.api); err != nil {
+	if err := s.mem.read(ctx); err != nil {
 		return err
 	}
 	return s.market.Err()
@@ -252,7 +252,7 @@ func (s *inProcessExport) exited() (int, bool) {
 func (s *inProcessExport) iteration(ctx context.Context, _ int) error {
 	err := s.api.exportCycle(ctx)
 	if err == nil {
-		err = s.mem.read(ctx, s.api)
+		err = s.mem.read(ctx)
 	}
 	if err != nil {
 		if code, ok := s.exited(); ok {
@@ -285,6 +285,9 @@ func (s *inProcessExport) teardown(ctx context.Context) error {
 	}
 	if s.api != nil {
 		s.api.close()
+	}
+	if s.mem.client != nil {
+		s.mem.client.close()
 	}
 	if s.market != nil {
 		if err := s.market.Close(); err != nil {
@@ -435,7 +438,7 @@ func (p *processExport) setup(ctx context.Context) error {
 	}
 	err := p.api.fill(ctx)
 	if err == nil {
-		err = p.mem.read(ctx, p.api)
+		err = p.mem.read(ctx)
 	}
 	if err == nil && p.market != nil {
 		err = p.market.Err()
@@ -449,7 +452,7 @@ func (p *processExport) setup(ctx context.Context) error {
 func (p *processExport) iteration(ctx context.Context, _ int) error {
 	err := p.api.exportCycle(ctx)
 	if err == nil {
-		err = p.mem.read(ctx, p.api)
+		err = p.mem.read(ctx)
 	}
 	if err != nil {
 		if code, ok := p.exited(); ok {
@@ -471,6 +474,9 @@ func (p *processExport) stop() error {
 		var errs []error
 		if p.api != nil {
 			p.api.close()
+		}
+		if p.mem.client != nil {
+			p.mem.client.close()
 		}
 		if p.done != nil {
 			p.cancel()
@@ -553,6 +559,7 @@ func checkLoopback(raw string) error {
 // read in the cycle costs no connection of its own in a sample.
 type crewMemoryGauge struct {
 	metricsURL string
+	client     *apiClient // its own transport: one kept connection to the admin listener
 	entries    atomic.Int64
 }
 
@@ -565,10 +572,12 @@ func (g *crewMemoryGauge) options() []harness.Option {
 	}
 }
 
-// read scrapes the server's metrics through c's transport (one kept
-// connection) and stores the crew memory's entries.
-func (g *crewMemoryGauge) read(ctx context.Context, c *apiClient) error {
-	v, err := c.scrape(ctx, g.metricsURL, server.MetricCrewMemoryEntries)
+// read scrapes the server's metrics and stores the crew memory's entries.
+func (g *crewMemoryGauge) read(ctx context.Context) error {
+	if g.client == nil {
+		g.client = newAPIClient(g.metricsURL, "")
+	}
+	v, err := g.client.scrape(ctx, g.metricsURL, server.MetricCrewMemoryEntries)
 	if err != nil {
 		return err
 	}
