@@ -336,7 +336,7 @@ func (r *runner) gcMode(k int, last bool) gcMode {
 		return gcNone
 	case k == 1 || r.middle(k):
 		return gcForce
-	case r.s.gcTotal+r.s.gcCost <= time.Duration(r.o.gcBudget*float64(r.measuredTime)):
+	case float64(r.s.gcTotal+r.s.gcCost) <= r.o.gcBudget*float64(r.measuredTime): // in float64: the budget may be +Inf
 		return gcForce
 	}
 	return gcNone

@@ -217,7 +217,7 @@ func TestOptionErrors(t *testing.T) {
 		{"iterations", sc, []harness.Option{harness.WithIterations(0)}, "harness: iterations 0: need at least 2 for a slope"},
 		{"warm-up", sc, []harness.Option{harness.WithWarmup(-1)}, "harness: warm-up -1: must not be negative"},
 		{"settle", sc, []harness.Option{harness.WithSettleTimeout(-1)}, "harness: settle timeout -1ns: must not be negative"},
-		{"gc budget", sc, []harness.Option{harness.WithGCBudget(2)}, "harness: GC budget 2: want a fraction between 0 and 1"},
+		{"gc budget", sc, []harness.Option{harness.WithGCBudget(-0.5)}, "harness: GC budget -0.5: want a fraction of the scenario's time, 0 or more"},
 		{"unknown probe", sc, []harness.Option{harness.WithoutProbes("thraeds")}, `harness: WithoutProbes: unknown metric "thraeds" (want goroutines, fds, conns, threads, children, rss, heap, unclosed or an added probe)`},
 		{"duplicate probe", sc, []harness.Option{harness.WithProbes(gauge, gauge)}, `harness: two probes named "cache"`},
 		{"builtin name", sc, []harness.Option{harness.WithProbes(harness.Gauge("fds", nil))}, `harness: probe "fds": the name of a built-in metric`},

@@ -163,8 +163,13 @@ func buildExportInProcess(env *Env) (*Run, error) {
 			Run:      s.iteration,
 			Teardown: s.teardown,
 		},
-		Options: append([]harness.Option{harness.WithProbes(harness.Unclosed(providers.Unclosed))},
-			s.mem.options()...),
+		Options: append([]harness.Option{
+			harness.WithProbes(harness.Unclosed(providers.Unclosed)),
+			// A heap point after every cycle: the slope of 50 points tells
+			// a retained crew output (~12 KiB a cycle) from the noise of
+			// the server's own buffers, which 3 points cannot.
+			harness.WithGCBudget(1),
+		}, s.mem.options()...),
 	}, nil
 }
 
