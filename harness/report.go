@@ -172,7 +172,7 @@ func fmtValue(unit string, v float64, signed bool) string {
 		sign = "+"
 	}
 	if unit == UnitBytes {
-		return sign + fmtBytes(v)
+		return sign + FormatBytes(v)
 	}
 	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
 		return sign + strconv.FormatInt(int64(v), 10)
@@ -193,7 +193,10 @@ func fmtSlope(unit string, v float64) string {
 	return fmt.Sprintf("%+.2f", v)
 }
 
-func fmtBytes(v float64) string {
+// FormatBytes formats a number of bytes in binary units: whole bytes below
+// 1KiB ("512B"), one decimal in KiB and MiB ("1.5KiB", "12.0MiB"), two in
+// GiB ("2.25GiB"), with a leading "-" when v is negative.
+func FormatBytes(v float64) string {
 	neg := ""
 	if v < 0 {
 		neg, v = "-", -v
@@ -208,3 +211,6 @@ func fmtBytes(v float64) string {
 	}
 	return fmt.Sprintf("%s%.2fGiB", neg, v/(1<<30))
 }
+
+// fmtBytes is FormatBytes, under the name the rest of the package uses.
+func fmtBytes(v float64) string { return FormatBytes(v) }

@@ -39,7 +39,7 @@ func fmtValue(unit string, v float64, signed bool) string {
 		sign = "+"
 	}
 	if unit == harness.UnitBytes {
-		return sign + fmtBytes(v)
+		return sign + harness.FormatBytes(v)
 	}
 	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
 		return sign + strconv.FormatInt(int64(v), 10)
@@ -58,22 +58,6 @@ func fmtSlope(unit string, v float64) string {
 		return "0"
 	}
 	return fmt.Sprintf("%+.2f", v)
-}
-
-func fmtBytes(v float64) string {
-	neg := ""
-	if v < 0 {
-		neg, v = "-", -v
-	}
-	switch {
-	case v < 1<<10:
-		return fmt.Sprintf("%s%.0fB", neg, v)
-	case v < 1<<20:
-		return fmt.Sprintf("%s%.1fKiB", neg, v/(1<<10))
-	case v < 1<<30:
-		return fmt.Sprintf("%s%.1fMiB", neg, v/(1<<20))
-	}
-	return fmt.Sprintf("%s%.2fGiB", neg, v/(1<<30))
 }
 
 // lhs is the left-hand statistic of a threshold expression ("delta" of
