@@ -163,7 +163,7 @@ func allocSiteFindings(base, final heapProfile) []Finding {
 			Metric:  MetricHeap,
 			Kind:    FindingAllocSite,
 			Count:   int(math.Round(g.objects)),
-			Summary: fmt.Sprintf("+%s in %.0f objects allocated at %s", fmtBytes(g.bytes), g.objects, site),
+			Summary: fmt.Sprintf("+%s in %.0f objects allocated at %s", FormatBytes(g.bytes), g.objects, site),
 			Stack:   trace,
 		})
 	}

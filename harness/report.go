@@ -211,6 +211,3 @@ func FormatBytes(v float64) string {
 	}
 	return fmt.Sprintf("%s%.2fGiB", neg, v/(1<<30))
 }
-
-// fmtBytes is FormatBytes, under the name the rest of the package uses.
-func fmtBytes(v float64) string { return FormatBytes(v) }
