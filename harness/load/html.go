@@ -155,11 +155,13 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	sent, ok := make([]float64, len(xs)), make([]float64, len(xs))
 	for i, b := range r.Timeline {
 		xs[i] = b.T
-		p50[i], p99[i], cp99[i] = b.P50, b.P99, b.CP99
+		// In milliseconds: the chart's axis rounds small fractions of a
+		// second up to whole seconds and flattens the lines.
+		p50[i], p99[i], cp99[i] = b.P50*1e3, b.P99*1e3, b.CP99*1e3
 		sent[i], ok[i] = float64(b.Sent)/b.Seconds, float64(b.OK)/b.Seconds
 	}
 	if err := add("latency", xs, []line{{"p50 (workers)", p50, colorBlue}, {"p99 (workers)", p99, colorOrange},
-		{"p99 (scheduled)", cp99, colorRed}}, fmtDur); err != nil {
+		{"p99 (scheduled)", cp99, colorRed}}, fmtMillis); err != nil {
 		return err
 	}
 	rate := func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) + "/s" }
@@ -231,3 +233,6 @@ figure{margin:1em 0}figcaption{font-weight:600}.chart-svg{width:100%;height:auto
 </body>
 </html>
 `))
+
+// fmtMillis labels a latency axis in milliseconds.
+func fmtMillis(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + "ms" }
