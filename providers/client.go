@@ -90,7 +90,8 @@ type Client struct {
 	classify Classifier
 	auth     Authorizer
 	logger   *slog.Logger
-	redactor *strings.Replacer
+	redactor redactor
+	forget   func() // drops the secrets from the open set
 
 	ctx    context.Context // canceled by Close: stops in-flight requests
 	cancel context.CancelFunc
@@ -129,6 +130,7 @@ func NewClient(provider, baseURL string, classify Classifier, auth Authorizer, o
 		auth:     auth,
 		logger:   o.logger.With("provider", provider),
 		redactor: newRedactor(o.secrets),
+		forget:   registerSecrets(o.secrets),
 	}
 	rt := o.transport
 	if rt == nil {
@@ -147,7 +149,7 @@ func NewClient(provider, baseURL string, classify Classifier, auth Authorizer, o
 		},
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	c.state = track(c, provider, c.own, c.logger)
+	c.state = track(c, provider, c.own, c.logger, c.forget)
 	return c, nil
 }
 
@@ -171,10 +173,7 @@ func (c *Client) Name() string { return c.name }
 
 // Redact replaces every registered secret in s with REDACTED.
 func (c *Client) Redact(s string) string {
-	if c.redactor == nil {
-		return s
-	}
-	return c.redactor.Replace(s)
+	return c.redactor.replace(s)
 }
 
 // Close cancels requests in flight, waits for them to return, and closes the
@@ -188,6 +187,7 @@ func (c *Client) Close() error {
 		c.state.markClosed()
 		c.cancel()
 		c.inflight.Wait()
+		c.forget()
 		if c.own != nil {
 			c.own.CloseIdleConnections()
 		}
@@ -312,7 +312,11 @@ func (c *Client) attempt(ctx context.Context, req Request, target string) (*Resp
 	}
 	resp := &Response{Status: hresp.StatusCode, Header: hresp.Header, Body: data}
 	if c.classify != nil {
-		if err := c.classify(resp); err != nil {
+		// The classifier sees the body with the secrets masked, so that
+		// whatever text of it an error keeps, and however it is cut,
+		// holds none.
+		view := &Response{Status: resp.Status, Header: resp.Header, Body: c.redactor.body(resp.Body)}
+		if err := c.classify(view); err != nil {
 			return nil, c.scrub(err)
 		}
 	}
@@ -344,7 +348,7 @@ func (c *Client) statusErr(resp *Response) error {
 		Provider:   c.name,
 		Status:     resp.Status,
 		Kind:       KindForStatus(resp.Status),
-		Message:    c.Redact(Excerpt(resp.Body)),
+		Message:    Excerpt(c.redactor.body(resp.Body)), // mask, then cut
 		RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 	}
 }
@@ -369,7 +373,7 @@ func (c *Client) NewStatusError(resp *Response, kind error, message string) *Sta
 		Provider:   c.name,
 		Status:     resp.Status,
 		Kind:       kind,
-		Message:    c.Redact(truncate(message, 200)),
+		Message:    truncate(c.Redact(message), 200), // mask, then cut
 		RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 	}
 }
@@ -413,7 +417,7 @@ func (c *Client) wrap(req Request, err error) error {
 }
 
 func (c *Client) scrub(err error) error {
-	if c.redactor == nil {
+	if c.redactor.r == nil {
 		return err
 	}
 	msg := err.Error()

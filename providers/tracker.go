@@ -34,6 +34,7 @@ type closeState struct {
 	origin   string
 	tr       *http.Transport
 	logger   *slog.Logger
+	forget   func() // drops the client's secrets from the open set
 }
 
 // markClosed records an explicit Close. It reports whether this call was the
@@ -50,14 +51,15 @@ func (s *closeState) markClosed() bool {
 // unreachable before Close, a warning naming the provider and the place c
 // was created is logged once, the Unclosed counter grows, and the idle
 // connections of its transport are closed.
-func track(c *Client, provider string, tr *http.Transport, logger *slog.Logger) *closeState {
-	s := &closeState{provider: provider, origin: creationSite(), tr: tr, logger: logger}
+func track(c *Client, provider string, tr *http.Transport, logger *slog.Logger, forget func()) *closeState {
+	s := &closeState{provider: provider, origin: creationSite(), tr: tr, logger: logger, forget: forget}
 	openClients.Add(1)
 	runtime.AddCleanup(c, func(s *closeState) {
 		if !s.markClosed() {
 			return
 		}
 		unclosedClients.Add(1)
+		s.forget()
 		s.logger.Warn("providers: client garbage-collected without Close; call Close when done with it",
 			"provider", s.provider, "created_at", s.origin)
 		if s.tr != nil {
