@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leakgate/leakgate/engine/exportbundle"
 	"github.com/leakgate/leakgate/providers"
@@ -25,6 +26,8 @@ const (
 // Request is the body of a download-tracker trigger. Every field is
 // optional; Resolve fills the gaps from Defaults.
 type Request struct {
+	// Symbols are the symbols to export; left out (or null), the
+	// watchlist. An empty list is an error, not the watchlist.
 	Symbols []string `json:"symbols,omitempty"`
 	// Range is "1d", "5d", "2w", "1mo", "6mo", "1y", "5y" (back from now),
 	// "ytd", "max", or two dates "2016-01-01/2016-12-31".
@@ -107,10 +110,12 @@ func (r Request) Resolve(d Defaults, now time.Time) (Spec, error) {
 	}
 
 	symbols, field := r.Symbols, "symbols"
-	if len(symbols) == 0 {
+	if symbols == nil {
 		symbols = d.Symbols
 	}
 	switch {
+	case r.Symbols != nil && len(r.Symbols) == 0:
+		bad(field, "empty; omit the field to export the watchlist")
 	case len(symbols) == 0:
 		bad(field, "no symbols given and no watchlist configured")
 	case len(symbols) > MaxSymbols:
@@ -122,7 +127,7 @@ func (r Request) Resolve(d Defaults, now time.Time) (Spec, error) {
 				err = exportbundle.ValidName(sym)
 			}
 			if err != nil {
-				bad(fmt.Sprintf("%s[%d]", field, i), "%v", err)
+				bad(fmt.Sprintf("%s[%d]", field, i), "%s", shorten(err, raw))
 				continue
 			}
 			if !slices.Contains(spec.Symbols, sym) {
@@ -146,7 +151,7 @@ func (r Request) Resolve(d Defaults, now time.Time) (Spec, error) {
 	if r.Interval != "" || spec.Interval == "" {
 		iv, err := providers.ParseInterval(r.Interval)
 		if err != nil {
-			bad("interval", "%v", err)
+			bad("interval", "%s", shorten(err, r.Interval))
 		}
 		spec.Interval = iv
 	}
@@ -161,7 +166,7 @@ func (r Request) Resolve(d Defaults, now time.Time) (Spec, error) {
 	for i, f := range formats {
 		f = strings.ToLower(strings.TrimSpace(f))
 		if f != FormatCSV && f != FormatJSON {
-			bad(fmt.Sprintf("formats[%d]", i), "unknown format %q: use csv or json", formats[i])
+			bad(fmt.Sprintf("formats[%d]", i), "unknown format %q: use csv or json", Excerpt(formats[i]))
 			continue
 		}
 		if !slices.Contains(spec.Formats, f) {
@@ -174,6 +179,41 @@ func (r Request) Resolve(d Defaults, now time.Time) (Spec, error) {
 	return spec, nil
 }
 
+// MaxExcerpt is the most bytes of an input value an error repeats.
+const MaxExcerpt = 64
+
+// Excerpt returns s cut to about MaxExcerpt bytes (on a rune boundary),
+// marked with "…" when cut, so that an error never repeats a large input.
+func Excerpt(s string) string { return Clip(s, MaxExcerpt) }
+
+// Clip returns s cut to at most n bytes (on a rune boundary), marked with
+// "…" when cut.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// shorten returns the text of err with the input v it repeats (quoted
+// or not) cut to an Excerpt.
+func shorten(err error, v string) string {
+	msg := err.Error()
+	if len(v) <= MaxExcerpt {
+		return msg
+	}
+	msg = strings.ReplaceAll(msg, strconv.Quote(v), strconv.Quote(Excerpt(v)))
+	msg = strings.ReplaceAll(msg, v, Excerpt(v))
+	return Clip(msg, 4*MaxExcerpt) // in case it repeats v in another form
+}
+
+// MaxRangeYears is the longest range, relative or absolute, and how far
+// back from now a range may start (where "max" starts).
+const MaxRangeYears = 100
+
 // DefaultRange is the range of a Request that gives none, when Defaults
 // has none either.
 const DefaultRange = "1y"
@@ -185,6 +225,7 @@ var relRange = regexp.MustCompile(`^([1-9][0-9]{0,3})(d|w|mo|y)$`)
 func ParseRange(s string, now time.Time) (from, to time.Time, err error) {
 	now = now.UTC()
 	s = strings.ToLower(strings.TrimSpace(s))
+	q := Excerpt(s)
 	if s == "" {
 		s = DefaultRange
 	}
@@ -192,11 +233,19 @@ func ParseRange(s string, now time.Time) (from, to time.Time, err error) {
 		from, err1 := time.Parse(time.DateOnly, a)
 		to, err2 := time.Parse(time.DateOnly, b)
 		if err1 != nil || err2 != nil {
-			return time.Time{}, time.Time{}, fmt.Errorf("range %q: want two dates YYYY-MM-DD/YYYY-MM-DD", s)
+			return time.Time{}, time.Time{}, fmt.Errorf("range %q: want two dates YYYY-MM-DD/YYYY-MM-DD", q)
 		}
 		to = to.Add(24*time.Hour - time.Nanosecond) // the whole last day
 		if !from.Before(to) {
-			return time.Time{}, time.Time{}, fmt.Errorf("range %q: the first date must not be after the second", s)
+			return time.Time{}, time.Time{}, fmt.Errorf("range %q: the first date must not be after the second", q)
+		}
+		// The bounds of relative ranges: no start before "max" starts
+		// (MaxRangeYears back), and no end more than a year past now.
+		earliest := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(-MaxRangeYears, 0, 0)
+		latest := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(1, 0, 0)
+		if from.Before(earliest) || to.After(latest.Add(24*time.Hour-time.Nanosecond)) {
+			return time.Time{}, time.Time{}, fmt.Errorf("range %q: dates must lie from %s to %s: a range reaches back at most %d years (as max does) and at most a year ahead",
+				q, earliest.Format(time.DateOnly), latest.Format(time.DateOnly), MaxRangeYears)
 		}
 		return from, to, nil
 	}
@@ -208,7 +257,7 @@ func ParseRange(s string, now time.Time) (from, to time.Time, err error) {
 	}
 	m := relRange.FindStringSubmatch(s)
 	if m == nil {
-		return time.Time{}, time.Time{}, fmt.Errorf("range %q: use 5d, 2w, 6mo, 1y, ytd, max or YYYY-MM-DD/YYYY-MM-DD", s)
+		return time.Time{}, time.Time{}, fmt.Errorf("range %q: use 5d, 2w, 6mo, 1y, ytd, max or YYYY-MM-DD/YYYY-MM-DD", q)
 	}
 	n, _ := strconv.Atoi(m[1])
 	switch m[2] {
@@ -221,8 +270,8 @@ func ParseRange(s string, now time.Time) (from, to time.Time, err error) {
 	case "y":
 		from = now.AddDate(-n, 0, 0)
 	}
-	if now.Sub(from) > 100*365*24*time.Hour {
-		return time.Time{}, time.Time{}, fmt.Errorf("range %q: at most 100 years; use max", s)
+	if now.Sub(from) > MaxRangeYears*365*24*time.Hour {
+		return time.Time{}, time.Time{}, fmt.Errorf("range %q: at most %d years; use max", q, MaxRangeYears)
 	}
 	return from, now, nil
 }
