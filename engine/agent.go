@@ -17,12 +17,25 @@ type AgentOptions struct {
 	Interval time.Duration
 	// MaxCycles stops after so many cycles; 0 runs until ctx is done.
 	MaxCycles int
-	// Threshold is the confidence a BUY or SELL needs to be executed.
+	// Threshold is the confidence a BUY or SELL needs to be executed, in
+	// [0, 1]; zero takes agent.confidence_threshold, ZeroThreshold means
+	// 0 (execute every BUY and SELL). NaN is refused.
 	Threshold float64
 	// Watchlist is the symbols each cycle analyzes.
 	Watchlist []string
 	// OnCycle, when set, is called after each cycle with its report.
 	OnCycle func(CycleReport)
+}
+
+// ZeroThreshold as AgentOptions.Threshold executes every BUY and SELL,
+// whatever the configured threshold (the field's zero value takes the
+// configuration's).
+const ZeroThreshold = -1.0
+
+// meetsThreshold is the agent's risk gate: whether a decision of the given
+// confidence may be executed. A NaN confidence or threshold never passes.
+func meetsThreshold(confidence, threshold float64) bool {
+	return !math.IsNaN(threshold) && confidence >= threshold
 }
 
 // SymbolResult is what one cycle did for one symbol.
@@ -76,8 +89,11 @@ func (e *Engine) RunAgent(ctx context.Context, o AgentOptions) (*AgentReport, er
 	if o.Interval == 0 {
 		o.Interval = e.cfg.Agent.Interval
 	}
-	if o.Threshold == 0 {
+	switch o.Threshold {
+	case 0:
 		o.Threshold = e.cfg.Agent.ConfidenceThreshold
+	case ZeroThreshold:
+		o.Threshold = 0
 	}
 	if len(o.Watchlist) == 0 {
 		o.Watchlist = e.cfg.Watchlist
@@ -87,7 +103,7 @@ func (e *Engine) RunAgent(ctx context.Context, o AgentOptions) (*AgentReport, er
 		return nil, Usagef("interval %s: use a positive duration such as 15m", o.Interval)
 	case o.MaxCycles < 0:
 		return nil, Usagef("max cycles %d: use 0 (until interrupted) or more", o.MaxCycles)
-	case o.Threshold < 0 || o.Threshold > 1:
+	case !(o.Threshold >= 0 && o.Threshold <= 1): // NaN too
 		return nil, Usagef("threshold %v: use a confidence in [0, 1]", o.Threshold)
 	case len(o.Watchlist) == 0:
 		return nil, Usagef("the watchlist is empty: set watchlist in the config or pass --watchlist")
@@ -158,7 +174,7 @@ func (e *Engine) cycle(ctx context.Context, n int, o AgentOptions) (cr CycleRepo
 		r.Symbol, r.DecisionID, r.Action, r.Confidence = d.Symbol, d.ID, d.Action, d.Confidence
 		switch {
 		case d.Action == "HOLD":
-		case d.Confidence < o.Threshold:
+		case !meetsThreshold(d.Confidence, o.Threshold):
 			r.Skipped = fmt.Sprintf("confidence %.2f below threshold %.2f", d.Confidence, o.Threshold)
 		default:
 			ex, err := e.Execute(ctx, d.ID)

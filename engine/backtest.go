@@ -205,9 +205,20 @@ func (e *Engine) costs(capital, fee, slip, threshold float64, short bool) (backt
 		return backtest.Config{}, Costs{}, Usagef("threshold %v: use a signal magnitude in (0, 1], such as 0.2; "+
 			"a signal trades when it reaches the threshold, as in analyze", threshold)
 	}
+	for _, v := range []struct {
+		name string
+		v    float64
+	}{{"capital", capital}, {"fee", fee}, {"slippage", slip}} {
+		if math.IsNaN(v.v) || math.IsInf(v.v, 0) {
+			return backtest.Config{}, Costs{}, Usagef("%s %v: use a finite number", v.name, v.v)
+		}
+	}
 	c := backtest.Config{Capital: capital, FeeBps: fee, SlippageBps: slip, AllowShort: short, Threshold: backtestThreshold(threshold)}
 	if c.Capital == 0 {
 		c.Capital = e.cfg.Platform.StartingCash
+	}
+	if !(c.Capital > 0) {
+		return backtest.Config{}, Costs{}, Usagef("capital %v: use a positive starting equity", c.Capital)
 	}
 	switch {
 	case c.FeeBps == 0:
@@ -511,6 +522,9 @@ type MonteCarloResult struct {
 // simulated paths, on every core, and reports percentiles of final equity,
 // VaR, CVaR and the probability of ruin.
 func (e *Engine) MonteCarlo(ctx context.Context, r MonteCarloRequest) (*MonteCarloResult, error) {
+	if math.IsNaN(r.Ruin) || math.IsInf(r.Ruin, 0) {
+		return nil, Usagef("ruin %v: use a finite fraction of the initial equity, such as 0.5", r.Ruin)
+	}
 	bt, err := e.Backtest(ctx, BacktestRequest{BarSource: r.BarSource, Strategy: r.Strategy, Capital: r.Capital})
 	if err != nil {
 		return nil, err

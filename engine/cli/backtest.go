@@ -34,14 +34,17 @@ type costFlags struct {
 func (c *costFlags) add(cmd *cobra.Command) {
 	dateFlags(cmd, &c.from, &c.to)
 	f := cmd.Flags()
-	f.Float64Var(&c.capital, "capital", 0, "starting equity (default: platform.starting_cash)")
-	f.Float64Var(&c.fee, "fee-bps", 0, "fee per fill in basis points (default: fees.fee_bps)")
-	f.Float64Var(&c.slippage, "slippage-bps", 0, "slippage per fill in basis points (default: fees.slippage_bps)")
+	floatVar(f, &c.capital, "capital", 0, "starting equity, positive (default: platform.starting_cash)")
+	floatVar(f, &c.fee, "fee-bps", 0, "fee per fill in basis points; 0 for none (default: fees.fee_bps)")
+	floatVar(f, &c.slippage, "slippage-bps", 0, "slippage per fill in basis points; 0 for none (default: fees.slippage_bps)")
 }
 
 func (c *costFlags) check(cmd *cobra.Command) error {
 	if c.capital < 0 || c.fee < 0 || c.slippage < 0 {
 		return usageErr(cmd, "--capital, --fee-bps and --slippage-bps must not be negative")
+	}
+	if cmd.Flags().Changed("capital") && c.capital == 0 {
+		return usageErr(cmd, "--capital 0: use a positive starting equity, or leave the flag out for platform.starting_cash")
 	}
 	return nil
 }
@@ -90,6 +93,9 @@ equity (the curve), times, trades, warnings.`, strings.Join(engine.StrategyNames
 			if err := c.check(cmd); err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("threshold") && !(threshold > 0 && threshold <= 1) {
+				return usageErr(cmd, "--threshold %v: use a signal magnitude in (0, 1], such as 0.2", threshold)
+			}
 			from, to, err := dates(cmd, c.from, c.to)
 			if err != nil {
 				return err
@@ -120,7 +126,7 @@ equity (the curve), times, trades, warnings.`, strings.Join(engine.StrategyNames
 	f.StringVar(&csv, "csv", "", "read bars from this CSV file (Date,Open,High,Low,Close[,Volume]) instead of the providers")
 	f.StringVar(&strat, "strategy", engine.StrategyEnsemble, "strategy to run")
 	f.BoolVar(&short, "allow-short", false, "let bearish signals open short positions")
-	f.Float64Var(&threshold, "threshold", 0, "signal magnitude that trades, in (0, 1]: a signal trades when it reaches it, as in analyze (default: 0.2)")
+	floatVar(f, &threshold, "threshold", 0, "signal magnitude that trades, in (0, 1]: a signal trades when it reaches it, as in analyze (default: 0.2)")
 	return cmd
 }
 
@@ -333,6 +339,6 @@ drawdown_p95}.`,
 	f.IntVar(&days, "days", 252, "bars per path")
 	f.Uint64Var(&seed, "seed", 0, "random seed for reproducible results (default: random, printed)")
 	f.IntVar(&block, "block", 1, "block length of the bootstrap (1: independent draws)")
-	f.Float64Var(&ruin, "ruin", 0.5, "ruin level as a fraction of the initial equity")
+	floatVar(f, &ruin, "ruin", 0.5, "ruin level as a fraction of the initial equity")
 	return cmd
 }

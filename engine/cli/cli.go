@@ -5,7 +5,8 @@
 // which opens the engine and closes it on every path: success, error,
 // panic (recovered into an error) and interruption. Exit codes are mapped
 // in one place, exitCode: 0 success, 1 failure, 2 usage error (unknown
-// command or flag, bad symbol, unknown decision id, invalid config).
+// command or flag, bad symbol, unknown decision id, invalid config), and
+// in report 130 or 143 for a command that a SIGINT or SIGTERM stopped.
 //
 // `ffe serve` runs the export API of engine/server on top of the engine:
 // the engine owns the providers, the store and the LLM client, the server
@@ -27,6 +28,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -68,26 +70,63 @@ func WithEngineOptions(opts ...engine.Option) Option {
 	return optionFunc(func(a *app) { a.engineOpts = append(a.engineOpts, opts...) })
 }
 
+// SignalError is the cause of a command's cancellation by a signal. A
+// command that fails because its context was canceled with a SignalError
+// cause exits with 128 plus the signal's number: 130 for SIGINT, 143 for
+// SIGTERM.
+type SignalError struct {
+	// Signal is the signal received.
+	Signal os.Signal
+}
+
+// Error implements error.
+func (e *SignalError) Error() string { return e.Signal.String() + " received" }
+
+// Code returns the exit status for the signal: 128 + its number.
+func (e *SignalError) Code() int {
+	if s, ok := e.Signal.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 128 + int(syscall.SIGINT)
+}
+
 // Main runs ffe with args under the process's signals and returns the exit
 // code. It never exits itself. SIGINT and SIGTERM cancel the command, which
-// stops cleanly (serve: within server.shutdown_grace); after the first
-// one the default handling is back, so a second one ends the process at
-// once.
+// stops cleanly (serve: within server.shutdown_grace) and, if that makes it
+// fail, exits 130 (SIGINT) or 143 (SIGTERM); after the first signal the
+// default handling is back, so a second one ends the process at once.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := leakinject.Check(); err != nil {
 		fmt.Fprintf(stderr, "ffe: %v\n", err)
 		return ExitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	restore := context.AfterFunc(ctx, stop)
-	defer restore()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { // stops on the first signal or when Run returns
+		select {
+		case s := <-sigs:
+			signal.Stop(sigs)
+			cancel(&SignalError{Signal: s})
+		case <-done:
+		}
+	})
+	defer func() {
+		close(done)
+		wg.Wait()
+		signal.Stop(sigs)
+	}()
 	return Run(ctx, args, stdin, stdout, stderr)
 }
 
 // Run runs one ffe command line and returns its exit code; errors are
-// printed to stderr as "ffe: message". Canceling ctx stops the command and
-// closes the engine.
+// printed to stderr as "ffe: message", or with --json as one JSON document
+// {"error": message, "exit_code": code[, "hint": what to run]} on stderr.
+// Canceling ctx stops the command and closes the engine; canceled with a
+// *SignalError cause, a command that fails exits 128 + the signal number.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, opts ...Option) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, env: os.LookupEnv}
 	for _, o := range opts {
@@ -99,6 +138,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if !a.jsonOut {
+		a.jsonOut = wantsJSON(args) // --json where parsing stopped before it
+	}
 	return a.report(ctx, err)
 }
 
@@ -160,26 +202,61 @@ func exitCode(err error) int {
 	return ExitFailure
 }
 
+// wantsJSON reports whether args ask for --json before a "--".
+func wantsJSON(args []string) bool {
+	for _, arg := range args {
+		switch arg {
+		case "--":
+			return false
+		case "--json", "--json=true", "--json=1":
+			return true
+		}
+	}
+	return false
+}
+
+// errorDoc is an error printed with --json.
+type errorDoc struct {
+	Error    string `json:"error"`
+	ExitCode int    `json:"exit_code"`
+	Hint     string `json:"hint,omitempty"`
+	Stack    string `json:"stack,omitempty"`
+}
+
 // report prints err with what to do next and returns the exit code.
 func (a *app) report(ctx context.Context, err error) int {
 	if err == nil {
 		return ExitOK
 	}
 	code := exitCode(err)
+	doc := errorDoc{Error: err.Error(), ExitCode: code}
 	var pe *PanicError
+	var he *usageHintError
+	var se *SignalError
 	switch {
 	case errors.As(err, &pe):
-		fmt.Fprintf(a.stderr, "ffe: panic: %v\n%s\n", pe.Value, pe.Stack)
+		doc.Stack = string(pe.Stack)
 	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
-		fmt.Fprintln(a.stderr, "ffe: interrupted; nothing was left half-done (the engine closed cleanly)")
-		return code
+		if errors.As(context.Cause(ctx), &se) {
+			doc.ExitCode = se.Code()
+		}
+		doc.Error = "interrupted; nothing was left half-done (the engine closed cleanly)"
+	case errors.As(err, &he):
+		doc.Hint = fmt.Sprintf("Run '%s --help' for usage.", he.path)
 	}
-	fmt.Fprintf(a.stderr, "ffe: %v\n", err)
-	var he *usageHintError
-	if errors.As(err, &he) {
-		fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", he.path)
+	if a.jsonOut {
+		enc := json.NewEncoder(a.stderr)
+		_ = enc.Encode(doc)
+		return doc.ExitCode
 	}
-	return code
+	if doc.Stack != "" {
+		fmt.Fprintf(a.stderr, "ffe: panic: %v\n%s\n", pe.Value, pe.Stack)
+	}
+	fmt.Fprintf(a.stderr, "ffe: %s\n", doc.Error)
+	if doc.Hint != "" {
+		fmt.Fprintln(a.stderr, doc.Hint)
+	}
+	return doc.ExitCode
 }
 
 func usageErr(cmd *cobra.Command, format string, args ...any) error {
@@ -288,6 +365,8 @@ paper trading, and a SQLite database under the user's data directory.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		// Every command: no NaN or infinity in a numeric flag.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return checkFinite(cmd) },
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SuggestionsMinimumDistance = 2

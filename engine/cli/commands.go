@@ -282,6 +282,9 @@ executions, errors, interrupted.`,
 			}
 			return a.withEngine(cmd, func(ctx context.Context, e *engine.Engine) error {
 				o := engine.AgentOptions{Interval: interval, MaxCycles: maxCycles, Threshold: threshold, Watchlist: splitList(watchlist)}
+				if cmd.Flags().Changed("threshold") && threshold == 0 {
+					o.Threshold = engine.ZeroThreshold // given as 0: every signal, not the config's
+				}
 				if !cmd.Flags().Changed("max-cycles") {
 					o.MaxCycles = e.Config().Agent.MaxCycles
 				}
@@ -307,7 +310,7 @@ executions, errors, interrupted.`,
 	f := cmd.Flags()
 	f.Var(durationFlag{&interval}, "interval", "time between cycles, e.g. 30s, 15m, 1h (default: agent.interval)")
 	f.IntVar(&maxCycles, "max-cycles", 0, "stop after this many cycles; 0 runs until Ctrl-C (default: agent.max_cycles)")
-	f.Float64Var(&threshold, "threshold", 0, "confidence needed to execute, in [0, 1] (default: agent.confidence_threshold)")
+	floatVar(f, &threshold, "threshold", 0, "confidence needed to execute, in [0, 1]; 0 executes every BUY and SELL (default: agent.confidence_threshold)")
 	f.StringVar(&watchlist, "watchlist", "", "comma-separated symbols (default: watchlist)")
 	return cmd
 }
