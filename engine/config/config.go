@@ -45,7 +45,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,8 +123,14 @@ type Config struct {
 	// File is the configuration file that was read, or "" when none was.
 	File string `yaml:"-"`
 
-	secrets map[string]string // "provider.name" → value
+	secrets  map[string]string // "provider.name" → value
+	warnings []string
 }
+
+// Warnings returns the problems Load found that do not stop it, one line
+// each: FFE_* variables that name no setting, with the closest known name.
+// They hold no values. Callers print or log them; the package does not.
+func (c *Config) Warnings() []string { return append([]string(nil), c.warnings...) }
 
 // Data selects the market-data source.
 type Data struct {
@@ -159,7 +167,8 @@ type Provider struct {
 	// www.reddit.com, separate from the API at BaseURL).
 	AuthURL string `yaml:"auth_url,omitempty"`
 	// RateLimit is the request rate allowed, per second; 0 keeps the
-	// provider's documented default. Burst is the bucket size.
+	// provider's documented default. Burst is the bucket size, used only
+	// with a RateLimit; 0 means 1.
 	RateLimit float64 `yaml:"rate_limit,omitempty"`
 	Burst     int     `yaml:"burst,omitempty"`
 	// Timeout bounds one request; 0 keeps the default.
@@ -235,7 +244,8 @@ type Agent struct {
 	// interrupted.
 	MaxCycles int `yaml:"max_cycles"`
 	// ConfidenceThreshold is the confidence a BUY or SELL decision needs
-	// to be executed, in [0, 1].
+	// to be executed, in [0, 1]. Zero is a threshold like any other: every
+	// BUY and SELL is executed; it never stands for "the default".
 	ConfidenceThreshold float64 `yaml:"confidence_threshold"`
 }
 
@@ -451,6 +461,10 @@ type LoadOptions struct {
 	// LookupEnv reads the environment; nil means os.LookupEnv. Tests pass
 	// a map's lookup so the process environment does not leak in.
 	LookupEnv func(string) (string, bool)
+	// Environ lists the environment as KEY=value strings, to find FFE_*
+	// variables that name no setting (see Config.Warnings). Nil means
+	// os.Environ, of which only the variables LookupEnv also sees count.
+	Environ func() []string
 }
 
 // Load builds the effective configuration: defaults, then the file, then
@@ -493,6 +507,11 @@ func Load(opts LoadOptions) (*Config, error) {
 	if err := applyEnv(cfg, env); err != nil {
 		return nil, err
 	}
+	environ := opts.Environ
+	if environ == nil {
+		environ = os.Environ
+	}
+	cfg.warnings = unknownEnvWarnings(environ(), env)
 	if opts.DataDir != "" {
 		cfg.DataDir = opts.DataDir
 	}
@@ -616,6 +635,7 @@ func (c *Config) Clone() *Config {
 	}
 	d.Watchlist = append([]string(nil), c.Watchlist...)
 	d.Sentiment.Subreddits = append([]string(nil), c.Sentiment.Subreddits...)
+	d.warnings = slices.Clone(c.warnings)
 	d.secrets = make(map[string]string, len(c.secrets))
 	for k, v := range c.secrets {
 		d.secrets[k] = v
@@ -624,10 +644,14 @@ func (c *Config) Clone() *Config {
 }
 
 // Validate checks every setting and returns an *Error naming the first bad
-// one and its valid values.
+// one and its valid values. A number that is NaN or infinite is refused
+// whatever its setting, as it is when read from the file or environment.
 func (c *Config) Validate() error {
 	bad := func(format string, args ...any) error {
 		return &Error{File: c.File, Err: fmt.Errorf(format, args...)}
+	}
+	if key, v, ok := firstNonFinite(reflect.ValueOf(c).Elem(), ""); ok {
+		return bad("%s %v: %s", key, v, finiteHint)
 	}
 	switch c.Data.Source {
 	case SourceSandbox, SourceLive:

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -158,8 +160,85 @@ func checkNode(file string, n *yaml.Node, t reflect.Type, path string) error {
 		if n.Kind != yaml.ScalarNode {
 			return at(n.Line, "%s: want a single value", path)
 		}
+		return checkScalar(n, t, path, at)
 	}
 	return nil
+}
+
+// finiteHint is the one rule for numbers from every source.
+const finiteHint = "want a finite number (NaN and infinities are not numbers a setting can take)"
+
+// checkScalar decodes the scalar n as t does, so that a value of the wrong
+// type is reported with its key and line, and refuses non-finite numbers.
+func checkScalar(n *yaml.Node, t reflect.Type, path string, at func(int, string, ...any) error) error {
+	want := ""
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64:
+		want = "a number"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		want = "a whole number"
+	case reflect.Bool:
+		want = "true or false"
+	case reflect.String:
+		want = "text"
+	default:
+		return nil
+	}
+	v := reflect.New(t)
+	// yaml truncates a float such as 1.5 into an int; a whole number is
+	// asked for.
+	wrongInt := want == "a whole number" && n.ShortTag() != "!!int"
+	if err := n.Decode(v.Interface()); err != nil || wrongInt {
+		return at(n.Line, "%s: cannot parse %q as %s", path, n.Value, want)
+	}
+	if k := t.Kind(); k == reflect.Float32 || k == reflect.Float64 {
+		if f := v.Elem().Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return at(n.Line, "%s: %s: %s", path, n.Value, finiteHint)
+		}
+	}
+	return nil
+}
+
+// firstNonFinite returns the YAML path and value of the first float setting
+// under v that is NaN or infinite.
+func firstNonFinite(v reflect.Value, path string) (string, float64, bool) {
+	switch v.Kind() {
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return path, f, true
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return firstNonFinite(v.Elem(), path)
+		}
+	case reflect.Struct:
+		if v.Type() == durationType {
+			return "", 0, false
+		}
+		for i := range v.NumField() {
+			if name := yamlName(v.Type().Field(i)); name != "" {
+				if k, f, ok := firstNonFinite(v.Field(i), join(path, name)); ok {
+					return k, f, true
+				}
+			}
+		}
+	case reflect.Map:
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			if p, f, ok := firstNonFinite(v.MapIndex(k), join(path, k.String())); ok {
+				return p, f, true
+			}
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			if p, f, ok := firstNonFinite(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); ok {
+				return p, f, true
+			}
+		}
+	}
+	return "", 0, false
 }
 
 func secretEnvHint(path, key string) string {
@@ -291,6 +370,9 @@ func setScalar(v reflect.Value, s string) error {
 		if err != nil {
 			return errors.New("want a number")
 		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return errors.New(finiteHint)
+		}
 		v.SetFloat(f)
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String:
 		var list []string
@@ -342,4 +424,71 @@ func (c *Config) Map() (map[string]any, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// knownEnvNames returns every FFE_* variable Load reads.
+func knownEnvNames() []string {
+	seen := map[string]bool{"FFE_CONFIG": true}
+	record := func(name string) (string, bool) { seen[name] = true; return "", false }
+	_ = envValue(reflect.ValueOf(Default()).Elem(), "", record)
+	for _, s := range SecretSpecs() {
+		seen[s.Env], seen[s.Env+"_FILE"] = true, true
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// unknownEnvWarnings returns a warning for each FFE_* variable in environ
+// that names no setting (and that env sees), with the closest known name.
+// Values are never part of a warning.
+func unknownEnvWarnings(environ []string, env func(string) (string, bool)) []string {
+	known := knownEnvNames()
+	var names []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "FFE_") || slices.Contains(known, name) || slices.Contains(names, name) {
+			continue
+		}
+		if _, ok := env(name); !ok {
+			continue
+		}
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var out []string
+	for _, name := range names {
+		best, bestD := "", -1
+		for _, k := range known {
+			if d := editDistance(name, k); bestD < 0 || d < bestD {
+				best, bestD = k, d
+			}
+		}
+		out = append(out, fmt.Sprintf("environment variable %s names no setting and is ignored; did you mean %s?", name, best))
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 )
 
 // ServerSection is the SecretSpec.Provider of the secrets of the server
@@ -148,36 +149,79 @@ func (c *Config) loadSecrets(env func(string) (string, bool)) error {
 const maxSecretBytes = 64 << 10
 
 // ReadSecretFile reads a secret from path, trimmed of surrounding white
-// space. The file must be a regular file that neither group nor others can
-// read or write (chmod 600). Errors name the path, never the content.
+// space. The file must be a regular file of at most 64 KiB that neither
+// group nor others can read or write (chmod 600). A named pipe, device,
+// socket or directory is refused before it is opened, and the open itself
+// never waits for a writer, so a bad path fails at once instead of
+// hanging. Errors name the path and what to do, never the content.
 func ReadSecretFile(path string) (string, error) {
-	f, err := os.Open(path)
+	fi, err := os.Stat(path) // follows symlinks: mounted secrets often are
+	if err != nil {
+		return "", fmt.Errorf("secret file: %w", err)
+	}
+	if err := checkSecretFileInfo(path, fi); err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return "", fmt.Errorf("secret file: %w", err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
+	// Check what was opened, in case path was swapped after the Stat.
+	ofi, err := f.Stat()
 	if err != nil {
 		return "", fmt.Errorf("secret file: %w", err)
 	}
-	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("secret file %s is not a regular file", path)
+	if !os.SameFile(fi, ofi) {
+		return "", fmt.Errorf("secret file %s changed while it was opened; try again", path)
 	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return "", fmt.Errorf("secret file %s has mode %04o, open to group or others: run chmod 600 %s", path, perm, path)
+	if err := checkSecretFileInfo(path, ofi); err != nil {
+		return "", err
 	}
 	buf, err := io.ReadAll(io.LimitReader(f, maxSecretBytes+1))
 	if err != nil {
 		return "", fmt.Errorf("secret file %s: %w", path, err)
 	}
 	if len(buf) > maxSecretBytes {
-		return "", fmt.Errorf("secret file %s is larger than %d bytes", path, maxSecretBytes)
+		return "", fmt.Errorf("secret file %s is larger than %d bytes: it should hold the secret alone", path, maxSecretBytes)
 	}
 	v := strings.TrimSpace(string(buf))
 	if v == "" {
 		return "", fmt.Errorf("secret file %s is empty", path)
 	}
 	return v, nil
+}
+
+// checkSecretFileInfo refuses anything but a small regular file readable by
+// its owner alone.
+func checkSecretFileInfo(path string, fi os.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("secret file %s is not a regular file (it is a %s): point it at a regular file holding the secret, mode 0600",
+			path, fileKind(fi.Mode()))
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("secret file %s has mode %04o, open to group or others: run chmod 600 %s", path, perm, path)
+	}
+	if fi.Size() > maxSecretBytes {
+		return fmt.Errorf("secret file %s is larger than %d bytes: it should hold the secret alone", path, maxSecretBytes)
+	}
+	return nil
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&os.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	case m&os.ModeCharDevice != 0:
+		return "character device"
+	case m&os.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
 }
 
 // SecretStatus is how `config show` reports one secret.
