@@ -164,6 +164,9 @@ func (s *Store) Create(id string) (*Bundle, error) {
 	return &Bundle{s: s, id: id, staging: staging, dir: dir, names: map[string]bool{ManifestName: true}}, nil
 }
 
+// Exists reports whether the committed bundle id exists.
+func (s *Store) Exists(id string) bool { return ValidName(id) == nil && s.exists(id) }
+
 func (s *Store) exists(id string) bool {
 	_, err := s.root.Lstat(id)
 	return err == nil

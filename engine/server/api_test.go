@@ -98,7 +98,7 @@ func TestTriggerValidation(t *testing.T) {
 		wantField   string
 		wantFields  []string
 	}{
-		{name: "too large", body: big, wantStatus: 400, wantField: "body"},
+		{name: "too large", body: big, wantStatus: 413, wantField: "body"},
 		{name: "unknown field", body: `{"symbols":["AAPL"],"format":["csv"]}`, wantStatus: 400, wantField: "format"},
 		{name: "too many symbols", body: string(mustJSON(map[string]any{"symbols": symbols(101)})), wantStatus: 400, wantField: "symbols"},
 		{name: "unknown format", body: `{"formats":["csv","xml"]}`, wantStatus: 400, wantField: "formats[1]"},
@@ -329,7 +329,7 @@ func TestExportRoutes(t *testing.T) {
 		{name: "invalid file", method: "GET", target: "/api/exports/" + j.ID + "/files/.hidden", wantStatus: 400, wantField: "name"},
 		{name: "delete unknown", method: "DELETE", target: "/api/exports/job-nope", wantStatus: 404},
 		{name: "delete", method: "DELETE", target: "/api/exports/" + j.ID, wantStatus: 204},
-		{name: "gone", method: "GET", target: "/api/exports/" + j.ID, wantStatus: 404},
+		{name: "gone", method: "GET", target: "/api/exports/" + j.ID, wantStatus: 410},
 		{name: "file gone", method: "GET", target: csv.Href, wantStatus: 404},
 		{name: "delete again", method: "DELETE", target: "/api/exports/" + j.ID, wantStatus: 404},
 	}

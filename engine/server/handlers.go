@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
@@ -11,6 +12,9 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"os"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +68,9 @@ type JobView struct {
 	Finished time.Time         `json:"finished,omitzero"`
 	Timings  Timings           `json:"timings"`
 	Links    map[string]string `json:"links"`
+	// ExportGone, for a succeeded job whose export was deleted (by DELETE
+	// or by retention), says so; Links then has no "export".
+	ExportGone string `json:"export_gone,omitempty"`
 }
 
 // Timings are the durations of a job so far, in seconds.
@@ -95,7 +102,11 @@ func (s *Server) jobView(j jobs.Job) JobView {
 		v.Links["cancel"] = "/api/jobs/" + j.ID
 	}
 	if j.State == jobs.Succeeded {
-		v.Links["export"] = "/api/exports/" + j.ID
+		if s.bundles.Exists(j.ID) {
+			v.Links["export"] = "/api/exports/" + j.ID
+		} else {
+			v.ExportGone = s.goneReason()
+		}
 	}
 	return v
 }
@@ -119,8 +130,7 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var req export.Request
-	if fe := decodeStrict(w, r, &req); fe != nil {
-		validationProblem(w, r, fe.Error(), fe)
+	if !s.decodeStrict(w, r, &req) {
 		return
 	}
 	spec, err := req.Resolve(s.defaults, s.deps.MarketClock())
@@ -153,45 +163,121 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, s.jobView(job))
 }
 
-// decodeStrict decodes the JSON body of r into v: at most MaxBodyBytes,
-// no unknown fields, one value. An empty body leaves v as it is.
-func decodeStrict(w http.ResponseWriter, r *http.Request, v any) *export.FieldError {
-	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if errors.Is(err, io.EOF) {
+// decodeStrict decodes the JSON body of r into v, or answers the problem
+// and returns false: 413 for a body over MaxBodyBytes (declared larger:
+// before reading any of it, so that a client sending "Expect:
+// 100-continue" is never told to continue), 408 for a body that does not
+// arrive within Config.BodyTimeout, and 400 for anything but one JSON
+// value whose keys are v's fields, spelled as they are (encoding/json
+// would match them in any case). An empty body leaves v as it is.
+func (s *Server) decodeStrict(w http.ResponseWriter, r *http.Request, v any) bool {
+	if r.ContentLength > MaxBodyBytes {
+		bodyTooLarge(w, r)
+		return false
+	}
+	rc := http.NewResponseController(w)
+	if err := rc.SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout)); err == nil {
+		// The next request on the connection sets its own deadlines.
+		defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		bodyTooLarge(w, r)
+		return false
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		w.Header().Set("Connection", "close")
+		writeProblem(w, r, Problem{Status: http.StatusRequestTimeout,
+			Detail: fmt.Sprintf("the request body did not arrive within %s", s.cfg.BodyTimeout)})
+		return false
+	case err != nil:
+		// The error names the connection's addresses: not for the client.
+		s.log.Debug("server: read body", "path", r.URL.Path, "err", err)
+		validationProblem(w, r, "body: unreadable", &export.FieldError{Field: "body", Detail: "unreadable"})
+		return false
+	}
+	if fe := decodeJSON(data, v); fe != nil {
+		validationProblem(w, r, fe.Error(), fe)
+		return false
+	}
+	return true
+}
+
+func bodyTooLarge(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Connection", "close")
+	detail := fmt.Sprintf("larger than %d bytes", MaxBodyBytes)
+	writeProblem(w, r, Problem{Type: ProblemValidation, Status: http.StatusRequestEntityTooLarge,
+		Detail: "body: " + detail, Errors: []*export.FieldError{{Field: "body", Detail: detail}}})
+}
+
+// decodeJSON decodes data into v as decodeStrict describes. It echoes
+// input only as export.Excerpt.
+func decodeJSON(data []byte, v any) *export.FieldError {
+	if len(bytes.TrimSpace(data)) == 0 {
 		return nil // no body: all defaults
 	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
 	if err == nil {
 		if err = dec.Decode(&struct{}{}); errors.Is(err, io.EOF) {
-			return nil
+			return unknownKey(data, v)
 		}
 		if err == nil {
 			return &export.FieldError{Field: "body", Detail: "more than one JSON value"}
 		}
 	}
-	var maxErr *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
-	case errors.As(err, &maxErr):
-		return &export.FieldError{Field: "body", Detail: fmt.Sprintf("larger than %d bytes", maxErr.Limit)}
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
 		if field == "" {
 			field = "body"
 		}
-		return &export.FieldError{Field: field, Detail: fmt.Sprintf("cannot hold a JSON %s", typeErr.Value)}
+		return &export.FieldError{Field: export.Excerpt(field), Detail: fmt.Sprintf("cannot hold a JSON %s", typeErr.Value)}
 	case errors.As(err, &syntaxErr):
-		return &export.FieldError{Field: "body", Detail: fmt.Sprintf("malformed JSON at byte %d: %v", syntaxErr.Offset, err)}
+		return &export.FieldError{Field: "body", Detail: fmt.Sprintf("malformed JSON at byte %d: %s", syntaxErr.Offset, export.Excerpt(err.Error()))}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
-		return &export.FieldError{Field: name, Detail: "unknown field"}
+		return &export.FieldError{Field: export.Excerpt(name), Detail: "unknown field"}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return &export.FieldError{Field: "body", Detail: "truncated JSON"}
 	}
-	return &export.FieldError{Field: "body", Detail: err.Error()}
+	return &export.FieldError{Field: "body", Detail: export.Excerpt(err.Error())}
+}
+
+// unknownKey returns an "unknown field" error for the first key (in
+// sorted order) of the JSON object data that is not spelled exactly as a
+// json tag of the struct v points to, or nil.
+func unknownKey(data []byte, v any) *export.FieldError {
+	t := reflect.TypeOf(v)
+	if t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return nil
+	}
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(data, &keys) != nil {
+		return nil
+	}
+	known := map[string]bool{}
+	for f := range t.Elem().Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" {
+			name = f.Name
+		}
+		known[name] = true
+	}
+	var bad []string
+	for k := range keys {
+		if !known[k] {
+			bad = append(bad, k)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return &export.FieldError{Field: export.Excerpt(slices.Min(bad)), Detail: "unknown field (keys are case-sensitive)"}
 }
 
 // pathName returns the path value key of r if it is a valid id or file
@@ -308,7 +394,7 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 	}
 	m, err := s.bundles.Manifest(id)
 	if errors.Is(err, exportbundle.ErrNotFound) {
-		exportNotFound(w, r, id)
+		s.exportMissing(w, r, id)
 		return
 	}
 	if err != nil {
@@ -401,6 +487,22 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 func jobNotFound(w http.ResponseWriter, r *http.Request, id string) {
 	writeProblem(w, r, Problem{Status: http.StatusNotFound,
 		Detail: fmt.Sprintf("no job %s; GET /api/jobs lists the jobs kept", id)})
+}
+
+// goneReason says why the export of a succeeded job is missing.
+func (s *Server) goneReason() string {
+	return fmt.Sprintf("the export was deleted, by DELETE or by retention (at most %d exports kept, none older than %s); trigger the export again",
+		s.cfg.KeepExports, s.cfg.ExportMaxAge)
+}
+
+// exportMissing answers for an export that does not exist: 410 Gone when
+// its job succeeded (the export existed and was deleted), 404 otherwise.
+func (s *Server) exportMissing(w http.ResponseWriter, r *http.Request, id string) {
+	if j, err := s.queue.Get(r.Context(), id); err == nil && j.State == jobs.Succeeded {
+		writeProblem(w, r, Problem{Status: http.StatusGone, Detail: fmt.Sprintf("export %s: %s", id, s.goneReason())})
+		return
+	}
+	exportNotFound(w, r, id)
 }
 
 func exportNotFound(w http.ResponseWriter, r *http.Request, id string) {

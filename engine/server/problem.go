@@ -54,8 +54,16 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	_ = json.NewEncoder(w).Encode(p)
 }
 
-// validationProblem is a 400 naming the fields at fault.
+// maxProblemText bounds each text of a validation problem.
+const maxProblemText = 256
+
+// validationProblem is a 400 naming the fields at fault. It clips the
+// detail and each field error, so that no answer repeats a large input.
 func validationProblem(w http.ResponseWriter, r *http.Request, detail string, errs ...*export.FieldError) {
+	for i, fe := range errs {
+		errs[i] = &export.FieldError{Field: export.Clip(fe.Field, maxProblemText), Detail: export.Clip(fe.Detail, maxProblemText)}
+	}
+	detail = export.Clip(detail, 2*maxProblemText)
 	writeProblem(w, r, Problem{Type: ProblemValidation, Title: "Invalid request", Status: http.StatusBadRequest,
 		Detail: detail, Errors: errs})
 }

@@ -32,8 +32,18 @@ import (
 // Config.Token is empty.
 const TokenEnv = "FFE_SERVER_TOKEN"
 
-// MaxBodyBytes bounds a request body.
+// MaxBodyBytes bounds a request body: a body declared larger is answered
+// 413 before any of it is read, and a chunked body is read up to the limit
+// and then answered 413.
 const MaxBodyBytes = 1 << 20
+
+// MinTokenLength is the shortest API token the server accepts when it
+// listens beyond loopback. On loopback any token is accepted.
+const MinTokenLength = 16
+
+// maxBodyTimeout is the server's read timeout of a whole request, the
+// bound of Config.BodyTimeout.
+const maxBodyTimeout = time.Minute
 
 // Defaults of Config.
 const (
@@ -47,6 +57,7 @@ const (
 	DefaultJobMaxAge         = 30 * 24 * time.Hour
 	DefaultRetentionInterval = time.Minute
 	DefaultMonitorInterval   = time.Minute
+	DefaultBodyTimeout       = 30 * time.Second
 )
 
 // AdminOff as Config.AdminAddr turns the admin listener off.
@@ -64,6 +75,7 @@ type Config struct {
 	AdminPublic bool
 	// Token is the API bearer token; empty means the TokenEnv variable,
 	// and if that is empty too a random token printed once at start.
+	// Beyond loopback it must be at least MinTokenLength long.
 	Token string
 	// ExportDir holds the export bundles. Required.
 	ExportDir string
@@ -116,6 +128,12 @@ type Config struct {
 	KeepJobs          int
 	JobMaxAge         time.Duration
 	RetentionInterval time.Duration
+
+	// BodyTimeout bounds the time a request body may take to arrive,
+	// from the moment the handler starts reading it; a body that takes
+	// longer is answered 408 [DefaultBodyTimeout]. It is at most a
+	// minute, the server's read timeout of a whole request.
+	BodyTimeout time.Duration
 
 	// ShutdownTimeout bounds a graceful shutdown: running jobs that have
 	// not finished by then are interrupted and stay queued
@@ -293,6 +311,8 @@ func withDefaults(c Config) Config {
 	defDur(&c.RetentionInterval, DefaultRetentionInterval)
 	defDur(&c.MonitorInterval, DefaultMonitorInterval)
 	defDur(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	defDur(&c.BodyTimeout, DefaultBodyTimeout)
+	c.BodyTimeout = min(c.BodyTimeout, maxBodyTimeout)
 	return c
 }
 
@@ -423,6 +443,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("server: refusing to listen on %s without a configured token: set %s or the server token, or listen on loopback",
 			ln.Addr(), TokenEnv)
 	}
+	if !IsLoopback(ln.Addr()) && len(s.token) < MinTokenLength {
+		ln.Close()
+		return fmt.Errorf("server: refusing to listen on %s with a token of %d characters: beyond loopback it must have at least %d",
+			ln.Addr(), len(s.token), MinTokenLength)
+	}
 	s.mu.Lock()
 	if s.closed || s.served {
 		s.mu.Unlock()
@@ -499,7 +524,7 @@ func (s *Server) httpServer(h http.Handler, name string) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
+		ReadTimeout:       maxBodyTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          log.New(slogWriter{s.log.With("listener", name)}, "", 0),
