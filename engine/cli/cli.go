@@ -269,6 +269,9 @@ func (a *app) loadConfig() (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(a.stderr, "ffe: warning: %s\n", w)
+	}
 	if a.logLevel != "" || a.logFormat != "" {
 		if a.logLevel != "" {
 			cfg.Log.Level = a.logLevel
