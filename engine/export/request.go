@@ -30,7 +30,9 @@ type Request struct {
 	// watchlist. An empty list is an error, not the watchlist.
 	Symbols []string `json:"symbols,omitempty"`
 	// Range is "1d", "5d", "2w", "1mo", "6mo", "1y", "5y" (back from now),
-	// "ytd", "max", or two dates "2016-01-01/2016-12-31".
+	// "ytd", "max", or two dates "2016-01-01/2016-12-31". No range reaches
+	// back more than MaxRangeYears (where "max" starts), and two dates end
+	// at most a year after now.
 	Range    string   `json:"range,omitempty"`
 	Interval string   `json:"interval,omitempty"`
 	Formats  []string `json:"formats,omitempty"`
