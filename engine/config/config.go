@@ -53,6 +53,7 @@ import (
 	"time"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/sandbox"
 )
 
 // Data sources.
@@ -664,8 +665,12 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.Data.SandboxDate != "" {
-		if _, err := time.Parse(time.DateOnly, c.Data.SandboxDate); err != nil {
+		d, err := time.Parse(time.DateOnly, c.Data.SandboxDate)
+		if err != nil {
 			return bad("data.sandbox_date %q: use a date such as 2017-06-01", c.Data.SandboxDate)
+		}
+		if err := sandbox.CheckDate(d); err != nil {
+			return bad("data.sandbox_date: %v", err)
 		}
 	}
 	if _, err := providers.ParseInterval(c.Data.Interval); err != nil {

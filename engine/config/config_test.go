@@ -385,3 +385,25 @@ func TestServerToken(t *testing.T) {
 		})
 	}
 }
+
+func TestSandboxDateOutsideTheRecordings(t *testing.T) {
+	tests := []struct {
+		date, want string
+	}{
+		{date: "1990-01-01", want: "data.sandbox_date: sandbox: date outside the recorded data: 1990-01-01; the sandbox has recordings from 1998-01-02 to 2021-03-31"},
+		{date: "2030-06-01", want: "date outside the recorded data: 2030-06-01"},
+		{date: "2016-03-01"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.date, func(t *testing.T) {
+			_, err := Load(LoadOptions{LookupEnv: envOf(map[string]string{"HOME": t.TempDir(), "FFE_DATA_SANDBOX_DATE": tt.date})})
+			if tt.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			var ce *Error
+			require.ErrorAs(t, err, &ce)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
