@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/leakgate/leakgate/engine/backtest"
@@ -70,9 +71,13 @@ func (e *Engine) signaler(ctx context.Context, name string) (backtest.Signaler, 
 type BarSource struct {
 	// Symbol is what the bars are of (with CSV, it sets the asset class).
 	Symbol string
-	// CSV, when set, is a file read with bars.LoadCSV instead of asking
-	// the providers.
-	CSV string
+	// CSV, when set, is a file read with bars.LoadCSVContext instead of
+	// asking the providers, at most MaxCSVBytes of it
+	// [bars.DefaultMaxBytes]. A read that ctx cancels ends promptly, even
+	// one blocked on a pipe or FIFO. The file is opened without blocking,
+	// so a FIFO without a writer reads as empty.
+	CSV         string
+	MaxCSVBytes int64
 	// From and To bound the history; zero To means the provider's latest
 	// bar, zero From means DefaultBacktestSpan before To.
 	From, To time.Time
@@ -91,13 +96,18 @@ func (e *Engine) series(ctx context.Context, src BarSource) (*backtest.Series, s
 	origin := e.md.Name()
 	if src.CSV != "" {
 		origin = src.CSV
-		f, err := os.Open(src.CSV)
+		bs, err = loadCSV(ctx, src.CSV, src.MaxCSVBytes)
 		if err != nil {
-			return nil, "", Usagef("--csv: %w", err)
-		}
-		defer f.Close()
-		bs, err = bars.LoadCSV(f)
-		if err != nil {
+			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				return nil, "", err
+			}
+			if errors.Is(err, bars.ErrTooLarge) {
+				err = fmt.Errorf("%w; raise the cap with --csv-max-bytes", err)
+			}
+			var pe *os.PathError
+			if errors.As(err, &pe) && pe.Op == "open" {
+				return nil, "", Usagef("--csv: %w", err)
+			}
 			return nil, "", &BadDataError{Symbol: sym, Source: src.CSV, Report: &bars.Report{}, Err: err}
 		}
 		bs = trim(bs, src.From, src.To)
@@ -117,6 +127,21 @@ func (e *Engine) series(ctx context.Context, src BarSource) (*backtest.Series, s
 		return nil, "", err
 	}
 	return s, origin, nil
+}
+
+// loadCSV reads the bars of the CSV file at path, at most maxBytes of it.
+// The file is opened without blocking (a FIFO without a writer does not
+// hang the open), and canceling ctx ends a read blocked on a pipe at once
+// through a read deadline.
+func loadCSV(ctx context.Context, path string, maxBytes int64) ([]providers.Bar, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	stop := context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Now()) }) // ErrNoDeadline: not pollable, reads do not block
+	defer stop()
+	return bars.LoadCSVContext(ctx, f, bars.Limits{MaxBytes: maxBytes})
 }
 
 // trim keeps the bars within [from, to]; zero bounds are open.

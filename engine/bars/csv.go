@@ -1,6 +1,7 @@
 package bars
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -143,7 +144,27 @@ func parseHeader(header []string) (columns, error) {
 // Every value must parse as a finite number; an empty or "null" field is
 // an error naming its line and column (a *CSVError), never a silent skip.
 // LoadCSV does not sort or validate the bars: run Validate on the result.
+// It reads with the default Limits; see LoadCSVContext.
 func LoadCSV(r io.Reader) ([]providers.Bar, error) {
+	return LoadCSVContext(context.Background(), r, Limits{})
+}
+
+// LoadCSVContext is LoadCSV with bounds: it reads at most lim.MaxBytes
+// and lines of at most lim.MaxLineBytes (a *LimitError wrapping
+// ErrTooLarge or ErrLineTooLong beyond), and stops with ctx's error once
+// ctx is done. A read blocked inside r is not interrupted: for a file,
+// set a read deadline when ctx is done.
+func LoadCSVContext(ctx context.Context, r io.Reader, lim Limits) ([]providers.Bar, error) {
+	lim = lim.withDefaults()
+	br := &boundedReader{ctx: ctx, r: r, max: lim.MaxBytes, maxLine: lim.MaxLineBytes, line: 1}
+	bs, err := loadCSV(br)
+	if err != nil && br.err != nil && !errors.Is(br.err, io.EOF) {
+		return nil, br.err // the bound or the cancellation, not what csv made of it
+	}
+	return bs, err
+}
+
+func loadCSV(r io.Reader) ([]providers.Bar, error) {
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true
 	cr.TrimLeadingSpace = true

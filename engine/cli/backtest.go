@@ -74,6 +74,7 @@ func printWarnings(tw *tabwriter.Writer, ws []string) {
 func (a *app) backtestCmd() *cobra.Command {
 	var c costFlags
 	var csv, strat string
+	var csvMax int64
 	var short bool
 	var threshold float64
 	cmd := &cobra.Command{
@@ -102,7 +103,7 @@ equity (the curve), times, trades, warnings.`, strings.Join(engine.StrategyNames
 			}
 			return a.withEngine(cmd, func(ctx context.Context, e *engine.Engine) error {
 				r, err := e.Backtest(ctx, engine.BacktestRequest{
-					BarSource: engine.BarSource{Symbol: args[0], CSV: csv, From: from, To: to},
+					BarSource: engine.BarSource{Symbol: args[0], CSV: csv, MaxCSVBytes: csvMax, From: from, To: to},
 					Strategy:  strat, Capital: c.capital, FeeBps: bps(cmd, "fee-bps", c.fee),
 					SlippageBps: bps(cmd, "slippage-bps", c.slippage), AllowShort: short, Threshold: threshold,
 				})
@@ -123,7 +124,7 @@ equity (the curve), times, trades, warnings.`, strings.Join(engine.StrategyNames
 	}
 	c.add(cmd)
 	f := cmd.Flags()
-	f.StringVar(&csv, "csv", "", "read bars from this CSV file (Date,Open,High,Low,Close[,Volume]) instead of the providers")
+	csvFlags(cmd, &csv, &csvMax, "read bars from this CSV file (Date,Open,High,Low,Close[,Volume]) instead of the providers")
 	f.StringVar(&strat, "strategy", engine.StrategyEnsemble, "strategy to run")
 	f.BoolVar(&short, "allow-short", false, "let bearish signals open short positions")
 	floatVar(f, &threshold, "threshold", 0, "signal magnitude that trades, in (0, 1]: a signal trades when it reaches it, as in analyze (default: 0.2)")
@@ -207,6 +208,7 @@ func parseInts(s string) ([]int, error) {
 func (a *app) walkForwardCmd() *cobra.Command {
 	var c costFlags
 	var csv, fast, slow, objective string
+	var csvMax int64
 	var train, test int
 	var anchored bool
 	cmd := &cobra.Command{
@@ -241,7 +243,7 @@ test_start, test_end, best, in_sample, out_of_sample}], equity, times, metrics}.
 			}
 			return a.withEngine(cmd, func(ctx context.Context, e *engine.Engine) error {
 				r, err := e.WalkForward(ctx, engine.WalkForwardRequest{
-					BarSource: engine.BarSource{Symbol: args[0], CSV: csv, From: from, To: to},
+					BarSource: engine.BarSource{Symbol: args[0], CSV: csv, MaxCSVBytes: csvMax, From: from, To: to},
 					Train:     train, Test: test, Fast: fs, Slow: ss, Objective: objective, Anchored: anchored,
 					Capital: c.capital, FeeBps: bps(cmd, "fee-bps", c.fee), SlippageBps: bps(cmd, "slippage-bps", c.slippage),
 				})
@@ -266,7 +268,7 @@ test_start, test_end, best, in_sample, out_of_sample}], equity, times, metrics}.
 	}
 	c.add(cmd)
 	f := cmd.Flags()
-	f.StringVar(&csv, "csv", "", "read bars from this CSV file instead of the providers")
+	csvFlags(cmd, &csv, &csvMax, "read bars from this CSV file instead of the providers")
 	f.IntVar(&train, "train", 252, "train window in bars")
 	f.IntVar(&test, "test", 63, "test window in bars")
 	f.StringVar(&fast, "fast", "5,10,20", "fast SMA periods of the grid")
@@ -279,6 +281,7 @@ test_start, test_end, best, in_sample, out_of_sample}], equity, times, metrics}.
 func (a *app) monteCarloCmd() *cobra.Command {
 	var c costFlags
 	var csv, strat string
+	var csvMax int64
 	var sims, days, block int
 	var seed uint64
 	var ruin float64
@@ -308,7 +311,7 @@ drawdown_p95}.`,
 			}
 			return a.withEngine(cmd, func(ctx context.Context, e *engine.Engine) error {
 				r, err := e.MonteCarlo(ctx, engine.MonteCarloRequest{
-					BarSource: engine.BarSource{Symbol: args[0], CSV: csv, From: from, To: to},
+					BarSource: engine.BarSource{Symbol: args[0], CSV: csv, MaxCSVBytes: csvMax, From: from, To: to},
 					Strategy:  strat, Sims: sims, Days: days, Seed: seed, Block: block, Capital: c.capital, Ruin: ruin,
 				})
 				if err != nil {
@@ -333,7 +336,7 @@ drawdown_p95}.`,
 	}
 	c.add(cmd)
 	f := cmd.Flags()
-	f.StringVar(&csv, "csv", "", "read bars from this CSV file instead of the providers")
+	csvFlags(cmd, &csv, &csvMax, "read bars from this CSV file instead of the providers")
 	f.StringVar(&strat, "strategy", engine.StrategyEnsemble, "strategy whose returns are resampled (buy-and-hold: the price returns)")
 	f.IntVar(&sims, "sims", 10_000, "number of simulated paths")
 	f.IntVar(&days, "days", 252, "bars per path")

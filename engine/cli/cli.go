@@ -379,7 +379,7 @@ paper trading, and a SQLite database under the user's data directory.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.configPath, "config", "", "config file (default: $FFE_CONFIG, else config.yaml under the user's config directory)")
 	pf.StringVar(&a.dataDir, "data-dir", "", "directory of the database (default: $FFE_DATA_DIR, data_dir, else the user's data directory)")
-	pf.BoolVar(&a.jsonOut, "json", false, "print one JSON document instead of tables")
+	pf.BoolVar(&a.jsonOut, "json", false, `print one JSON document instead of tables; an error is one JSON document on stderr, {"error": …, "exit_code": …}`)
 	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error (default: log.level)")
 	pf.StringVar(&a.logFormat, "log-format", "", "log format: text or json (default: log.format, text)")
 

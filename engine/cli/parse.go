@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/leakgate/leakgate/engine/bars"
 )
 
 // parseDuration parses Go durations plus whole days and weeks: "90s",
@@ -215,4 +217,45 @@ func checkFinite(cmd *cobra.Command) error {
 		}
 	})
 	return err
+}
+
+// sizeFlag is a byte-size flag: a whole number of bytes, or with a KiB,
+// MiB or GiB suffix ("64MiB").
+type sizeFlag struct{ n *int64 }
+
+func (f sizeFlag) String() string {
+	if f.n == nil {
+		return "0"
+	}
+	return strconv.FormatInt(*f.n, 10)
+}
+
+func (f sizeFlag) Set(s string) error {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || v < 1 || v > math.MaxInt64/mult {
+		return fmt.Errorf("%q is not a positive size: use bytes or e.g. 64MiB, 2GiB", s)
+	}
+	*f.n = v * mult
+	return nil
+}
+
+func (sizeFlag) Type() string { return "size" }
+
+// csvFlags adds --csv and --csv-max-bytes.
+func csvFlags(cmd *cobra.Command, path *string, maxBytes *int64, usage string) {
+	f := cmd.Flags()
+	f.StringVar(path, "csv", "", usage)
+	*maxBytes = bars.DefaultMaxBytes
+	f.Var(sizeFlag{maxBytes}, "csv-max-bytes", "read at most this much of --csv, e.g. 64MiB or 2GiB; a larger file is refused")
 }
