@@ -69,6 +69,17 @@ lint: vet staticcheck
 cover:
 	$(GO) test -count=1 -coverprofile=cover.out $(PKGS) && $(GO) tool cover -func=cover.out | tail -1
 
+# The fuzz targets of bad input — config, the API's request decoders, the
+# CSV reader — each for FUZZTIME.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := ./engine/config:FuzzDecode ./engine/server:FuzzDecodeTrigger \
+	./engine/export:FuzzParseRange ./engine/bars:FuzzLoadCSV
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
+
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
 
