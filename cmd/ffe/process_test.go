@@ -94,14 +94,14 @@ func TestSignalDuringRead(t *testing.T) {
 			}
 			require.NoError(t, cmd.Start())
 			waitForOpen(t, cmd.Process.Pid, path)
-			time.Sleep(200 * time.Millisecond) // well into the read
+			time.Sleep(time.Second) // well into the read
 			start := time.Now()
 			require.NoError(t, cmd.Process.Signal(tt.sig))
 			err := cmd.Wait()
 			took := time.Since(start)
 			var ee *exec.ExitError
 			require.ErrorAs(t, err, &ee, stderr.String())
-			require.Equal(t, tt.wantCode, ee.ExitCode(), stderr.String())
+			require.Equal(t, tt.wantCode, ee.ExitCode(), "%s: %q", ee, stderr.String())
 			require.Less(t, took, time.Second)
 			require.Contains(t, stderr.String(), "interrupted")
 			t.Logf("%s: exit %d %s after the signal", tt.name, ee.ExitCode(), took.Round(time.Millisecond))
