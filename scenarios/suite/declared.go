@@ -188,6 +188,37 @@ func decodeOne(d *decoder, n *yaml.Node, p string) (*Declared, *yaml.Node, error
 	addURL := func(v *yaml.Node, fp, u string) { urls = append(urls, urlCheck{v, fp, u}) }
 	var nameNode, threshNode, readyNode *yaml.Node
 	var readyLogNode *yaml.Node
+	// decodeReady reads a ready section, in spawn (withLog: a log regexp
+	// or a URL) or beside pid and pid_file (a URL only); it may appear once.
+	decodeReady := func(v *yaml.Node, fp string, withLog bool) error {
+		if readyNode != nil {
+			return d.errf(v, fp, "ready given twice: in spawn and in the scenario")
+		}
+		readyNode = v
+		fields := []field{
+			{"url", func(v *yaml.Node, fp string) (err error) {
+				if dc.Ready.URL, err = d.text(v, fp); err == nil {
+					addURL(v, fp, dc.Ready.URL)
+				}
+				return err
+			}},
+			{"timeout", func(v *yaml.Node, fp string) (err error) { dc.Ready.Timeout, err = d.duration(v, fp); return err }},
+		}
+		if withLog {
+			fields = append(fields, field{"log", func(v *yaml.Node, fp string) (err error) {
+				readyLogNode = v
+				if dc.Ready.Log, err = d.text(v, fp); err != nil {
+					return err
+				}
+				if dc.logRE, err = regexp.Compile(dc.Ready.Log); err != nil {
+					return d.errf(v, fp, "bad regexp: %v", err)
+				}
+				return nil
+			}})
+		}
+		_, err := d.mapping(v, fp, fields)
+		return err
+	}
 	seen, err := d.mapping(n, p, []field{
 		{"name", func(v *yaml.Node, fp string) (err error) {
 			nameNode = v
@@ -204,32 +235,7 @@ func decodeOne(d *decoder, n *yaml.Node, p string) (*Declared, *yaml.Node, error
 				{"env", func(v *yaml.Node, fp string) (err error) { dc.Spawn.Env, err = d.stringMap(v, fp); return err }},
 				{"dir", func(v *yaml.Node, fp string) (err error) { dc.Spawn.Dir, err = d.text(v, fp); return err }},
 				{"stop_timeout", func(v *yaml.Node, fp string) (err error) { dc.Spawn.StopTimeout, err = d.duration(v, fp); return err }},
-				{"ready", func(v *yaml.Node, fp string) error {
-					if readyNode != nil {
-						return d.errf(v, fp, "ready given twice: in spawn and in the scenario")
-					}
-					readyNode = v
-					_, err := d.mapping(v, fp, []field{
-						{"url", func(v *yaml.Node, fp string) (err error) {
-							if dc.Ready.URL, err = d.text(v, fp); err == nil {
-								addURL(v, fp, dc.Ready.URL)
-							}
-							return err
-						}},
-						{"log", func(v *yaml.Node, fp string) (err error) {
-							readyLogNode = v
-							if dc.Ready.Log, err = d.text(v, fp); err != nil {
-								return err
-							}
-							if dc.logRE, err = regexp.Compile(dc.Ready.Log); err != nil {
-								return d.errf(v, fp, "bad regexp: %v", err)
-							}
-							return nil
-						}},
-						{"timeout", func(v *yaml.Node, fp string) (err error) { dc.Ready.Timeout, err = d.duration(v, fp); return err }},
-					})
-					return err
-				}},
+				{"ready", func(v *yaml.Node, fp string) error { return decodeReady(v, fp, true) }},
 			})
 			if err == nil && dc.Spawn.Command == nil {
 				err = d.errf(v, fp+".command", "missing: the program to start and its arguments")
@@ -243,23 +249,8 @@ func decodeOne(d *decoder, n *yaml.Node, p string) (*Declared, *yaml.Node, error
 			return err
 		}},
 		{"pid_file", func(v *yaml.Node, fp string) (err error) { dc.PIDFile, err = d.text(v, fp); return err }},
-		{"ready", func(v *yaml.Node, fp string) error {
-			// For pid and pid_file: only a URL can say the process is ready.
-			if readyNode != nil {
-				return d.errf(v, fp, "ready given twice: in spawn and in the scenario")
-			}
-			readyNode = v
-			_, err := d.mapping(v, fp, []field{
-				{"url", func(v *yaml.Node, fp string) (err error) {
-					if dc.Ready.URL, err = d.text(v, fp); err == nil {
-						addURL(v, fp, dc.Ready.URL)
-					}
-					return err
-				}},
-				{"timeout", func(v *yaml.Node, fp string) (err error) { dc.Ready.Timeout, err = d.duration(v, fp); return err }},
-			})
-			return err
-		}},
+		// For pid and pid_file: only a URL can say the process is ready.
+		{"ready", func(v *yaml.Node, fp string) error { return decodeReady(v, fp, false) }},
 		{"base_url", func(v *yaml.Node, fp string) (err error) {
 			if dc.BaseURL, err = d.text(v, fp); err == nil {
 				if strings.Contains(dc.BaseURL, "{base}") {
