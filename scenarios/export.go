@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -182,7 +181,7 @@ func (s *inProcessExport) setup(ctx context.Context) (err error) {
 			err = errors.Join(err, s.teardown(context.WithoutCancel(ctx)))
 		}
 	}()
-	prewarmThreads(prewarmedThreads)
+	harness.PrewarmThreads(prewarmedThreads)
 	if s.market, err = OpenMarket(s.env.Mode); err != nil {
 		return err
 	}
@@ -217,30 +216,6 @@ func (s *inProcessExport) setup(ctx context.Context) (err error) {
 		return err
 	}
 	return s.market.Err()
-}
-
-// prewarmThreads makes the runtime start n OS threads and leaves them
-// idle. The runtime starts a thread for a goroutine blocked in a system
-// call when no idle one is left, and never ends it: an export commits its
-// files with parallel syncs, so without idle threads the process's
-// threads would grow by a few at random cycles, a step the harness
-// reports as growth. A goroutine that stays blocked in a system call is
-// still a goroutine leak.
-func prewarmThreads(n int) {
-	var locked, done sync.WaitGroup
-	release := make(chan struct{})
-	locked.Add(n)
-	for range n {
-		done.Go(func() {
-			runtime.LockOSThread() // each goroutine holds a thread of its own
-			locked.Done()
-			<-release
-			runtime.UnlockOSThread() // the thread goes back to the idle pool
-		})
-	}
-	locked.Wait()
-	close(release)
-	done.Wait()
 }
 
 // exited returns the server's exit code if it has stopped.
@@ -346,7 +321,7 @@ func (p *processExport) run() *Run {
 			// would flake (see processHeap).
 			harness.WithThreshold(harness.MetricHeap, processHeap),
 			// Threads this process cannot start ahead in the server (the
-			// in-process scenario does, prewarmThreads); a thread per
+			// in-process scenario does, harness.PrewarmThreads); a thread per
 			// iteration still fails.
 			harness.WithThreshold(harness.MetricThreads, processThreads),
 		}, p.mem.options()...),

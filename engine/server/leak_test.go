@@ -8,13 +8,13 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/leakgate/leakgate/engine/export/exporttest"
+	"github.com/leakgate/leakgate/harness"
 	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/sandbox"
 )
@@ -110,28 +110,6 @@ func settle(t testing.TB, db *sql.DB, base sample, within time.Duration) sample 
 	}
 }
 
-// prewarmThreads makes the runtime start n OS threads and keep them idle.
-// The runtime never frees a thread it started for a goroutine blocked in a
-// system call, and each one allocates a few KiB of heap; without this, the
-// threads a server's file syncs need, started over the first hundred or so
-// cycles, would read as a heap trend.
-func prewarmThreads(n int) {
-	var locked, done sync.WaitGroup
-	release := make(chan struct{})
-	locked.Add(n)
-	for range n {
-		done.Go(func() {
-			runtime.LockOSThread() // each goroutine holds a thread of its own
-			locked.Done()
-			<-release
-			runtime.UnlockOSThread() // the thread goes back to the idle pool
-		})
-	}
-	locked.Wait()
-	close(release)
-	done.Wait()
-}
-
 // slope is the least-squares slope of ys over their index.
 func slope(ys []float64) float64 {
 	n := float64(len(ys))
@@ -162,7 +140,7 @@ func TestFiftyExportCyclesReturnToBaseline(t *testing.T) {
 		cycles = 50
 		// maxSlope bounds the growth of the live heap per cycle over the
 		// last 40 cycles. With the runtime's threads created beforehand
-		// (prewarmThreads), a healthy server measures under 250 bytes, on
+		// (harness.PrewarmThreads), a healthy server measures under 250 bytes, on
 		// a loaded machine too; crew memory without a bound, the
 		// incident's leak, grows 1.3 to 1.9 KiB per cycle.
 		maxSlope = 640
@@ -192,7 +170,7 @@ func TestFiftyExportCyclesReturnToBaseline(t *testing.T) {
 		require.Equal(t, http.StatusNoContent, res.StatusCode)
 		c.hc.CloseIdleConnections()
 	}
-	prewarmThreads(threads)
+	harness.PrewarmThreads(threads)
 	for range warmup {
 		cycle()
 	}
