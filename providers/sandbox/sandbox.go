@@ -27,11 +27,36 @@ const (
 	OandaAccountID = "101-001-0000000-001"
 )
 
+// The path prefixes the sandbox serves, one per upstream API (two for
+// Coinbase and Reddit), in the spelling BaseURL takes.
+const (
+	// PrefixAlphaVantage serves the Alpha Vantage query API.
+	PrefixAlphaVantage = "alphavantage"
+	// PrefixCoinbaseExchange serves the public Coinbase Exchange API.
+	PrefixCoinbaseExchange = "coinbase-exchange"
+	// PrefixCoinbase serves the Coinbase Advanced Trade API.
+	PrefixCoinbase = "coinbase"
+	// PrefixOANDA serves the OANDA v20 REST API.
+	PrefixOANDA = "oanda"
+	// PrefixPolygon serves the Polygon.io REST API.
+	PrefixPolygon = "polygon"
+	// PrefixFinnhub serves the Finnhub API.
+	PrefixFinnhub = "finnhub"
+	// PrefixYahoo serves the Yahoo Finance chart API.
+	PrefixYahoo = "yahoo"
+	// PrefixRedditWWW serves Reddit's OAuth token endpoint (www.reddit.com).
+	PrefixRedditWWW = "reddit-www"
+	// PrefixReddit serves the Reddit OAuth API (oauth.reddit.com).
+	PrefixReddit = "reddit"
+	// PrefixLLM serves an OpenAI-compatible chat completions API.
+	PrefixLLM = "llm"
+)
+
 // Prefixes lists the path prefixes the sandbox serves, one per upstream API,
 // in the spelling BaseURL takes.
 var Prefixes = []string{
-	"alphavantage", "coinbase-exchange", "coinbase", "oanda", "polygon",
-	"finnhub", "yahoo", "reddit-www", "reddit", "llm",
+	PrefixAlphaVantage, PrefixCoinbaseExchange, PrefixCoinbase, PrefixOANDA, PrefixPolygon,
+	PrefixFinnhub, PrefixYahoo, PrefixRedditWWW, PrefixReddit, PrefixLLM,
 }
 
 // Handler serves the embedded market data in the wire format of every
