@@ -2,7 +2,11 @@
 //
 // It follows go.uber.org/goleak's internal/stack: a header line
 // "goroutine N [state]:", then pairs of function and position lines, then
-// an optional "created by F in goroutine M" pair.
+// an optional "created by F in goroutine M" pair. Go 1.26 headers may also
+// carry the goroutine's pprof labels (with GODEBUG=tracebacklabels=1,
+// `[select labels:{"k": "v"}]`) and, after a goroutine leak collection
+// (GOEXPERIMENT=goroutineleakprofile), the mark " (leaked)" after the
+// state.
 package stack
 
 import (
@@ -24,6 +28,13 @@ type Goroutine struct {
 	// time.Sleep): the code that waits. Zero when every frame is inside.
 	Blocked Frame
 	Stack   string // the goroutine's full text, header included
+	// Labels are the goroutine's pprof labels, when the dump has them
+	// (GODEBUG=tracebacklabels=1); nil otherwise.
+	Labels map[string]string
+	// Leaked is true when the runtime's goroutine leak detection found the
+	// goroutine blocked forever on synchronisation objects that no running
+	// goroutine can reach (the header's state ends in "(leaked)").
+	Leaked bool
 }
 
 // Frame is a function with the file and line it is at.
@@ -116,12 +127,12 @@ func Parse(dump []byte) ([]Goroutine, error) {
 		}
 		if strings.HasPrefix(line, "goroutine ") {
 			finish(lineStart)
-			id, state, err := parseHeader(line)
+			h, err := parseHeader(line)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("line %d: parse header: %w", n, err))
 				continue
 			}
-			cur, start, wantPos = &Goroutine{ID: id, State: state}, lineStart, false
+			cur, start, wantPos = &Goroutine{ID: h.id, State: h.state, Labels: h.labels, Leaked: h.leaked}, lineStart, false
 			continue
 		}
 		if cur != nil && wantPos && line != "" && line[0] == '\t' {
@@ -156,25 +167,94 @@ func Parse(dump []byte) ([]Goroutine, error) {
 	return out, errors.Join(errs...)
 }
 
-// parseHeader parses "goroutine 7 [chan receive, 2 minutes]:".
-func parseHeader(line string) (id int, state string, err error) {
+// header is what a goroutine's header line says.
+type header struct {
+	id     int
+	state  string
+	labels map[string]string
+	leaked bool
+}
+
+// labelsMark starts the labels of a header (GODEBUG=tracebacklabels=1).
+const labelsMark = " labels:{"
+
+// leakedMark follows the state of a goroutine that leak detection found.
+const leakedMark = " (leaked)"
+
+// parseHeader parses "goroutine 7 [chan receive, 2 minutes]:", with
+// optional labels, `goroutine 7 [select labels:{"k": "v"}]:`, and the leak
+// mark, "goroutine 7 [chan receive (leaked)]:".
+func parseHeader(line string) (header, error) {
+	var h header
 	rest := strings.TrimSuffix(strings.TrimPrefix(line, "goroutine "), ":")
 	idText, rest, ok := strings.Cut(rest, " ")
 	if !ok {
-		return 0, "", fmt.Errorf("unexpected format: %q", line)
+		return h, fmt.Errorf("unexpected format: %q", line)
 	}
-	id, err = strconv.Atoi(idText)
+	id, err := strconv.Atoi(idText)
 	if err != nil {
-		return 0, "", fmt.Errorf("bad goroutine ID %q in %q", idText, line)
+		return h, fmt.Errorf("bad goroutine ID %q in %q", idText, line)
 	}
+	h.id = id
 	// Debug settings may add fields ("gp=0x... m=nil") before the state.
 	open := strings.IndexByte(rest, '[')
 	closing := strings.LastIndexByte(rest, ']')
 	if open < 0 || closing < open {
-		return 0, "", fmt.Errorf("no state in %q", line)
+		return h, fmt.Errorf("no state in %q", line)
 	}
-	state, _, _ = strings.Cut(rest[open+1:closing], ",")
-	return id, state, nil
+	inner := rest[open+1 : closing]
+	if i := strings.Index(inner, labelsMark); i >= 0 {
+		if h.labels, err = parseLabels(strings.TrimSuffix(inner[i+len(labelsMark):], "}")); err != nil {
+			return h, fmt.Errorf("labels in %q: %w", line, err)
+		}
+		inner = inner[:i]
+	}
+	state, _, _ := strings.Cut(inner, ",")
+	if s, ok := strings.CutSuffix(state, leakedMark); ok {
+		state, h.leaked = s, true
+	}
+	h.state = state
+	return h, nil
+}
+
+// parseLabels parses the labels of a header: `"k": "v", "k2": "v2"`, each
+// string quoted as Go quotes it.
+func parseLabels(s string) (map[string]string, error) {
+	labels := map[string]string{}
+	for s != "" {
+		k, rest, err := unquotePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("key: %w", err)
+		}
+		rest, ok := strings.CutPrefix(rest, ": ")
+		if !ok {
+			return nil, fmt.Errorf("no ': ' after key %q", k)
+		}
+		v, rest, err := unquotePrefix(rest)
+		if err != nil {
+			return nil, fmt.Errorf("value of %q: %w", k, err)
+		}
+		labels[k] = v
+		s = strings.TrimPrefix(rest, ", ")
+		if s == rest && s != "" {
+			return nil, fmt.Errorf("no ', ' after the value of %q", k)
+		}
+	}
+	return labels, nil
+}
+
+// unquotePrefix unquotes the quoted string at the start of s and returns
+// the rest.
+func unquotePrefix(s string) (string, string, error) {
+	q, err := strconv.QuotedPrefix(s)
+	if err != nil {
+		return "", "", fmt.Errorf("%q: %w", s, err)
+	}
+	u, err := strconv.Unquote(q)
+	if err != nil {
+		return "", "", fmt.Errorf("%s: %w", q, err)
+	}
+	return u, s[len(q):], nil
 }
 
 // position parses "\t/path/file.go:42 +0x1f".

@@ -1,9 +1,11 @@
 package stack
 
 import (
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -190,6 +192,24 @@ func TestParse(t *testing.T) {
 			want: []Goroutine{{ID: 9, State: "chan send", Top: "main.f", Creator: "main.g", Blocked: Frame{"main.f", "/x.go", 1},
 				Stack: "goroutine 9 gp=0xc000 m=nil [chan send]:\nmain.f(...)\n\t/x.go:1\n...additional frames elided...\ncreated by main.g\n\t/x.go:2"}},
 		},
+		{
+			name: "labels",
+			give: "goroutine 8 [chan receive, 3 minutes labels:{\"leakgate.run\": \"a#1\", \"k\": \"q\\\"]}, x\"}]:\nmain.f()\n\t/x.go:1\n",
+			want: []Goroutine{{ID: 8, State: "chan receive", Top: "main.f", Blocked: Frame{"main.f", "/x.go", 1},
+				Labels: map[string]string{"leakgate.run": "a#1", "k": "q\"]}, x"},
+				Stack:  "goroutine 8 [chan receive, 3 minutes labels:{\"leakgate.run\": \"a#1\", \"k\": \"q\\\"]}, x\"}]:\nmain.f()\n\t/x.go:1"}},
+		},
+		{
+			name: "leaked",
+			give: "goroutine 6 [chan receive (nil chan) (leaked)]:\nmain.f()\n\t/x.go:1\n\ngoroutine 7 [select (leaked), 2 minutes labels:{\"a\": \"b\"}]:\nmain.g()\n\t/x.go:2\n",
+			want: []Goroutine{
+				{ID: 6, State: "chan receive (nil chan)", Top: "main.f", Blocked: Frame{"main.f", "/x.go", 1}, Leaked: true,
+					Stack: "goroutine 6 [chan receive (nil chan) (leaked)]:\nmain.f()\n\t/x.go:1"},
+				{ID: 7, State: "select", Top: "main.g", Blocked: Frame{"main.g", "/x.go", 2}, Leaked: true, Labels: map[string]string{"a": "b"},
+					Stack: "goroutine 7 [select (leaked), 2 minutes labels:{\"a\": \"b\"}]:\nmain.g()\n\t/x.go:2"},
+			},
+		},
+		{name: "bad labels", give: "goroutine 3 [running labels:{\"a\" \"b\"}]:\n", wantErr: `line 1: parse header: labels in`},
 		{name: "bad id", give: "goroutine x [running]:\n", wantErr: `line 1: parse header: bad goroutine ID "x"`},
 		{name: "no state", give: "goroutine 3 running:\n", wantErr: "line 1: parse header: no state"},
 		{name: "no function", give: "goroutine 3 [running]:\nmain.main\n", wantErr: `line 2: parse function: no function in "main.main"`},
@@ -205,4 +225,21 @@ func TestParse(t *testing.T) {
 			require.Equal(t, tt.want, got)
 		})
 	}
+}
+
+func TestParseLabelsOfThisProcess(t *testing.T) {
+	t.Setenv("GODEBUG", "tracebacklabels=1")
+	stop, started := make(chan struct{}), make(chan struct{})
+	defer close(stop)
+	pprof.Do(context.Background(), pprof.Labels("leakgate.run", `x "1"`), func(context.Context) {
+		go func() { close(started); <-stop }()
+	})
+	<-started
+	found := false
+	for _, g := range all(t) {
+		if g.Labels["leakgate.run"] == `x "1"` {
+			found = true
+		}
+	}
+	require.True(t, found, "a goroutine labelled by pprof.Do shows its labels")
 }
