@@ -86,49 +86,79 @@ const quantityEps = 1e-9
 func (e *Engine) Execute(ctx context.Context, id string) (*Execution, error) {
 	e.execMu.Lock()
 	defer e.execMu.Unlock()
-	d, err := e.lookupDecision(ctx, id)
+	d, side, err := e.executable(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	before, err := e.checkOrder(ctx, d, side)
+	if err != nil {
+		return nil, err
+	}
+	o, err := e.placeOrder(ctx, d, side)
+	if err != nil {
+		return nil, err
+	}
+	return e.recordExecution(ctx, d, side, before, o)
+}
+
+// executable loads decision id and returns it with the side of its order,
+// or an error when it was executed before or has no order to place.
+func (e *Engine) executable(ctx context.Context, id string) (store.Decision, providers.Side, error) {
+	d, err := e.lookupDecision(ctx, id)
+	if err != nil {
+		return d, "", err
 	}
 	if d.Executed {
 		o, oerr := e.st.OrderForDecision(ctx, d.ID)
 		if oerr == nil {
-			return nil, fmt.Errorf("decision %s: %w as order %s (%s); analyze again for a new decision", d.ID, ErrAlreadyExecuted, o.ID, o.Status)
+			return d, "", fmt.Errorf("decision %s: %w as order %s (%s); analyze again for a new decision", d.ID, ErrAlreadyExecuted, o.ID, o.Status)
 		}
-		return nil, fmt.Errorf("decision %s: %w; analyze again for a new decision", d.ID, ErrAlreadyExecuted)
+		return d, "", fmt.Errorf("decision %s: %w; analyze again for a new decision", d.ID, ErrAlreadyExecuted)
 	}
 	side, ok := strategy.Action(d.Action).Side()
 	if !ok || !(d.Quantity > 0) {
-		return nil, fmt.Errorf("decision %s is %s with quantity %.6g: there is no order to place", d.ID, d.Action, d.Quantity)
+		return d, "", fmt.Errorf("decision %s is %s with quantity %.6g: there is no order to place", d.ID, d.Action, d.Quantity)
 	}
+	return d, side, nil
+}
+
+// checkOrder prices the order of d against the account and the risk
+// limits (see checkRisk). It returns the position held before the order.
+func (e *Engine) checkOrder(ctx context.Context, d store.Decision, side providers.Side) (store.Position, error) {
 	q, err := e.quote(ctx, d.Symbol, d.Class)
 	if err != nil {
-		return nil, err
+		return store.Position{}, err
 	}
 	acct, err := e.broker.Account(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("account of %s: %w", e.platform(), err)
+		return store.Position{}, fmt.Errorf("account of %s: %w", e.platform(), err)
 	}
 	equity, err := e.equity(ctx, acct)
 	if err != nil {
-		return nil, err
+		return store.Position{}, err
 	}
 	before, _, err := e.st.Position(ctx, e.platform(), d.Symbol)
 	if err != nil {
-		return nil, err
+		return store.Position{}, err
 	}
 	if err := e.checkRisk(ctx, d, side, before, q.Price, equity); err != nil {
-		return nil, err
+		return store.Position{}, err
 	}
+	return before, nil
+}
 
+// placeOrder claims decision d and places its market order. When the
+// order fails for sure the claim is released, so d may be executed again.
+func (e *Engine) placeOrder(ctx context.Context, d store.Decision, side providers.Side) (providers.Order, error) {
 	if err := e.st.ClaimDecision(ctx, d.ID); err != nil {
 		if errors.Is(err, store.ErrAlreadyExecuted) {
-			return nil, fmt.Errorf("decision %s: %w", d.ID, ErrAlreadyExecuted)
+			return providers.Order{}, fmt.Errorf("decision %s: %w", d.ID, ErrAlreadyExecuted)
 		}
-		return nil, err
+		return providers.Order{}, err
 	}
 	req := providers.OrderRequest{Symbol: d.Symbol, Side: side, Type: providers.Market, Quantity: d.Quantity, ClientOrderID: d.ID}
 	var o providers.Order
+	var err error
 	pb, isPaper := e.broker.(*paper.Broker)
 	if isPaper {
 		o, err = pb.PlaceOrderWithMeta(ctx, req, paper.Meta{DecisionID: d.ID, StopLoss: d.StopLoss, TakeProfit: d.TakeProfit})
@@ -146,14 +176,22 @@ func (e *Engine) Execute(ctx context.Context, id string) (*Execution, error) {
 		if isPaper || ctx.Err() == nil {
 			err = errors.Join(err, e.st.ReleaseDecision(context.WithoutCancel(ctx), d.ID))
 		}
-		return nil, fmt.Errorf("execute %s: %w", d.ID, err)
+		return providers.Order{}, fmt.Errorf("execute %s: %w", d.ID, err)
 	}
+	return o, nil
+}
 
+// recordExecution stores order o of decision d, its fill, the position
+// change (the paper broker records its own) and the trade it closed with
+// the ensemble weights that trade updated; before is the position the
+// order started from. It returns what Execute reports.
+func (e *Engine) recordExecution(ctx context.Context, d store.Decision, side providers.Side, before store.Position, o providers.Order) (*Execution, error) {
+	_, isPaper := e.broker.(*paper.Broker)
 	ex := &Execution{Decision: d}
 	ex.Decision.Executed = true
 	filled := o.FilledQuantity
 	rec := store.Execution{Order: store.Order{
-		ID: o.ID, DecisionID: d.ID, Platform: e.platform(), Symbol: d.Symbol, Side: string(side), Type: string(req.Type),
+		ID: o.ID, DecisionID: d.ID, Platform: e.platform(), Symbol: d.Symbol, Side: string(side), Type: string(providers.Market),
 		Status: string(o.Status), Quantity: o.Quantity, FilledQuantity: filled, AvgPrice: o.AvgPrice, Fees: o.Fees,
 		Reason: o.Reason, CreatedAt: e.now().UTC(),
 	}}
