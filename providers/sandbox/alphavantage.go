@@ -26,7 +26,19 @@ var avOtherFunctions = map[string]bool{
 	"DIGITAL_CURRENCY_MONTHLY": true,
 }
 
-func (h *Handler) alphavantage(r *http.Request, rest string) reply {
+// alphavantageVenue serves the Alpha Vantage query API under
+// PrefixAlphaVantage.
+type alphavantageVenue struct{ *core }
+
+func (*alphavantageVenue) tooManyRequests() reply {
+	return bodyReply(http.StatusTooManyRequests, ctJSON, fixture("alphavantage/error_note_call_frequency_legacy.json"))
+}
+
+// internalError: Alpha Vantage has no error JSON for a 500, so the gateway
+// page stands for it.
+func (*alphavantageVenue) internalError() reply { return gatewayError(http.StatusInternalServerError) }
+
+func (av *alphavantageVenue) route(r *http.Request, rest string) reply {
 	if rest != "/query" {
 		return bodyReply(http.StatusNotFound, ctHTML, []byte("<h1>Not Found</h1><p>The requested resource was not found on this server.</p>"))
 	}
@@ -37,7 +49,7 @@ func (h *Handler) alphavantage(r *http.Request, rest string) reply {
 	fn := q.Get("function")
 	switch fn {
 	case "TIME_SERIES_DAILY", "TIME_SERIES_DAILY_ADJUSTED":
-		s, n, ok := h.avEquity(q.Get("symbol"))
+		s, n, ok := av.avEquity(q.Get("symbol"))
 		if !ok {
 			return avInvalid(fn)
 		}
@@ -51,14 +63,14 @@ func (h *Handler) alphavantage(r *http.Request, rest string) reply {
 		if err != nil {
 			return avInvalid(fn)
 		}
-		s, i, ok := h.quoteIndex(sym)
+		s, i, ok := av.quoteIndex(sym)
 		if !ok || s.class != providers.Equity {
 			return avInvalid(fn)
 		}
 		return bodyReply(http.StatusOK, ctJSON, avGlobalQuote(s, i))
 	case "FX_DAILY":
 		from, to := strings.ToUpper(q.Get("from_symbol")), strings.ToUpper(q.Get("to_symbol"))
-		s, n, ok := h.view(from + "_" + to)
+		s, n, ok := av.view(from + "_" + to)
 		if !ok || s.class != providers.Forex {
 			return avInvalid(fn)
 		}
@@ -69,9 +81,9 @@ func (h *Handler) alphavantage(r *http.Request, rest string) reply {
 		return bodyReply(http.StatusOK, ctJSON, avFXDaily(s, n, full))
 	case "CURRENCY_EXCHANGE_RATE":
 		from, to := strings.ToUpper(q.Get("from_currency")), strings.ToUpper(q.Get("to_currency"))
-		s, i, ok := h.quoteIndex(from + "_" + to)
+		s, i, ok := av.quoteIndex(from + "_" + to)
 		if !ok {
-			s, i, ok = h.quoteIndex(from + "-" + to)
+			s, i, ok = av.quoteIndex(from + "-" + to)
 		}
 		if !ok {
 			return avInvalid(fn)
@@ -79,7 +91,7 @@ func (h *Handler) alphavantage(r *http.Request, rest string) reply {
 		return bodyReply(http.StatusOK, ctJSON, avExchangeRate(s, i, from, to))
 	case "DIGITAL_CURRENCY_DAILY":
 		sym, market := strings.ToUpper(q.Get("symbol")), strings.ToUpper(q.Get("market"))
-		s, n, ok := h.view(sym + "-" + market)
+		s, n, ok := av.view(sym + "-" + market)
 		if !ok || s.class != providers.Crypto {
 			return avInvalid(fn)
 		}
@@ -92,12 +104,12 @@ func (h *Handler) alphavantage(r *http.Request, rest string) reply {
 }
 
 // avEquity resolves an equity symbol.
-func (h *Handler) avEquity(raw string) (*series, int, bool) {
+func (av *alphavantageVenue) avEquity(raw string) (*series, int, bool) {
 	sym, class, err := providers.NormalizeSymbol(raw)
 	if err != nil || class != providers.Equity {
 		return nil, 0, false
 	}
-	return h.view(sym)
+	return av.view(sym)
 }
 
 // avOutputSize parses outputsize: compact (the default, latest 100 bars)

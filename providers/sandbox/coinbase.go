@@ -19,135 +19,14 @@ import (
 	"time"
 )
 
-// Coinbase Exchange (public market data) and Coinbase Advanced Trade
-// (accounts and orders). The sandbox lists one product, BTC-USD.
+// Coinbase Advanced Trade: accounts and orders.
 
-const cbProduct = "BTC-USD"
+// coinbaseVenue serves Coinbase Advanced Trade under PrefixCoinbase: one
+// account whose balances market orders move, and the last cbMaxOrders
+// orders and their fills.
+type coinbaseVenue struct {
+	*core
 
-// cbGranularities are the candle widths the Exchange API accepts, in
-// seconds.
-var cbGranularities = map[int64]bool{60: true, 300: true, 900: true, 3600: true, 21600: true, 86400: true}
-
-func cbJSON(status int, body []byte) reply { return bodyReply(status, ctJSONCharset, body) }
-
-func (h *Handler) coinbaseExchange(r *http.Request, rest string) reply {
-	parts := strings.Split(strings.Trim(rest, "/"), "/")
-	if len(parts) != 3 || parts[0] != "products" {
-		return cbJSON(http.StatusNotFound, []byte(`{"message":"route not found"}`))
-	}
-	if r.Method != http.MethodGet {
-		return cbJSON(http.StatusMethodNotAllowed, []byte(`{"message":"method not allowed"}`))
-	}
-	product := parts[1]
-	if product != cbProduct {
-		return cbJSON(http.StatusNotFound, []byte(`{"message":"NotFound"}`))
-	}
-	switch parts[2] {
-	case "candles":
-		return h.cbCandles(r, product)
-	case "ticker":
-		s, i, _ := h.quoteIndex(product)
-		return cbJSON(http.StatusOK, cbTicker(s, i))
-	}
-	return cbJSON(http.StatusNotFound, []byte(`{"message":"route not found"}`))
-}
-
-// cbCandles serves GET /products/{id}/candles: rows [time, low, high, open,
-// close, volume], newest first, at most 300 per request. Only daily
-// candles (granularity=86400) hold data; the other valid granularities
-// answer an empty array.
-func (h *Handler) cbCandles(r *http.Request, product string) reply {
-	q := r.URL.Query()
-	g, err := strconv.ParseInt(q.Get("granularity"), 10, 64)
-	if err != nil || !cbGranularities[g] {
-		return cbJSON(http.StatusBadRequest, []byte(`{"message":"Unsupported granularity"}`))
-	}
-	s, n, _ := h.view(product)
-	from, to := max(0, n-300), n
-	startS, endS := q.Get("start"), q.Get("end")
-	if startS != "" && endS != "" { // one without the other is ignored, as upstream
-		start, err := parseTimeParam(startS)
-		if err != nil {
-			return cbJSON(http.StatusBadRequest, []byte(`{"message":"Invalid start"}`))
-		}
-		end, err := parseTimeParam(endS)
-		if err != nil {
-			return cbJSON(http.StatusBadRequest, []byte(`{"message":"Invalid end"}`))
-		}
-		if end.Before(start) {
-			return cbJSON(http.StatusBadRequest, []byte(`{"message":"start must be before end"}`))
-		}
-		if int64(end.Sub(start)/time.Second)/g > 300 {
-			return cbJSON(http.StatusBadRequest, fixture("coinbase/exchange_error_400_candles_granularity_too_small.json"))
-		}
-		from = min(s.search(start), n)
-		to = min(s.search(end.Add(time.Nanosecond)), n)
-	}
-	if g != 86400 || from >= to {
-		return cbJSON(http.StatusOK, []byte("[]"))
-	}
-	b := make([]byte, 0, 2+(to-from)*80)
-	b = append(b, '[')
-	for i := to - 1; i >= from; i-- {
-		bar := s.bars[i]
-		b = append(b, '[')
-		b = strconv.AppendInt(b, bar.Time.Unix(), 10)
-		for _, v := range [...]float64{bar.Low, bar.High, bar.Open, bar.Close, bar.Volume} {
-			b = append(b, ',')
-			b = appendNum(b, v)
-		}
-		b = append(b, ']')
-		if i > from {
-			b = append(b, ',')
-		}
-	}
-	return cbJSON(http.StatusOK, append(b, ']'))
-}
-
-// parseTimeParam accepts RFC 3339 (with or without fractional seconds or
-// zone), a date, or Unix seconds.
-func parseTimeParam(v string) (time.Time, error) {
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return time.Unix(n, 0).UTC(), nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", time.DateOnly} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("bad time %q", v)
-}
-
-// endOfDay is the last microsecond of the UTC day of date, when the
-// sandbox's quotes for that day are stamped.
-func endOfDay(date time.Time) time.Time { return date.Add(24*time.Hour - time.Microsecond) }
-
-const rfc3339Micro = "2006-01-02T15:04:05.000000Z07:00"
-
-// cbTicker renders the Exchange ticker of bar i.
-func cbTicker(s *series, i int) []byte {
-	bar := s.bars[i]
-	bid, ask := quoteSides(s, i)
-	b := make([]byte, 0, 256)
-	b = append(b, `{"ask":`...)
-	b = appendDecStr(b, ask, 0)
-	b = append(b, `,"bid":`...)
-	b = appendDecStr(b, bid, 0)
-	b = append(b, `,"volume":`...)
-	b = appendDecStr(b, bar.Volume, 0)
-	b = append(b, `,"trade_id":`...)
-	b = strconv.AppendInt(b, int64(i)+1, 10)
-	b = append(b, `,"price":`...)
-	b = appendDecStr(b, bar.Close, 0)
-	b = append(b, `,"size":"0.01","time":`...)
-	b = appendStr(b, endOfDay(bar.Time).Format(rfc3339Micro))
-	b = append(b, `,"rfq_volume":"0"}`...)
-	return b
-}
-
-// Advanced Trade.
-
-type coinbaseState struct {
 	mu       sync.Mutex
 	balances map[string]float64
 	orders   map[string]*cbOrder
@@ -184,10 +63,13 @@ const (
 	cbStartBTC = 1
 )
 
-func (s *coinbaseState) init() {
-	s.balances = map[string]float64{"USD": cbStartUSD, "BTC": cbStartBTC}
-	s.orders = map[string]*cbOrder{}
-	s.fills = map[string]*cbFill{}
+func newCoinbaseVenue(c *core) *coinbaseVenue {
+	return &coinbaseVenue{
+		core:     c,
+		balances: map[string]float64{"USD": cbStartUSD, "BTC": cbStartBTC},
+		orders:   map[string]*cbOrder{},
+		fills:    map[string]*cbFill{},
+	}
 }
 
 // cbOrder is an order as GET /orders/historical/{id} reports it; field
@@ -242,25 +124,33 @@ func cbError(status int, code, msg string) reply {
 	}{code, msg, msg})
 }
 
-func (h *Handler) coinbaseAdvanced(r *http.Request, rest string) reply {
+func (*coinbaseVenue) tooManyRequests() reply {
+	return cbJSON(http.StatusTooManyRequests, []byte(`{"error":"RATE_LIMIT_EXCEEDED","error_details":"Too many requests","message":"Too many requests"}`))
+}
+
+func (*coinbaseVenue) internalError() reply {
+	return cbJSON(http.StatusInternalServerError, []byte(`{"error":"INTERNAL","error_details":"internal error","message":"internal error"}`))
+}
+
+func (cb *coinbaseVenue) route(r *http.Request, rest string) reply {
 	api, ok := strings.CutPrefix(rest, "/api/v3/brokerage/")
 	if !ok {
 		return textReply(http.StatusNotFound, "404 page not found\n")
 	}
-	if err := h.checkJWT(r, rest); err != nil {
+	if err := cb.checkJWT(r, rest); err != nil {
 		return cbUnauthorized()
 	}
 	switch {
 	case api == "accounts" && r.Method == http.MethodGet:
-		return h.cbAccounts()
+		return cb.cbAccounts()
 	case api == "orders" && r.Method == http.MethodPost:
-		return h.cbPlaceOrder(r)
+		return cb.cbPlaceOrder(r)
 	case api == "orders/historical/batch" && r.Method == http.MethodGet:
-		return h.cbListOrders(r)
+		return cb.cbListOrders(r)
 	case api == "orders/historical/fills" && r.Method == http.MethodGet:
-		return h.cbListFills(r)
+		return cb.cbListFills(r)
 	case strings.HasPrefix(api, "orders/historical/") && r.Method == http.MethodGet:
-		return h.cbGetOrder(strings.TrimPrefix(api, "orders/historical/"))
+		return cb.cbGetOrder(strings.TrimPrefix(api, "orders/historical/"))
 	}
 	return cbError(http.StatusNotFound, "NOT_FOUND", "route not found")
 }
@@ -280,7 +170,7 @@ var errJWT = errors.New("invalid JWT")
 // revoked, and a uri claim "<METHOD> <host><path>" naming this request
 // (the host is not checked; the path may include the sandbox prefix or
 // not). With WithCoinbaseKey the signature is verified too.
-func (h *Handler) checkJWT(r *http.Request, rest string) error {
+func (cb *coinbaseVenue) checkJWT(r *http.Request, rest string) error {
 	parts := strings.Split(bearer(r), ".")
 	if len(parts) != 3 {
 		return errJWT
@@ -300,7 +190,7 @@ func (h *Handler) checkJWT(r *http.Request, rest string) error {
 	if hdr.Kid == RevokedKey || claims.Sub == RevokedKey {
 		return errJWT
 	}
-	now := h.opts.now().Unix()
+	now := cb.opts.now().Unix()
 	if claims.Exp <= now || claims.Nbf > now+60 {
 		return errJWT
 	}
@@ -312,7 +202,7 @@ func (h *Handler) checkJWT(r *http.Request, rest string) error {
 	if path := hostPath[slash:]; path != r.URL.Path && path != rest {
 		return errJWT
 	}
-	if pub := h.opts.coinbaseKey; pub != nil {
+	if pub := cb.opts.coinbaseKey; pub != nil {
 		digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
 		rr, ss := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
 		if !ecdsa.Verify(pub, digest[:], rr, ss) {
@@ -364,10 +254,10 @@ func roundTo(v float64, dec int) float64 {
 	return math.Round(v*p) / p
 }
 
-func (h *Handler) cbAccounts() reply {
-	h.coinbase.mu.Lock()
-	usd, btc := h.coinbase.balances["USD"], h.coinbase.balances["BTC"]
-	h.coinbase.mu.Unlock()
+func (cb *coinbaseVenue) cbAccounts() reply {
+	cb.mu.Lock()
+	usd, btc := cb.balances["USD"], cb.balances["BTC"]
+	cb.mu.Unlock()
 	created := "2021-01-01T00:00:00.000Z"
 	mk := func(id, name, cur, typ string, v float64) cbAccount {
 		return cbAccount{
@@ -430,7 +320,7 @@ const cbTakerFee = 0.006
 // cbPlaceOrder serves POST /orders. A market order fills at once at the
 // current close; a limit order rests open (the sandbox has no order book).
 // Refusals are HTTP 200 with success=false, as upstream.
-func (h *Handler) cbPlaceOrder(r *http.Request) reply {
+func (cb *coinbaseVenue) cbPlaceOrder(r *http.Request) reply {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	var req cbOrderRequest
 	if err != nil || json.Unmarshal(body, &req) != nil {
@@ -462,7 +352,7 @@ func (h *Handler) cbPlaceOrder(r *http.Request) reply {
 	if !market && kind != "limit_limit_gtc" {
 		return fail("UNSUPPORTED_ORDER_CONFIGURATION", "Unsupported order configuration", "UNKNOWN_PREVIEW_FAILURE_REASON", "UNSUPPORTED_ORDER_CONFIGURATION")
 	}
-	s, n, _ := h.view(cbProduct)
+	s, n, _ := cb.view(cbProduct)
 	price := s.bars[n-1].Close
 	base, errBase := strconv.ParseFloat(conf.BaseSize, 64)
 	quote, errQuote := strconv.ParseFloat(conf.QuoteSize, 64)
@@ -478,7 +368,7 @@ func (h *Handler) cbPlaceOrder(r *http.Request) reply {
 	if base <= 0 || math.IsNaN(base) || math.IsInf(base, 0) {
 		return fail("INVALID_ARGUMENT", "Order size must be positive", "PREVIEW_INVALID_BASE_SIZE_TOO_SMALL", "UNKNOWN_FAILURE_REASON")
 	}
-	id := h.uuid()
+	id := cb.uuid()
 	o := &cbOrder{
 		OrderID: id, ProductID: req.ProductID, UserID: cbUserID, OrderConfiguration: req.OrderConfiguration,
 		Side: req.Side, ClientOrderID: req.ClientOrderID, CreatedTime: s.bars[n-1].Time.Add(20 * time.Hour).Format("2006-01-02T15:04:05.000000Z"),
@@ -489,22 +379,22 @@ func (h *Handler) cbPlaceOrder(r *http.Request) reply {
 	if market {
 		value := roundTo(base*price, 8)
 		fees := roundTo(value*cbTakerFee, 8)
-		h.coinbase.mu.Lock()
+		cb.mu.Lock()
 		ok := true
 		if req.Side == "BUY" {
-			ok = h.coinbase.balances["USD"] >= value+fees
+			ok = cb.balances["USD"] >= value+fees
 			if ok {
-				h.coinbase.balances["USD"] -= value + fees
-				h.coinbase.balances["BTC"] += base
+				cb.balances["USD"] -= value + fees
+				cb.balances["BTC"] += base
 			}
 		} else {
-			ok = h.coinbase.balances["BTC"] >= base
+			ok = cb.balances["BTC"] >= base
 			if ok {
-				h.coinbase.balances["BTC"] -= base
-				h.coinbase.balances["USD"] += value - fees
+				cb.balances["BTC"] -= base
+				cb.balances["USD"] += value - fees
 			}
 		}
-		h.coinbase.mu.Unlock()
+		cb.mu.Unlock()
 		if !ok {
 			return fail("INSUFFICIENT_FUND", "Insufficient balance in source account", "PREVIEW_INSUFFICIENT_FUND", "INSUFFICIENT_FUND")
 		}
@@ -528,13 +418,13 @@ func (h *Handler) cbPlaceOrder(r *http.Request) reply {
 	var fill *cbFill
 	if market {
 		fill = &cbFill{
-			EntryID: fmt.Sprintf("%016x%016x", mix(h.nextID()), mix(h.nextID())), TradeID: h.uuid(), OrderID: id,
+			EntryID: fmt.Sprintf("%016x%016x", mix(cb.nextID()), mix(cb.nextID())), TradeID: cb.uuid(), OrderID: id,
 			TradeTime: o.CreatedTime, TradeType: "FILL", Price: o.AverageFilledPrice, Size: o.FilledSize,
 			Commission: o.TotalFees, ProductID: o.ProductID, SequenceTimestamp: o.CreatedTime,
 			LiquidityIndicator: "TAKER", UserID: cbUserID, Side: o.Side,
 		}
 	}
-	h.coinbase.store(o, fill)
+	cb.store(o, fill)
 	return jsonValue(http.StatusOK, ctJSONCharset, cbCreateResponse{
 		Success:            true,
 		SuccessResponse:    &cbSuccessResponse{OrderID: id, ProductID: req.ProductID, Side: req.Side, ClientOrderID: req.ClientOrderID},
@@ -542,34 +432,25 @@ func (h *Handler) cbPlaceOrder(r *http.Request) reply {
 	})
 }
 
-func (s *coinbaseState) store(o *cbOrder, f *cbFill) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.order) >= cbMaxOrders {
-		delete(s.orders, s.order[0])
-		delete(s.fills, s.order[0])
-		s.order = slices.Delete(s.order, 0, 1)
+func (cb *coinbaseVenue) store(o *cbOrder, f *cbFill) {
+	cb.mu.Lock()
+	defer cb.mu.Unlock()
+	if len(cb.order) >= cbMaxOrders {
+		delete(cb.orders, cb.order[0])
+		delete(cb.fills, cb.order[0])
+		cb.order = slices.Delete(cb.order, 0, 1)
 	}
-	s.orders[o.OrderID] = o
+	cb.orders[o.OrderID] = o
 	if f != nil {
-		s.fills[o.OrderID] = f
+		cb.fills[o.OrderID] = f
 	}
-	s.order = append(s.order, o.OrderID)
+	cb.order = append(cb.order, o.OrderID)
 }
 
-// uuid returns a deterministic version-4-shaped UUID from the handler's
-// sequence.
-func (h *Handler) uuid() string {
-	n := h.nextID()
-	a, b := mix(n), mix(^n)
-	return fmt.Sprintf("%08x-%04x-4%03x-%04x-%012x", uint32(a>>32), uint16(a>>16), uint16(a)&0xfff,
-		0x8000|uint16(b>>48)&0x3fff, b&0xffffffffffff)
-}
-
-func (h *Handler) cbGetOrder(id string) reply {
-	h.coinbase.mu.Lock()
-	o, ok := h.coinbase.orders[id]
-	h.coinbase.mu.Unlock()
+func (cb *coinbaseVenue) cbGetOrder(id string) reply {
+	cb.mu.Lock()
+	o, ok := cb.orders[id]
+	cb.mu.Unlock()
 	if !ok {
 		return cbError(http.StatusNotFound, "NOT_FOUND", "order with this orderID was not found")
 	}
@@ -581,17 +462,17 @@ func (h *Handler) cbGetOrder(id string) reply {
 // cbListOrders serves GET /orders/historical/batch: the kept orders,
 // newest first, on one page, filtered by product_ids, order_status and
 // order_ids when given.
-func (h *Handler) cbListOrders(r *http.Request) reply {
+func (cb *coinbaseVenue) cbListOrders(r *http.Request) reply {
 	q := r.URL.Query()
-	h.coinbase.mu.Lock()
-	list := make([]*cbOrder, 0, len(h.coinbase.order))
-	for i := len(h.coinbase.order) - 1; i >= 0; i-- {
-		o := h.coinbase.orders[h.coinbase.order[i]]
+	cb.mu.Lock()
+	list := make([]*cbOrder, 0, len(cb.order))
+	for i := len(cb.order) - 1; i >= 0; i-- {
+		o := cb.orders[cb.order[i]]
 		if cbFilter(q, "product_ids", o.ProductID) && cbFilter(q, "order_status", o.Status) && cbFilter(q, "order_ids", o.OrderID) {
 			list = append(list, o)
 		}
 	}
-	h.coinbase.mu.Unlock()
+	cb.mu.Unlock()
 	return jsonValue(http.StatusOK, ctJSONCharset, struct {
 		Orders   []*cbOrder `json:"orders"`
 		Sequence string     `json:"sequence"`
@@ -602,17 +483,17 @@ func (h *Handler) cbListOrders(r *http.Request) reply {
 
 // cbListFills serves GET /orders/historical/fills: the fills of the kept
 // market orders, newest first, filtered by order_ids and product_ids.
-func (h *Handler) cbListFills(r *http.Request) reply {
+func (cb *coinbaseVenue) cbListFills(r *http.Request) reply {
 	q := r.URL.Query()
-	h.coinbase.mu.Lock()
-	list := make([]*cbFill, 0, len(h.coinbase.fills))
-	for i := len(h.coinbase.order) - 1; i >= 0; i-- {
-		f := h.coinbase.fills[h.coinbase.order[i]]
+	cb.mu.Lock()
+	list := make([]*cbFill, 0, len(cb.fills))
+	for i := len(cb.order) - 1; i >= 0; i-- {
+		f := cb.fills[cb.order[i]]
 		if f != nil && cbFilter(q, "order_ids", f.OrderID) && cbFilter(q, "product_ids", f.ProductID) {
 			list = append(list, f)
 		}
 	}
-	h.coinbase.mu.Unlock()
+	cb.mu.Unlock()
 	return jsonValue(http.StatusOK, ctJSONCharset, struct {
 		Fills  []*cbFill `json:"fills"`
 		Cursor string    `json:"cursor"`

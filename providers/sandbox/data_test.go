@@ -70,7 +70,7 @@ func TestRecordedValues(t *testing.T) {
 // agree on the days they share to within a few percent, and the adjusted
 // closes follow Yahoo's adjustment factors.
 func TestSPYSourcesAgree(t *testing.T) {
-	s := New().data["SPY"]
+	s := New().core.data["SPY"]
 	raw, err := pricesFS.ReadFile("data/prices/SPY_daily_2007-12-31_2017-12-29_yahoo.csv")
 	require.NoError(t, err)
 	y, err := parseCSV(raw, yahooCSV)

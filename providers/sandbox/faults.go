@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -116,38 +117,45 @@ func (f fault) wait(ctx context.Context) error {
 	}
 }
 
-type faultState struct {
+// faultInjector decides each request's fault from the configured Faults
+// and its seeded generator. It is safe for concurrent use.
+type faultInjector struct {
+	header bool // honour FaultHeader
+
+	mu  sync.Mutex
 	cfg Faults
 	rng *rand.Rand
 }
 
-func (s *faultState) set(f Faults) {
-	s.cfg = f
-	s.rng = rand.New(rand.NewPCG(f.Seed, f.Seed^0x6a09e667f3bcc909))
+// set replaces the faults and reseeds the generator with f.Seed.
+func (fi *faultInjector) set(f Faults) {
+	fi.mu.Lock()
+	defer fi.mu.Unlock()
+	fi.cfg = f
+	fi.rng = rand.New(rand.NewPCG(f.Seed, f.Seed^0x6a09e667f3bcc909))
+}
+
+// get returns the faults currently injected.
+func (fi *faultInjector) get() Faults {
+	fi.mu.Lock()
+	defer fi.mu.Unlock()
+	return fi.cfg
 }
 
 // SetFaults replaces the faults injected from now on and reseeds the
 // generator with f.Seed.
-func (h *Handler) SetFaults(f Faults) {
-	h.faultMu.Lock()
-	h.faults.set(f)
-	h.faultMu.Unlock()
-}
+func (h *Handler) SetFaults(f Faults) { h.faults.set(f) }
 
 // Faults returns the faults currently injected.
-func (h *Handler) Faults() Faults {
-	h.faultMu.Lock()
-	defer h.faultMu.Unlock()
-	return h.faults.cfg
-}
+func (h *Handler) Faults() Faults { return h.faults.get() }
 
-// pickFault decides the fault of one request under prefix; header is the
+// pick decides the fault of one request under prefix; header is the
 // value of its X-Sandbox-Fault header.
-func (h *Handler) pickFault(prefix, header string) fault {
-	h.faultMu.Lock()
-	defer h.faultMu.Unlock()
-	cfg := h.faults.cfg
-	rng := h.faults.rng
+func (fi *faultInjector) pick(prefix, header string) fault {
+	fi.mu.Lock()
+	defer fi.mu.Unlock()
+	cfg := fi.cfg
+	rng := fi.rng
 	f := fault{
 		retryAfter: cfg.RetryAfter,
 		status:     cfg.ServerStatus,
@@ -169,7 +177,7 @@ func (h *Handler) pickFault(prefix, header string) fault {
 			f.delay += time.Duration(rng.Int64N(int64(cfg.LatencyJitter) + 1))
 		}
 	}
-	if h.opts.faultHeader && header != "" {
+	if fi.header && header != "" {
 		f.kind, f.status = headerFault(header, f.status)
 		if f.kind == fault5xx && f.status == 0 {
 			f.status = http.StatusInternalServerError
@@ -247,61 +255,30 @@ func retryAfterSeconds(d time.Duration) string {
 	return fmt.Sprint(max(s, 1))
 }
 
-// rateLimited is a prefix's real rate-limit answer, with status 429.
-func rateLimited(prefix string, retryAfter time.Duration) reply {
-	var rep reply
-	switch prefix {
-	case "alphavantage":
-		rep = bodyReply(429, ctJSON, fixture("alphavantage/error_note_call_frequency_legacy.json"))
-	case "coinbase-exchange":
-		rep = bodyReply(429, ctJSONCharset, []byte(`{"message":"Public rate limit exceeded"}`))
-	case "coinbase":
-		rep = bodyReply(429, ctJSONCharset, []byte(`{"error":"RATE_LIMIT_EXCEEDED","error_details":"Too many requests","message":"Too many requests"}`))
-	case "oanda":
-		rep = bodyReply(429, ctJSON, []byte(`{"errorMessage":"Rate limit exceeded"}`))
-	case "polygon":
-		rep = bodyReply(429, ctJSON, []byte(`{"status":"ERROR","request_id":"00000000000000000000000000000429","error":"You've exceeded the maximum requests per minute, please wait or upgrade your subscription to continue."}`))
-	case "finnhub":
-		rep = bodyReply(429, ctJSONCharset, []byte(`{"error":"API limit reached. Please try again later. Remaining Limit: 0"}`))
-	case "yahoo":
-		rep = bodyReply(429, ctText, []byte("Too Many Requests\r\n"))
-	case "reddit", "reddit-www":
-		rep = bodyReply(429, ctReddit, fixture("reddit/error_429_too_many_requests.json"))
-	case "llm":
-		rep = bodyReply(429, ctJSON, []byte(`{"error":{"message":"Rate limit reached for requests","type":"requests","param":null,"code":"rate_limit_exceeded"}}`))
-	default:
-		rep = textReply(429, "429 Too Many Requests\n")
+// rateLimited is the rate-limit answer of v, or of no venue when v is
+// nil, with status 429 and a Retry-After of retryAfter.
+func rateLimited(v venue, retryAfter time.Duration) reply {
+	rep := textReply(http.StatusTooManyRequests, "429 Too Many Requests\n")
+	if v != nil {
+		rep = v.tooManyRequests()
 	}
 	return rep.withHeader("Retry-After", retryAfterSeconds(retryAfter))
 }
 
 const gatewayPage = "<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 
-// serverError is a prefix's 5xx answer: the API's error JSON for 500, a
-// gateway's HTML page for 502 and 503.
-func serverError(prefix string, status int) reply {
-	if status != http.StatusInternalServerError {
-		text := http.StatusText(status)
-		return bodyReply(status, ctHTML, fmt.Appendf(nil, gatewayPage, status, text, status, text))
-	}
-	switch prefix {
-	case "coinbase-exchange":
-		return bodyReply(500, ctJSONCharset, []byte(`{"message":"Internal server error"}`))
-	case "coinbase":
-		return bodyReply(500, ctJSONCharset, []byte(`{"error":"INTERNAL","error_details":"internal error","message":"internal error"}`))
-	case "oanda":
-		return bodyReply(500, ctJSON, []byte(`{"errorMessage":"Internal server error"}`))
-	case "polygon":
-		return bodyReply(500, ctJSON, []byte(`{"status":"ERROR","request_id":"00000000000000000000000000000500","error":"Internal Server Error"}`))
-	case "finnhub":
-		return bodyReply(500, ctJSONCharset, []byte(`{"error":"Internal server error"}`))
-	case "yahoo":
-		return bodyReply(500, ctYahoo, []byte(`{"chart":{"result":null,"error":{"code":"Internal Server Error","description":"Internal Server Error"}}}`))
-	case "reddit", "reddit-www":
-		return bodyReply(500, ctReddit, []byte(`{"message": "Internal Server Error", "error": 500}`))
-	case "llm":
-		return bodyReply(500, ctJSON, []byte(`{"error":{"message":"The server had an error while processing your request. Sorry about that!","type":"server_error","param":null,"code":null}}`))
-	}
+// gatewayError is the HTML page a gateway in front of an API answers with
+// status.
+func gatewayError(status int) reply {
 	text := http.StatusText(status)
 	return bodyReply(status, ctHTML, fmt.Appendf(nil, gatewayPage, status, text, status, text))
+}
+
+// serverError is the answer of v (nil for no venue) with a 5xx status: the
+// API's error JSON for 500, a gateway's HTML page for 502 and 503.
+func serverError(v venue, status int) reply {
+	if status != http.StatusInternalServerError || v == nil {
+		return gatewayError(status)
+	}
+	return v.internalError()
 }

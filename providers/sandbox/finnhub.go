@@ -22,7 +22,18 @@ func finnhubError(status int, msg string) reply {
 	return finnhubJSON(status, append(appendStr([]byte(`{"error":`), msg), '}'))
 }
 
-func (h *Handler) finnhub(r *http.Request, rest string) reply {
+// finnhubVenue serves the Finnhub API under PrefixFinnhub.
+type finnhubVenue struct{ *core }
+
+func (*finnhubVenue) tooManyRequests() reply {
+	return bodyReply(http.StatusTooManyRequests, ctJSONCharset, []byte(`{"error":"API limit reached. Please try again later. Remaining Limit: 0"}`))
+}
+
+func (*finnhubVenue) internalError() reply {
+	return bodyReply(http.StatusInternalServerError, ctJSONCharset, []byte(`{"error":"Internal server error"}`))
+}
+
+func (fh *finnhubVenue) route(r *http.Request, rest string) reply {
 	q := r.URL.Query()
 	token := q.Get("token")
 	if token == "" {
@@ -36,13 +47,13 @@ func (h *Handler) finnhub(r *http.Request, rest string) reply {
 	}
 	switch rest {
 	case "/api/v1/stock/candle":
-		return h.finnhubCandles(q, providers.Equity)
+		return fh.finnhubCandles(q, providers.Equity)
 	case "/api/v1/forex/candle":
-		return h.finnhubCandles(q, providers.Forex)
+		return fh.finnhubCandles(q, providers.Forex)
 	case "/api/v1/crypto/candle":
-		return h.finnhubCandles(q, providers.Crypto)
+		return fh.finnhubCandles(q, providers.Crypto)
 	case "/api/v1/quote":
-		return h.finnhubQuote(q.Get("symbol"))
+		return fh.finnhubQuote(q.Get("symbol"))
 	}
 	return finnhubError(http.StatusNotFound, "Not found")
 }
@@ -93,7 +104,7 @@ var noData = []byte(`{"s":"no_data"}`)
 // s, t, v for the bars stamped within [from, to]. Only resolution D holds
 // data; other valid resolutions, unknown symbols and empty ranges answer
 // {"s":"no_data"}.
-func (h *Handler) finnhubCandles(q map[string][]string, class providers.AssetClass) reply {
+func (fh *finnhubVenue) finnhubCandles(q map[string][]string, class providers.AssetClass) reply {
 	get := func(k string) string {
 		if v := q[k]; len(v) > 0 {
 			return v[0]
@@ -110,7 +121,7 @@ func (h *Handler) finnhubCandles(q map[string][]string, class providers.AssetCla
 		return finnhubError(http.StatusUnprocessableEntity, "Wrong from/to")
 	}
 	sym, ok := finnhubSymbol(get("symbol"), class)
-	s, n, known := h.view(sym)
+	s, n, known := fh.view(sym)
 	if !ok || !known || res != "D" {
 		return finnhubJSON(http.StatusOK, noData)
 	}
@@ -152,12 +163,12 @@ func (h *Handler) finnhubCandles(q map[string][]string, class providers.AssetCla
 // finnhubQuote serves GET /api/v1/quote in the current shape (c, d, dp, h,
 // l, o, pc, t). An unknown symbol answers zeros with null changes, as
 // upstream.
-func (h *Handler) finnhubQuote(raw string) reply {
+func (fh *finnhubVenue) finnhubQuote(raw string) reply {
 	sym, ok := finnhubSymbolAny(raw)
 	var s *series
 	var i int
 	if ok {
-		s, i, ok = h.quoteIndex(sym)
+		s, i, ok = fh.quoteIndex(sym)
 	}
 	if !ok {
 		return finnhubJSON(http.StatusOK, []byte(`{"c":0,"d":null,"dp":null,"h":0,"l":0,"o":0,"pc":0,"t":0}`))

@@ -14,6 +14,18 @@ import (
 // from the request: a short analysis of the sandbox symbols named in the
 // last user message, from the bars visible at the clock's date.
 
+// llmVenue serves an OpenAI-compatible chat completions API under
+// PrefixLLM.
+type llmVenue struct{ *core }
+
+func (*llmVenue) tooManyRequests() reply {
+	return bodyReply(http.StatusTooManyRequests, ctJSON, []byte(`{"error":{"message":"Rate limit reached for requests","type":"requests","param":null,"code":"rate_limit_exceeded"}}`))
+}
+
+func (*llmVenue) internalError() reply {
+	return bodyReply(http.StatusInternalServerError, ctJSON, []byte(`{"error":{"message":"The server had an error while processing your request. Sorry about that!","type":"server_error","param":null,"code":null}}`))
+}
+
 type llmError struct {
 	Message string  `json:"message"`
 	Type    string  `json:"type"`
@@ -66,7 +78,7 @@ type llmRequest struct {
 	} `json:"response_format"`
 }
 
-func (h *Handler) llm(r *http.Request, rest string) reply {
+func (lv *llmVenue) route(r *http.Request, rest string) reply {
 	tok := bearer(r)
 	if ok, revoked := credential(tok); !ok {
 		if revoked {
@@ -104,11 +116,11 @@ func (h *Handler) llm(r *http.Request, rest string) reply {
 		}
 	}
 	asJSON := req.ResponseFormat != nil && (req.ResponseFormat.Type == "json_object" || req.ResponseFormat.Type == "json_schema")
-	content := h.analysis(last, asJSON)
+	content := lv.analysis(last, asJSON)
 	f := fnv.New64a()
 	f.Write(body)
 	id := fmt.Sprintf("chatcmpl-sbx%016x", mix(f.Sum64()))
-	created := h.Date().Unix()
+	created := lv.date().Unix()
 	prompt, completion := tokens(promptChars), tokens(len(content))
 	if req.Stream {
 		return llmStream(id, created, req.Model, content)
@@ -205,7 +217,7 @@ type llmAnalysis struct {
 }
 
 // analysis is the completion's content for a user message.
-func (h *Handler) analysis(msg string, asJSON bool) string {
+func (lv *llmVenue) analysis(msg string, asJSON bool) string {
 	type hit struct {
 		pos int
 		sym string
@@ -223,7 +235,7 @@ func (h *Handler) analysis(msg string, asJSON bool) string {
 	}
 	var out []llmAnalysis
 	for _, ht := range hits {
-		s, n, _ := h.view(ht.sym)
+		s, n, _ := lv.view(ht.sym)
 		cur := s.bars[n-1]
 		from := max(0, n-21)
 		sum := 0.0

@@ -26,9 +26,11 @@ var oandaGranularities = map[string]bool{
 	"H8": true, "H12": true, "D": true, "W": true, "M": true,
 }
 
-// oandaState is the practice account: a cash balance and one net position
-// per instrument.
-type oandaState struct {
+// oandaVenue serves the OANDA v20 API under PrefixOANDA, with its practice
+// account: a cash balance and one net position per instrument.
+type oandaVenue struct {
+	*core
+
 	mu        sync.Mutex
 	lastTxn   int
 	balance   float64
@@ -41,10 +43,13 @@ type oandaPosition struct {
 	tradeID string
 }
 
-func (s *oandaState) init() {
-	s.lastTxn = 1 // the recorded summary's lastTransactionID
-	s.balance = oandaStartFunds
-	s.positions = map[string]*oandaPosition{}
+func newOandaVenue(c *core) *oandaVenue {
+	return &oandaVenue{
+		core:      c,
+		lastTxn:   1, // the recorded summary's lastTransactionID
+		balance:   oandaStartFunds,
+		positions: map[string]*oandaPosition{},
+	}
 }
 
 func oandaJSON(status int, v any) reply { return jsonValue(status, ctJSON, v) }
@@ -78,25 +83,33 @@ func (f oandaTimeFormat) append(b []byte, t time.Time) []byte {
 	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000000Z")
 }
 
-func (h *Handler) oandaRoute(r *http.Request, rest string) reply {
+func (*oandaVenue) tooManyRequests() reply {
+	return bodyReply(http.StatusTooManyRequests, ctJSON, []byte(`{"errorMessage":"Rate limit exceeded"}`))
+}
+
+func (*oandaVenue) internalError() reply {
+	return bodyReply(http.StatusInternalServerError, ctJSON, []byte(`{"errorMessage":"Internal server error"}`))
+}
+
+func (oa *oandaVenue) route(r *http.Request, rest string) reply {
 	if ok, _ := credential(bearer(r)); !ok {
 		return oandaError(http.StatusUnauthorized, "Insufficient authorization to perform request.")
 	}
 	parts := strings.Split(strings.Trim(rest, "/"), "/")
 	switch {
 	case len(parts) == 4 && parts[0] == "v3" && parts[1] == "instruments" && parts[3] == "candles" && r.Method == http.MethodGet:
-		return h.oandaCandles(r, parts[2])
+		return oa.oandaCandles(r, parts[2])
 	case len(parts) == 4 && parts[0] == "v3" && parts[1] == "accounts" && parts[2] != "":
 		switch {
 		case parts[3] == "summary" && r.Method == http.MethodGet:
-			return h.oandaSummary(parts[2])
+			return oa.oandaSummary(parts[2])
 		case parts[3] == "pricing" && r.Method == http.MethodGet:
-			return h.oandaPricing(r, parts[2])
+			return oa.oandaPricing(r, parts[2])
 		case parts[3] == "orders" && r.Method == http.MethodPost:
-			return h.oandaOrder(r, parts[2])
+			return oa.oandaOrder(r, parts[2])
 		}
 	case len(parts) == 5 && parts[0] == "v3" && parts[1] == "accounts" && parts[3] == "candles" && parts[4] == "latest" && r.Method == http.MethodGet:
-		return h.oandaLatest(r)
+		return oa.oandaLatest(r)
 	}
 	return oandaError(http.StatusNotFound, "The requested resource was not found.")
 }
@@ -105,8 +118,8 @@ func (h *Handler) oandaRoute(r *http.Request, rest string) reply {
 // candles (granularity=D) hold data; other valid granularities answer an
 // empty candle list. Candles are aligned to 00:00 UTC (the recorded daily
 // series' day boundary) and carry a volume of zero: the source has none.
-func (h *Handler) oandaCandles(r *http.Request, inst string) reply {
-	s, n, ok := h.view(inst)
+func (oa *oandaVenue) oandaCandles(r *http.Request, inst string) reply {
+	s, n, ok := oa.view(inst)
 	if !ok || s.bid == nil {
 		return oandaError(http.StatusBadRequest, "Invalid value specified for 'instrument'")
 	}
@@ -218,7 +231,7 @@ func appendCandles(b []byte, s *series, lo, hi int, price string, tf oandaTimeFo
 // oandaLatest serves GET /v3/accounts/{id}/candles/latest?candleSpecifications=
 // INSTRUMENT:GRANULARITY:PRICE,…: the last two candles of each
 // specification (none for granularities other than D).
-func (h *Handler) oandaLatest(r *http.Request) reply {
+func (oa *oandaVenue) oandaLatest(r *http.Request) reply {
 	specs := strings.Split(r.URL.Query().Get("candleSpecifications"), ",")
 	tf := timeFormat(r)
 	b := []byte(`{"latestCandles":[`)
@@ -227,7 +240,7 @@ func (h *Handler) oandaLatest(r *http.Request) reply {
 		if len(f) != 3 || !oandaGranularities[f[1]] || f[2] == "" || strings.Trim(f[2], "MBA") != "" {
 			return oandaError(http.StatusBadRequest, "Invalid value specified for 'candleSpecifications'")
 		}
-		s, n, ok := h.view(f[0])
+		s, n, ok := oa.view(f[0])
 		if !ok || s.bid == nil {
 			return oandaError(http.StatusBadRequest, "Invalid value specified for 'candleSpecifications'")
 		}
@@ -266,17 +279,17 @@ func money(v float64) string { return string(appendDec(nil, roundTo(v, 4), 4)) }
 // oandaSummary serves GET /v3/accounts/{id}/summary from the recorded
 // summary, with the sandbox account's balance, positions and transaction
 // id.
-func (h *Handler) oandaSummary(id string) reply {
-	h.oanda.mu.Lock()
-	defer h.oanda.mu.Unlock()
+func (oa *oandaVenue) oandaSummary(id string) reply {
+	oa.mu.Lock()
+	defer oa.mu.Unlock()
 	var upl, posValue float64
 	open := 0
-	for inst, p := range h.oanda.positions {
+	for inst, p := range oa.positions {
 		if p.units == 0 {
 			continue
 		}
 		open++
-		s, n, _ := h.view(inst)
+		s, n, _ := oa.view(inst)
 		bid, ask := quoteSides(s, n-1)
 		closeout := bid
 		if p.units < 0 {
@@ -285,15 +298,15 @@ func (h *Handler) oandaSummary(id string) reply {
 		upl += p.units * (closeout - p.avg)
 		posValue += math.Abs(p.units) * closeout
 	}
-	nav := h.oanda.balance + upl
+	nav := oa.balance + upl
 	acct := parseObject(fixture("oanda/v3_accounts_summary.json")).sub("account")
 	acct = acct.set("id", id).
-		set("lastTransactionID", strconv.Itoa(h.oanda.lastTxn)).
-		set("balance", money(h.oanda.balance)).
+		set("lastTransactionID", strconv.Itoa(oa.lastTxn)).
+		set("balance", money(oa.balance)).
 		set("openTradeCount", open).
 		set("openPositionCount", open).
-		set("pl", money(h.oanda.balance-oandaStartFunds)).
-		set("resettablePL", money(h.oanda.balance-oandaStartFunds)).
+		set("pl", money(oa.balance-oandaStartFunds)).
+		set("resettablePL", money(oa.balance-oandaStartFunds)).
 		set("unrealizedPL", money(upl)).
 		set("NAV", money(nav)).
 		set("marginUsed", money(posValue)).
@@ -305,7 +318,7 @@ func (h *Handler) oandaSummary(id string) reply {
 		set("marginCloseoutPositionValue", money(posValue)).
 		set("withdrawalLimit", money(nav-posValue)).
 		set("marginCallMarginUsed", money(posValue))
-	return oandaJSON(http.StatusOK, object{}.set("account", acct).set("lastTransactionID", strconv.Itoa(h.oanda.lastTxn)))
+	return oandaJSON(http.StatusOK, object{}.set("account", acct).set("lastTransactionID", strconv.Itoa(oa.lastTxn)))
 }
 
 // oandaPriceBucket is a price and its liquidity, as pricing answers spell
@@ -324,7 +337,7 @@ type oandaFillBucket struct {
 
 // oandaPricing serves GET /v3/accounts/{id}/pricing?instruments=… from the
 // recorded price object: the closing bid and ask of the current bar.
-func (h *Handler) oandaPricing(r *http.Request, _ string) reply {
+func (oa *oandaVenue) oandaPricing(r *http.Request, _ string) reply {
 	insts := strings.Split(r.URL.Query().Get("instruments"), ",")
 	tmpl := parseObject(fixture("oanda/v3_accounts_pricing.json"))
 	var raws []json.RawMessage
@@ -336,11 +349,11 @@ func (h *Handler) oandaPricing(r *http.Request, _ string) reply {
 	prices := make([]object, 0, len(insts))
 	var latest time.Time
 	for _, inst := range insts {
-		s, ok := h.data[inst]
+		s, ok := oa.data[inst]
 		if inst == "" || !ok || s.bid == nil {
 			return oandaError(http.StatusBadRequest, "Invalid value specified for 'instruments'")
 		}
-		_, i, _ := h.quoteIndex(inst)
+		_, i, _ := oa.quoteIndex(inst)
 		bid, ask := quoteSides(s, i)
 		at := endOfDay(s.bars[i].Time).Truncate(time.Second)
 		if at.After(latest) {
@@ -388,7 +401,7 @@ type oandaTradeChange struct {
 // orderCreateTransaction and orderFillTransaction in the recorded shape; a
 // LIMIT order is created and stays pending. An unknown instrument or
 // invalid units answer 400 with an orderRejectTransaction.
-func (h *Handler) oandaOrder(r *http.Request, account string) reply {
+func (oa *oandaVenue) oandaOrder(r *http.Request, account string) reply {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	var req oandaOrderRequest
 	if err != nil || json.Unmarshal(body, &req) != nil {
@@ -407,14 +420,14 @@ func (h *Handler) oandaOrder(r *http.Request, account string) reply {
 		fillMode = "DEFAULT"
 	}
 	filled := parseObject(fixture("oanda/v3_accounts_orders_POST_201_market_filled.json"))
-	h.oanda.mu.Lock()
-	defer h.oanda.mu.Unlock()
-	s, ok := h.data[o.Instrument]
+	oa.mu.Lock()
+	defer oa.mu.Unlock()
+	s, ok := oa.data[o.Instrument]
 	units, uerr := strconv.ParseFloat(o.Units, 64)
-	reqID := strconv.FormatUint(mix(h.nextID())>>8, 10)
+	reqID := strconv.FormatUint(mix(oa.nextID())>>8, 10)
 	if !ok || s.bid == nil || uerr != nil || units == 0 || math.IsNaN(units) || math.IsInf(units, 0) {
-		h.oanda.lastTxn++
-		id := strconv.Itoa(h.oanda.lastTxn)
+		oa.lastTxn++
+		id := strconv.Itoa(oa.lastTxn)
 		reason, msg := "INSTRUMENT_UNKNOWN", "The instrument specified is unknown"
 		if ok && s.bid != nil {
 			reason, msg = "UNITS_INVALID", "The units specified is invalid"
@@ -429,7 +442,7 @@ func (h *Handler) oandaOrder(r *http.Request, account string) reply {
 			set("rejectReason", reason).
 			set("id", id).set("accountID", account).set("userID", oandaUserID).set("batchID", id).
 			set("requestID", reqID).
-			set("time", h.oandaNow(s))
+			set("time", oa.oandaNow(s))
 		tx = tx.del("triggerCondition").del("partialFill")
 		if o.Type == "MARKET" {
 			tx = tx.del("price")
@@ -442,10 +455,10 @@ func (h *Handler) oandaOrder(r *http.Request, account string) reply {
 			set("errorMessage", msg).
 			set("errorCode", reason))
 	}
-	_, n, _ := h.view(o.Instrument)
-	now := h.oandaNow(s)
-	h.oanda.lastTxn++
-	createID := strconv.Itoa(h.oanda.lastTxn)
+	_, n, _ := oa.view(o.Instrument)
+	now := oa.oandaNow(s)
+	oa.lastTxn++
+	createID := strconv.Itoa(oa.lastTxn)
 	create := filled.sub("orderCreateTransaction").
 		set("type", o.Type+"_ORDER").
 		set("instrument", o.Instrument).
@@ -472,17 +485,17 @@ func (h *Handler) oandaOrder(r *http.Request, account string) reply {
 		price = bid
 	}
 	half := roundTo(math.Abs(units)*(ask-bid)/2, 4)
-	h.oanda.lastTxn++
-	fillID := strconv.Itoa(h.oanda.lastTxn)
-	opened, reduced, closed, pl := h.oanda.apply(o.Instrument, units, price, fillID)
-	h.oanda.balance += pl
+	oa.lastTxn++
+	fillID := strconv.Itoa(oa.lastTxn)
+	opened, reduced, closed, pl := oa.apply(o.Instrument, units, price, fillID)
+	oa.balance += pl
 	fill := filled.sub("orderFillTransaction").
 		set("orderID", createID).
 		set("instrument", o.Instrument).
 		set("units", o.Units).
 		set("price", string(appendDec(nil, price, 5))).
 		set("pl", money(pl)).
-		set("accountBalance", money(h.oanda.balance)).
+		set("accountBalance", money(oa.balance)).
 		set("halfSpreadCost", money(half)).
 		set("reason", "MARKET_ORDER").
 		set("fullPrice", object{}.
@@ -522,22 +535,22 @@ func (h *Handler) oandaOrder(r *http.Request, account string) reply {
 
 // oandaNow is the time orders are stamped with: the end of the current
 // bar's day.
-func (h *Handler) oandaNow(s *series) string {
+func (oa *oandaVenue) oandaNow(s *series) string {
 	if s == nil {
-		s = h.data["EUR_USD"]
+		s = oa.data["EUR_USD"]
 	}
-	_, n, _ := h.view(s.symbol)
+	_, n, _ := oa.view(s.symbol)
 	return oandaTimeFormat(false).format(endOfDay(s.bars[n-1].Time).Truncate(time.Second))
 }
 
 // apply nets a fill into the instrument's position and reports the trade
 // opened, reduced or closed, and the realised profit or loss. The sandbox
 // keeps one trade per instrument: the position.
-func (s *oandaState) apply(inst string, units, price float64, fillID string) (opened, reduced, closed *oandaTradeChange, pl float64) {
-	p := s.positions[inst]
+func (oa *oandaVenue) apply(inst string, units, price float64, fillID string) (opened, reduced, closed *oandaTradeChange, pl float64) {
+	p := oa.positions[inst]
 	if p == nil {
 		p = &oandaPosition{}
-		s.positions[inst] = p
+		oa.positions[inst] = p
 	}
 	fmtUnits := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	if p.units != 0 && (p.units > 0) != (units > 0) {

@@ -18,11 +18,22 @@ var polygonSpans = map[string]bool{
 	"quarter": true, "year": true,
 }
 
-func (h *Handler) polygonError(status int, statusWord, key, msg string) reply {
+// polygonVenue serves the Polygon.io REST API under PrefixPolygon.
+type polygonVenue struct{ *core }
+
+func (*polygonVenue) tooManyRequests() reply {
+	return bodyReply(http.StatusTooManyRequests, ctJSON, []byte(`{"status":"ERROR","request_id":"00000000000000000000000000000429","error":"You've exceeded the maximum requests per minute, please wait or upgrade your subscription to continue."}`))
+}
+
+func (*polygonVenue) internalError() reply {
+	return bodyReply(http.StatusInternalServerError, ctJSON, []byte(`{"status":"ERROR","request_id":"00000000000000000000000000000500","error":"Internal Server Error"}`))
+}
+
+func (pg *polygonVenue) polygonError(status int, statusWord, key, msg string) reply {
 	b := []byte(`{"status":`)
 	b = appendStr(b, statusWord)
 	b = append(b, `,"request_id":`...)
-	b = appendStr(b, h.requestID())
+	b = appendStr(b, pg.requestID())
 	b = append(b, ',')
 	b = appendStr(b, key)
 	b = append(b, ':')
@@ -30,38 +41,38 @@ func (h *Handler) polygonError(status int, statusWord, key, msg string) reply {
 	return bodyReply(status, ctJSON, append(b, '}'))
 }
 
-func (h *Handler) polygon(r *http.Request, rest string) reply {
+func (pg *polygonVenue) route(r *http.Request, rest string) reply {
 	key := r.URL.Query().Get("apiKey")
 	if key == "" {
 		key = bearer(r)
 	}
 	if ok, revoked := credential(key); !ok {
 		if revoked {
-			return h.polygonError(http.StatusUnauthorized, "ERROR", "error", "Unknown API Key")
+			return pg.polygonError(http.StatusUnauthorized, "ERROR", "error", "Unknown API Key")
 		}
-		return h.polygonError(http.StatusUnauthorized, "ERROR", "error", "API Key was not provided")
+		return pg.polygonError(http.StatusUnauthorized, "ERROR", "error", "API Key was not provided")
 	}
 	if r.Method != http.MethodGet {
-		return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Route not found.")
+		return pg.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Route not found.")
 	}
 	p := strings.Split(strings.Trim(rest, "/"), "/")
 	switch {
 	case len(p) == 9 && p[0] == "v2" && p[1] == "aggs" && p[2] == "ticker" && p[4] == "range":
-		return h.polygonRange(r, p[3], p[5], p[6], p[7], p[8])
+		return pg.polygonRange(r, p[3], p[5], p[6], p[7], p[8])
 	case len(p) == 5 && p[0] == "v2" && p[1] == "aggs" && p[2] == "ticker" && p[4] == "prev":
-		return h.polygonPrev(p[3])
+		return pg.polygonPrev(p[3])
 	case len(p) == 4 && p[0] == "v2" && p[1] == "last" && p[2] == "trade":
-		return h.polygonLastTrade(p[3])
+		return pg.polygonLastTrade(p[3])
 	case len(p) == 5 && p[0] == "v1" && p[1] == "last" && p[2] == "crypto":
-		return h.polygonLastCrypto(p[3], p[4])
+		return pg.polygonLastCrypto(p[3], p[4])
 	case len(p) == 5 && p[0] == "v1" && p[1] == "last_quote" && p[2] == "currencies":
-		return h.polygonLastForex(p[3], p[4])
+		return pg.polygonLastForex(p[3], p[4])
 	case len(p) == 4 && p[0] == "v2" && p[1] == "last" && p[2] == "nbbo":
-		return h.polygonNBBO(p[3])
+		return pg.polygonNBBO(p[3])
 	case len(p) == 4 && p[0] == "v1" && p[1] == "open-close":
-		return h.polygonOpenClose(p[2], p[3])
+		return pg.polygonOpenClose(p[2], p[3])
 	}
-	return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Route not found.")
+	return pg.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Route not found.")
 }
 
 // polygonSymbol maps a Polygon ticker to a sandbox symbol: stock tickers
@@ -148,16 +159,16 @@ func parsePolygonDate(v string, end bool) (time.Time, bool) {
 // with sort and limit (default 5000, at most 50000; a cut answer carries
 // next_url). Only 1/day holds data; other valid spans answer no results,
 // like a range without bars. An unknown ticker answers no results too.
-func (h *Handler) polygonRange(r *http.Request, ticker, multS, span, fromS, toS string) reply {
+func (pg *polygonVenue) polygonRange(r *http.Request, ticker, multS, span, fromS, toS string) reply {
 	q := r.URL.Query()
 	mult, err := strconv.Atoi(multS)
 	if err != nil || mult < 1 || !polygonSpans[span] {
-		return h.polygonError(http.StatusBadRequest, "ERROR", "error", "Could not parse the multiplier or timespan.")
+		return pg.polygonError(http.StatusBadRequest, "ERROR", "error", "Could not parse the multiplier or timespan.")
 	}
 	from, ok1 := parsePolygonDate(fromS, false)
 	to, ok2 := parsePolygonDate(toS, true)
 	if !ok1 || !ok2 {
-		return h.polygonError(http.StatusBadRequest, "ERROR", "error", "Could not parse the time parameter: 'from' or 'to'. Use YYYY-MM-DD or a Unix MS Timestamp")
+		return pg.polygonError(http.StatusBadRequest, "ERROR", "error", "Could not parse the time parameter: 'from' or 'to'. Use YYYY-MM-DD or a Unix MS Timestamp")
 	}
 	limit := 5000
 	if v := q.Get("limit"); v != "" {
@@ -169,7 +180,7 @@ func (h *Handler) polygonRange(r *http.Request, ticker, multS, span, fromS, toS 
 	adjusted := q.Get("adjusted") != "false"
 	var idx []int
 	sym, known := polygonSymbol(ticker)
-	s, n, ok := h.view(sym)
+	s, n, ok := pg.view(sym)
 	if known && ok && mult == 1 && span == "day" {
 		for i := s.search(from.Add(-24 * time.Hour)); i < n; i++ {
 			t := polygonStamp(s, i)
@@ -225,7 +236,7 @@ func (h *Handler) polygonRange(r *http.Request, ticker, multS, span, fromS, toS 
 		b = append(b, ']')
 	}
 	b = append(b, `,"status":"OK","request_id":`...)
-	b = appendStr(b, h.requestID())
+	b = appendStr(b, pg.requestID())
 	b = append(b, `,"count":`...)
 	b = strconv.AppendInt(b, int64(len(idx)), 10)
 	if next != "" {
@@ -258,21 +269,21 @@ func requestHost(r *http.Request) string {
 // polygonPrev serves GET /v2/aggs/ticker/{T}/prev: the latest complete
 // daily bar. The sandbox's "now" is after the close of the current bar, so
 // that bar is the previous session's.
-func (h *Handler) polygonPrev(ticker string) reply {
+func (pg *polygonVenue) polygonPrev(ticker string) reply {
 	sym, known := polygonSymbol(ticker)
-	s, i, ok := h.quoteIndex(sym)
+	s, i, ok := pg.quoteIndex(sym)
 	b := make([]byte, 0, 320)
 	b = append(b, `{"ticker":`...)
 	b = appendStr(b, ticker)
 	if !known || !ok {
 		b = append(b, `,"queryCount":0,"resultsCount":0,"adjusted":true,"status":"OK","request_id":`...)
-		b = appendStr(b, h.requestID())
+		b = appendStr(b, pg.requestID())
 		return bodyReply(http.StatusOK, ctJSON, append(b, `,"count":0}`...))
 	}
 	b = append(b, `,"queryCount":1,"resultsCount":1,"adjusted":true,"results":[`...)
 	b = appendAgg(b, s, i, ticker)
 	b = append(b, `],"status":"OK","request_id":`...)
-	b = appendStr(b, h.requestID())
+	b = appendStr(b, pg.requestID())
 	return bodyReply(http.StatusOK, ctJSON, append(b, `,"count":1}`...))
 }
 
@@ -287,14 +298,14 @@ func polygonTradeTime(s *series, i int) time.Time {
 
 // polygonLastTrade serves GET /v2/last/trade/{T}: a trade at the current
 // close.
-func (h *Handler) polygonLastTrade(ticker string) reply {
+func (pg *polygonVenue) polygonLastTrade(ticker string) reply {
 	sym, known := polygonSymbol(ticker)
 	if !known {
-		return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
+		return pg.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
 	}
-	s, i, ok := h.quoteIndex(sym)
+	s, i, ok := pg.quoteIndex(sym)
 	if !ok {
-		return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
+		return pg.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
 	}
 	ns := polygonTradeTime(s, i).UnixNano()
 	tape := map[string]int64{"AAPL": 3, "SPY": 2}[sym]
@@ -314,16 +325,16 @@ func (h *Handler) polygonLastTrade(ticker string) reply {
 	b = append(b, `,"q":`...)
 	b = strconv.AppendInt(b, int64(i)+1, 10)
 	b = append(b, `},"status":"OK","request_id":`...)
-	b = appendStr(b, h.requestID())
+	b = appendStr(b, pg.requestID())
 	return bodyReply(http.StatusOK, ctJSON, append(b, '}'))
 }
 
 // polygonLastCrypto serves GET /v1/last/crypto/{from}/{to}.
-func (h *Handler) polygonLastCrypto(from, to string) reply {
+func (pg *polygonVenue) polygonLastCrypto(from, to string) reply {
 	sym := strings.ToUpper(from) + "-" + strings.ToUpper(to)
-	s, i, ok := h.quoteIndex(sym)
+	s, i, ok := pg.quoteIndex(sym)
 	if !ok || s.class != providers.Crypto {
-		return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
+		return pg.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
 	}
 	b := make([]byte, 0, 256)
 	b = append(b, `{"last":{"conditions":[2],"exchange":1,"price":`...)
@@ -331,7 +342,7 @@ func (h *Handler) polygonLastCrypto(from, to string) reply {
 	b = append(b, `,"size":0.01,"timestamp":`...)
 	b = strconv.AppendInt(b, endOfDay(s.bars[i].Time).UnixMilli(), 10)
 	b = append(b, `},"request_id":`...)
-	b = appendStr(b, h.requestID())
+	b = appendStr(b, pg.requestID())
 	b = append(b, `,"status":"success","symbol":`...)
 	b = appendStr(b, sym)
 	return bodyReply(http.StatusOK, ctJSON, append(b, '}'))
@@ -339,11 +350,11 @@ func (h *Handler) polygonLastCrypto(from, to string) reply {
 
 // polygonLastForex serves GET /v1/last_quote/currencies/{from}/{to}: the
 // current closing bid and ask.
-func (h *Handler) polygonLastForex(from, to string) reply {
+func (pg *polygonVenue) polygonLastForex(from, to string) reply {
 	sym := strings.ToUpper(from) + "_" + strings.ToUpper(to)
-	s, i, ok := h.quoteIndex(sym)
+	s, i, ok := pg.quoteIndex(sym)
 	if !ok || s.class != providers.Forex {
-		return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
+		return pg.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
 	}
 	bid, ask := quoteSides(s, i)
 	b := make([]byte, 0, 256)
@@ -354,7 +365,7 @@ func (h *Handler) polygonLastForex(from, to string) reply {
 	b = append(b, `,"exchange":48,"timestamp":`...)
 	b = strconv.AppendInt(b, endOfDay(s.bars[i].Time).UnixMilli(), 10)
 	b = append(b, `},"request_id":`...)
-	b = appendStr(b, h.requestID())
+	b = appendStr(b, pg.requestID())
 	b = append(b, `,"status":"success","symbol":`...)
 	b = appendStr(b, strings.ToUpper(from)+"/"+strings.ToUpper(to))
 	return bodyReply(http.StatusOK, ctJSON, append(b, '}'))
@@ -362,11 +373,11 @@ func (h *Handler) polygonLastForex(from, to string) reply {
 
 // polygonNBBO serves GET /v2/last/nbbo/{T} for stocks: a cent either side
 // of the current close.
-func (h *Handler) polygonNBBO(ticker string) reply {
+func (pg *polygonVenue) polygonNBBO(ticker string) reply {
 	sym, known := polygonSymbol(ticker)
-	s, i, ok := h.quoteIndex(sym)
+	s, i, ok := pg.quoteIndex(sym)
 	if !known || !ok || s.class != providers.Equity {
-		return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
+		return pg.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
 	}
 	bid, ask := quoteSides(s, i)
 	ns := polygonTradeTime(s, i).UnixNano()
@@ -386,26 +397,26 @@ func (h *Handler) polygonNBBO(ticker string) reply {
 	b = append(b, `,"q":`...)
 	b = strconv.AppendInt(b, int64(i)+1, 10)
 	b = append(b, `},"status":"OK","request_id":`...)
-	b = appendStr(b, h.requestID())
+	b = appendStr(b, pg.requestID())
 	return bodyReply(http.StatusOK, ctJSON, append(b, '}'))
 }
 
 // polygonOpenClose serves GET /v1/open-close/{T}/{date} for stocks. The
 // source has no extended-hours prices: preMarket is the open and
 // afterHours the close.
-func (h *Handler) polygonOpenClose(ticker, date string) reply {
+func (pg *polygonVenue) polygonOpenClose(ticker, date string) reply {
 	sym, known := polygonSymbol(ticker)
-	s, n, ok := h.view(sym)
+	s, n, ok := pg.view(sym)
 	d, err := time.Parse(time.DateOnly, date)
 	if err != nil {
-		return h.polygonError(http.StatusBadRequest, "ERROR", "error", "Could not parse the date.")
+		return pg.polygonError(http.StatusBadRequest, "ERROR", "error", "Could not parse the date.")
 	}
 	if !known || !ok || s.class != providers.Equity {
-		return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
+		return pg.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
 	}
 	i := s.search(d)
 	if i >= n || !s.bars[i].Time.Equal(d) {
-		return h.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
+		return pg.polygonError(http.StatusNotFound, "NOT_FOUND", "message", "Data not found.")
 	}
 	bar := s.bars[i]
 	b := make([]byte, 0, 256)

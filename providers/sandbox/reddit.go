@@ -233,6 +233,31 @@ func redditJSON(status int, body []byte) reply {
 
 var redditUnauthorized = []byte(`{"message": "Unauthorized", "error": 401}`)
 
+// redditWWWVenue serves Reddit's token endpoint (www.reddit.com) under
+// PrefixRedditWWW. Tokens are derived from the client id, so it keeps no
+// state.
+type redditWWWVenue struct{}
+
+func (redditWWWVenue) tooManyRequests() reply { return redditTooMany() }
+
+func (redditWWWVenue) internalError() reply { return redditInternal() }
+
+// redditVenue serves the Reddit listings (oauth.reddit.com) under
+// PrefixReddit, to the bearers of tokens redditWWWVenue issued.
+type redditVenue struct{}
+
+func (redditVenue) tooManyRequests() reply { return redditTooMany() }
+
+func (redditVenue) internalError() reply { return redditInternal() }
+
+func redditTooMany() reply {
+	return bodyReply(http.StatusTooManyRequests, ctReddit, fixture("reddit/error_429_too_many_requests.json"))
+}
+
+func redditInternal() reply {
+	return bodyReply(http.StatusInternalServerError, ctReddit, []byte(`{"message": "Internal Server Error", "error": 500}`))
+}
+
 // redditTokenSalt keys the sandbox's access tokens.
 const redditTokenSalt = 0x5eed_2ed1_7000_0001
 
@@ -240,7 +265,7 @@ const redditTokenSalt = 0x5eed_2ed1_7000_0001
 // client id (and secret) and grant_type client_credentials, password or
 // installed_client. The token is derived from the client id, so any
 // sandbox accepts it.
-func (h *Handler) redditToken(r *http.Request, rest string) reply {
+func (redditWWWVenue) route(r *http.Request, rest string) reply {
 	if rest != "/api/v1/access_token" || r.Method != http.MethodPost {
 		return bodyReply(http.StatusNotFound, ctReddit, fixture("reddit/error_404_not_found.json"))
 	}
@@ -284,7 +309,7 @@ func redditTokenValid(tok string) bool {
 // title or body (case-insensitive; "A OR B" matches either side), within
 // the subreddit when restrict_sr is set, across all posts otherwise; its
 // sort is always by date.
-func (h *Handler) reddit(r *http.Request, rest string) reply {
+func (redditVenue) route(r *http.Request, rest string) reply {
 	if !redditTokenValid(bearer(r)) {
 		return redditJSON(http.StatusUnauthorized, redditUnauthorized)
 	}

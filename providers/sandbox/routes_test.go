@@ -335,12 +335,12 @@ func TestCoinbaseAdvanced(t *testing.T) {
 	})
 
 	t.Run("orders kept are bounded", func(t *testing.T) {
-		hb := New()
+		cb := newCoinbaseVenue(New().core)
 		for range cbMaxOrders + 5 {
-			hb.coinbase.store(&cbOrder{OrderID: hb.uuid()}, nil)
+			cb.store(&cbOrder{OrderID: cb.uuid()}, nil)
 		}
-		require.Len(t, hb.coinbase.orders, cbMaxOrders)
-		require.Len(t, hb.coinbase.order, cbMaxOrders)
+		require.Len(t, cb.orders, cbMaxOrders)
+		require.Len(t, cb.order, cbMaxOrders)
 	})
 }
 

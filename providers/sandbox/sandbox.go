@@ -3,11 +3,8 @@ package sandbox
 import (
 	"crypto/ecdsa"
 	"fmt"
-	"maps"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/leakgate/leakgate/providers"
@@ -59,26 +56,42 @@ var Prefixes = []string{
 	PrefixFinnhub, PrefixYahoo, PrefixRedditWWW, PrefixReddit, PrefixLLM,
 }
 
-// Handler serves the embedded market data in the wire format of every
-// supported API, each under its own path prefix (see Prefixes). It is safe
-// for concurrent use and starts no goroutines. The zero value is not usable:
-// call New.
+// Handler routes each request by its path prefix to the venue that serves
+// that upstream API (see Prefixes), after the fault injection and request
+// statistics every venue shares. It is safe for concurrent use and starts
+// no goroutines. The zero value is not usable: call New.
 type Handler struct {
-	opts options
-	data map[string]*series
-	seq  atomic.Uint64 // numbers request ids, order ids and the like
+	core   *core
+	venues map[string]venue // by prefix
+	faults faultInjector
+	stats  statsByPrefix
+}
 
-	clockMu sync.Mutex
-	day     time.Time // the replay clock's date; zero when not replaying
+// venue serves one upstream API in its wire format, under one prefix.
+type venue interface {
+	// route answers a request; rest is its path after the prefix, "/…".
+	route(r *http.Request, rest string) reply
+	// tooManyRequests is the API's rate-limit answer (status 429), to which
+	// the router adds Retry-After.
+	tooManyRequests() reply
+	// internalError is the API's answer to an internal error (status 500).
+	internalError() reply
+}
 
-	faultMu sync.Mutex
-	faults  faultState
-
-	statsMu sync.Mutex
-	stats   map[string]*PrefixStats
-
-	coinbase coinbaseState
-	oanda    oandaState
+// newVenues builds one venue per prefix over the shared core.
+func newVenues(c *core) map[string]venue {
+	return map[string]venue{
+		PrefixAlphaVantage:     &alphavantageVenue{c},
+		PrefixCoinbaseExchange: &coinbaseExchangeVenue{c},
+		PrefixCoinbase:         newCoinbaseVenue(c),
+		PrefixOANDA:            newOandaVenue(c),
+		PrefixPolygon:          &polygonVenue{c},
+		PrefixFinnhub:          &finnhubVenue{c},
+		PrefixYahoo:            &yahooVenue{c},
+		PrefixRedditWWW:        redditWWWVenue{},
+		PrefixReddit:           redditVenue{},
+		PrefixLLM:              &llmVenue{c},
+	}
 }
 
 // Option configures a Handler.
@@ -159,13 +172,10 @@ func New(opts ...Option) *Handler {
 	if err != nil {
 		panic(fmt.Sprintf("sandbox: embedded data does not parse (a bug in this package): %v", err))
 	}
-	h := &Handler{opts: o, data: data, stats: map[string]*PrefixStats{}}
-	if o.replay {
-		h.day = o.replayStart
-	}
+	c := newCore(o, data)
+	h := &Handler{core: c, venues: newVenues(c)}
+	h.faults.header = o.faultHeader
 	h.faults.set(o.faults)
-	h.coinbase.init()
-	h.oanda.init()
 	return h
 }
 
@@ -174,8 +184,8 @@ func New(opts ...Option) *Handler {
 // be hijacked, is aborted with panic(http.ErrAbortHandler), which net/http
 // turns into a dropped connection.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	prefix, _ := splitPrefix(r.URL.Path)
-	f := h.pickFault(prefix, r.Header.Get(FaultHeader))
+	prefix, rest := splitPrefix(r.URL.Path)
+	f := h.faults.pick(prefix, r.Header.Get(FaultHeader))
 	if err := f.wait(r.Context()); err != nil {
 		h.record(prefix, 0, "canceled")
 		panic(http.ErrAbortHandler) // no answer: not an empty 200
@@ -185,21 +195,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		resetConn(w)
 		return
 	}
-	rep := h.respond(r, f)
+	rep := h.respond(r, prefix, rest, f)
 	h.record(prefix, rep.status, f.kind.String())
 	rep.write(w, r, f)
 }
 
-// respond routes r and applies the status-replacing faults.
-func (h *Handler) respond(r *http.Request, f fault) reply {
-	prefix, rest := splitPrefix(r.URL.Path)
+// respond routes r to the venue of prefix, or answers for it the
+// status-replacing faults.
+func (h *Handler) respond(r *http.Request, prefix, rest string, f fault) reply {
+	v := h.venues[prefix]
 	switch f.kind {
 	case fault429:
-		return rateLimited(prefix, f.retryAfter)
+		return rateLimited(v, f.retryAfter)
 	case fault5xx:
-		return serverError(prefix, f.status)
+		return serverError(v, f.status)
 	}
-	return h.route(r, prefix, rest)
+	if v == nil {
+		return textReply(http.StatusNotFound, "404 page not found\n")
+	}
+	return v.route(r, rest)
 }
 
 // splitPrefix splits "/oanda/v3/x" into "oanda" and "/v3/x".
@@ -209,222 +223,39 @@ func splitPrefix(path string) (prefix, rest string) {
 	return prefix, "/" + rest
 }
 
-func (h *Handler) route(r *http.Request, prefix, rest string) reply {
-	switch prefix {
-	case "alphavantage":
-		return h.alphavantage(r, rest)
-	case "coinbase-exchange":
-		return h.coinbaseExchange(r, rest)
-	case "coinbase":
-		return h.coinbaseAdvanced(r, rest)
-	case "oanda":
-		return h.oandaRoute(r, rest)
-	case "polygon":
-		return h.polygon(r, rest)
-	case "finnhub":
-		return h.finnhub(r, rest)
-	case "yahoo":
-		return h.yahoo(r, rest)
-	case "reddit-www":
-		return h.redditToken(r, rest)
-	case "reddit":
-		return h.reddit(r, rest)
-	case "llm":
-		return h.llm(r, rest)
-	}
-	return textReply(http.StatusNotFound, "404 page not found\n")
-}
-
-// nextID returns the next number of the handler's sequence (1, 2, …).
-func (h *Handler) nextID() uint64 { return h.seq.Add(1) }
-
-// requestID is a deterministic 32-hex-digit request id, as Polygon sends.
-func (h *Handler) requestID() string {
-	n := h.nextID()
-	return fmt.Sprintf("%016x%016x", mix(n), mix(n^0x5bd1e995))
-}
-
-// mix is a 64-bit finaliser (splitmix64) for deterministic ids.
-func mix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
-
-// credential classifies an API key or token: missing, revoked or valid.
-func credential(v string) (ok, revoked bool) {
-	v = strings.TrimSpace(v)
-	return v != "" && v != RevokedKey, v == RevokedKey
-}
-
-// bearer returns the token of an "Authorization: Bearer <token>" header.
-func bearer(r *http.Request) string {
-	a := r.Header.Get("Authorization")
-	if len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
-		return strings.TrimSpace(a[7:])
-	}
-	return ""
-}
-
-// Clock.
-
-// view returns the series of a normalised symbol and how many of its bars
-// are visible at the clock's date (at least one).
-func (h *Handler) view(symbol string) (*series, int, bool) {
-	s, ok := h.data[symbol]
-	if !ok {
-		return nil, 0, false
-	}
-	if !h.opts.replay {
-		return s, len(s.bars), true
-	}
-	h.clockMu.Lock()
-	day := h.day
-	h.clockMu.Unlock()
-	return s, visible(s, day), true
-}
-
-// visible is the number of bars of s dated on or before day, at least one.
-func visible(s *series, day time.Time) int {
-	n := s.search(day.AddDate(0, 0, 1))
-	return max(n, 1)
-}
-
-// quoteIndex returns the index of the bar a quote of symbol is served from
-// and, with StepPerQuote, moves the clock to the symbol's next bar.
-func (h *Handler) quoteIndex(symbol string) (*series, int, bool) {
-	s, ok := h.data[symbol]
-	if !ok {
-		return nil, 0, false
-	}
-	if !h.opts.replay {
-		return s, len(s.bars) - 1, true
-	}
-	h.clockMu.Lock()
-	defer h.clockMu.Unlock()
-	n := visible(s, h.day)
-	if h.opts.step == StepPerQuote && n < len(s.bars) {
-		h.day = s.bars[n].Time
-	}
-	return s, n - 1, true
-}
-
-// Tick advances the replay clock by one day. Without WithReplay it does
-// nothing.
-func (h *Handler) Tick() { h.Advance(1) }
-
-// Advance moves the replay clock by days (negative to go back). Without
-// WithReplay it does nothing.
-func (h *Handler) Advance(days int) {
-	if !h.opts.replay {
-		return
-	}
-	h.clockMu.Lock()
-	h.day = h.day.AddDate(0, 0, days)
-	h.clockMu.Unlock()
-}
-
-// SetDate moves the replay clock to t's UTC day. Without WithReplay it does
-// nothing.
-func (h *Handler) SetDate(t time.Time) {
-	if !h.opts.replay {
-		return
-	}
-	h.clockMu.Lock()
-	h.day = utcDate(t)
-	h.clockMu.Unlock()
-}
-
-// Date returns the sandbox's current date: the replay clock's, or without
-// WithReplay the date of the latest bar of all series.
-func (h *Handler) Date() time.Time {
-	if h.opts.replay {
-		h.clockMu.Lock()
-		defer h.clockMu.Unlock()
-		return h.day
-	}
-	var last time.Time
-	for _, s := range h.data {
-		if s.last().After(last) {
-			last = s.last()
-		}
-	}
-	return last
-}
-
-// Current returns the bar quotes of symbol are served from at the clock's
-// date, without advancing the clock. An unknown symbol is an error matching
-// providers.ErrNotFound.
-func (h *Handler) Current(symbol string) (providers.Bar, error) {
-	norm, _, err := providers.NormalizeSymbol(symbol)
-	if err != nil {
-		return providers.Bar{}, err
-	}
-	s, n, ok := h.view(norm)
-	if !ok {
-		return providers.Bar{}, fmt.Errorf("sandbox: current %s: %w", norm, providers.ErrNotFound)
-	}
-	return s.bars[n-1], nil
-}
-
-// Statistics.
-
-// PrefixStats counts the requests one prefix received.
-type PrefixStats struct {
-	// Requests is the number of requests received.
-	Requests int64 `json:"requests"`
-	// ByStatus counts answers by HTTP status; 0 counts connections reset
-	// and requests canceled before an answer.
-	ByStatus map[int]int64 `json:"by_status"`
-	// Faults counts injected faults by name: "429", "5xx", "malformed",
-	// "slow", "reset", and "canceled" for requests whose context ended
-	// during injected latency. Latency itself is not counted.
-	Faults map[string]int64 `json:"faults,omitempty"`
-}
-
+// record counts a request under its prefix, or under "other" when no venue
+// serves the prefix.
 func (h *Handler) record(prefix string, status int, faultName string) {
-	if prefix == "" || !knownPrefix(prefix) {
+	if h.venues[prefix] == nil {
 		prefix = "other"
 	}
-	h.statsMu.Lock()
-	defer h.statsMu.Unlock()
-	st := h.stats[prefix]
-	if st == nil {
-		st = &PrefixStats{ByStatus: map[int]int64{}, Faults: map[string]int64{}}
-		h.stats[prefix] = st
-	}
-	st.Requests++
-	st.ByStatus[status]++
-	if faultName != "" {
-		st.Faults[faultName]++
-	}
-}
-
-func knownPrefix(p string) bool {
-	for _, x := range Prefixes {
-		if x == p {
-			return true
-		}
-	}
-	return false
+	h.stats.record(prefix, status, faultName)
 }
 
 // Stats returns a copy of the request counts by prefix ("other" counts
 // paths outside every prefix).
-func (h *Handler) Stats() map[string]PrefixStats {
-	h.statsMu.Lock()
-	defer h.statsMu.Unlock()
-	out := make(map[string]PrefixStats, len(h.stats))
-	for k, v := range h.stats {
-		out[k] = PrefixStats{Requests: v.Requests, ByStatus: maps.Clone(v.ByStatus), Faults: maps.Clone(v.Faults)}
-	}
-	return out
-}
+func (h *Handler) Stats() map[string]PrefixStats { return h.stats.snapshot() }
 
 // ResetStats sets every count to zero.
-func (h *Handler) ResetStats() {
-	h.statsMu.Lock()
-	h.stats = map[string]*PrefixStats{}
-	h.statsMu.Unlock()
-}
+func (h *Handler) ResetStats() { h.stats.reset() }
+
+// Tick advances the replay clock by one day. Without WithReplay it does
+// nothing.
+func (h *Handler) Tick() { h.core.advance(1) }
+
+// Advance moves the replay clock by days (negative to go back). Without
+// WithReplay it does nothing.
+func (h *Handler) Advance(days int) { h.core.advance(days) }
+
+// SetDate moves the replay clock to t's UTC day. Without WithReplay it does
+// nothing.
+func (h *Handler) SetDate(t time.Time) { h.core.setDate(t) }
+
+// Date returns the sandbox's current date: the replay clock's, or without
+// WithReplay the date of the latest bar of all series.
+func (h *Handler) Date() time.Time { return h.core.date() }
+
+// Current returns the bar quotes of symbol are served from at the clock's
+// date, without advancing the clock. An unknown symbol is an error matching
+// providers.ErrNotFound.
+func (h *Handler) Current(symbol string) (providers.Bar, error) { return h.core.current(symbol) }

@@ -37,8 +37,8 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("sandbox: read request body: %w", err)
 		}
 	}
-	prefix, _ := splitPrefix(req.URL.Path)
-	f := h.pickFault(prefix, req.Header.Get(FaultHeader))
+	prefix, rest := splitPrefix(req.URL.Path)
+	f := h.faults.pick(prefix, req.Header.Get(FaultHeader))
 	if err := f.wait(ctx); err != nil {
 		h.record(prefix, 0, "canceled")
 		return nil, err
@@ -52,7 +52,7 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if r.Host == "" {
 		r.Host = req.URL.Host
 	}
-	rep := h.respond(r, f)
+	rep := h.respond(r, prefix, rest, f)
 	h.record(prefix, rep.status, f.kind.String())
 	if err := ctx.Err(); err != nil {
 		return nil, err

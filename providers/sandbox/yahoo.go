@@ -62,7 +62,18 @@ func yahooError(status int, code, desc string) reply {
 	return bodyReply(status, ctYahoo, append(b, "}}}"...))
 }
 
-func (h *Handler) yahoo(r *http.Request, rest string) reply {
+// yahooVenue serves the Yahoo Finance chart API under PrefixYahoo.
+type yahooVenue struct{ *core }
+
+func (*yahooVenue) tooManyRequests() reply {
+	return bodyReply(http.StatusTooManyRequests, ctText, []byte("Too Many Requests\r\n"))
+}
+
+func (*yahooVenue) internalError() reply {
+	return bodyReply(http.StatusInternalServerError, ctYahoo, []byte(`{"chart":{"result":null,"error":{"code":"Internal Server Error","description":"Internal Server Error"}}}`))
+}
+
+func (yh *yahooVenue) route(r *http.Request, rest string) reply {
 	symbol, ok := strings.CutPrefix(rest, "/v8/finance/chart/")
 	if !ok || symbol == "" || strings.Contains(symbol, "/") {
 		return yahooError(http.StatusNotFound, "Not Found", "HTTP 404 Not Found")
@@ -85,7 +96,7 @@ func (h *Handler) yahoo(r *http.Request, rest string) reply {
 		return yahooError(http.StatusBadRequest, "Bad Request",
 			"Invalid input - interval="+interval+" is not supported. Valid intervals: ["+strings.Join(yahooIntervals, ", ")+"]")
 	}
-	s, n, _ := h.view(norm)
+	s, n, _ := yh.view(norm)
 	rangeName := ""
 	p1S, p2S := q.Get("period1"), q.Get("period2")
 	var p1, p2 int64
@@ -97,7 +108,7 @@ func (h *Handler) yahoo(r *http.Request, rest string) reply {
 		if yahooRanges[rangeName] == nil {
 			return yahooError(http.StatusBadRequest, "Bad Request", "Invalid input - range="+rangeName+" is not supported.")
 		}
-		_, i, _ := h.quoteIndex(norm) // a chart by range is how Yahoo clients quote
+		_, i, _ := yh.quoteIndex(norm) // a chart by range is how Yahoo clients quote
 		n = i + 1
 		nowStamp := yahooStamp(s, n-1)
 		p1 = yahooRanges[rangeName](time.Unix(nowStamp, 0).UTC()).Unix()
@@ -125,7 +136,7 @@ func (h *Handler) yahoo(r *http.Request, rest string) reply {
 		// A short window reaching past the latest bar is how Yahoo clients
 		// ask for a quote.
 		if p2 > nowStamp && p2-p1 <= yahooQuoteSpan {
-			_, i, _ := h.quoteIndex(norm)
+			_, i, _ := yh.quoteIndex(norm)
 			n = i + 1
 		}
 	}
