@@ -317,6 +317,27 @@ type cbCreateResponse struct {
 // cbTakerFee is the fee rate market orders pay.
 const cbTakerFee = 0.006
 
+// cbRefusal is why an order is refused: the codes of its success=false
+// answer.
+type cbRefusal struct{ code, msg, preview, newOrder string }
+
+// The refusals of POST /orders, as upstream spells them.
+var (
+	cbBadProduct = cbRefusal{"INVALID_PRODUCT_ID", "Invalid product_id", "UNKNOWN_PREVIEW_FAILURE_REASON", "INVALID_PRODUCT_ID"}
+	cbBadSide    = cbRefusal{"INVALID_SIDE", "Invalid side", "UNKNOWN_PREVIEW_FAILURE_REASON", "INVALID_SIDE"}
+	cbBadConfig  = cbRefusal{"UNSUPPORTED_ORDER_CONFIGURATION", "Unsupported order configuration", "UNKNOWN_PREVIEW_FAILURE_REASON", "UNSUPPORTED_ORDER_CONFIGURATION"}
+	cbBadSize    = cbRefusal{"INVALID_ARGUMENT", "Order size must be positive", "PREVIEW_INVALID_BASE_SIZE_TOO_SMALL", "UNKNOWN_FAILURE_REASON"}
+	cbNoFunds    = cbRefusal{"INSUFFICIENT_FUND", "Insufficient balance in source account", "PREVIEW_INSUFFICIENT_FUND", "INSUFFICIENT_FUND"}
+)
+
+// The order configurations the sandbox accepts, and the layout of order
+// times.
+const (
+	cbMarketKind = "market_market_ioc"
+	cbLimitKind  = "limit_limit_gtc"
+	cbTimeLayout = "2006-01-02T15:04:05.000000Z"
+)
+
 // cbPlaceOrder serves POST /orders. A market order fills at once at the
 // current close; a limit order rests open (the sandbox has no order book).
 // Refusals are HTTP 200 with success=false, as upstream.
@@ -326,110 +347,153 @@ func (cb *coinbaseVenue) cbPlaceOrder(r *http.Request) reply {
 	if err != nil || json.Unmarshal(body, &req) != nil {
 		return cbError(http.StatusBadRequest, "INVALID_ARGUMENT", "invalid request body")
 	}
-	fail := func(code, msg, preview, newOrder string) reply {
-		return jsonValue(http.StatusOK, ctJSONCharset, cbCreateResponse{
-			ErrorResponse: &cbErrorResponse{Error: code, Message: msg, PreviewFailureReason: preview,
-				NewOrderFailureReason: newOrder},
-			OrderConfiguration: req.OrderConfiguration,
-		})
-	}
-	if req.ProductID != cbProduct {
-		return fail("INVALID_PRODUCT_ID", "Invalid product_id", "UNKNOWN_PREVIEW_FAILURE_REASON", "INVALID_PRODUCT_ID")
-	}
-	if req.Side != "BUY" && req.Side != "SELL" {
-		return fail("INVALID_SIDE", "Invalid side", "UNKNOWN_PREVIEW_FAILURE_REASON", "INVALID_SIDE")
-	}
-	var confs map[string]cbConfig
-	if json.Unmarshal(req.OrderConfiguration, &confs) != nil || len(confs) != 1 {
-		return fail("UNSUPPORTED_ORDER_CONFIGURATION", "Unsupported order configuration", "UNKNOWN_PREVIEW_FAILURE_REASON", "UNSUPPORTED_ORDER_CONFIGURATION")
-	}
-	var kind string
-	var conf cbConfig
-	for k, c := range confs { // exactly one
-		kind, conf = k, c
-	}
-	market := kind == "market_market_ioc"
-	if !market && kind != "limit_limit_gtc" {
-		return fail("UNSUPPORTED_ORDER_CONFIGURATION", "Unsupported order configuration", "UNKNOWN_PREVIEW_FAILURE_REASON", "UNSUPPORTED_ORDER_CONFIGURATION")
+	conf, market, why := req.config()
+	if why != (cbRefusal{}) {
+		return req.refuse(why)
 	}
 	s, n, _ := cb.view(cbProduct)
-	price := s.bars[n-1].Close
-	base, errBase := strconv.ParseFloat(conf.BaseSize, 64)
-	quote, errQuote := strconv.ParseFloat(conf.QuoteSize, 64)
-	limit, errLimit := strconv.ParseFloat(conf.LimitPrice, 64)
-	switch {
-	case market && errBase == nil && conf.QuoteSize == "":
-	case market && errQuote == nil && conf.BaseSize == "" && quote > 0:
-		base = roundTo(quote/price, 8)
-	case !market && errBase == nil && errLimit == nil && limit > 0:
-	default:
-		base = 0
-	}
+	bar := s.bars[n-1]
+	base := conf.baseSize(market, bar.Close)
 	if base <= 0 || math.IsNaN(base) || math.IsInf(base, 0) {
-		return fail("INVALID_ARGUMENT", "Order size must be positive", "PREVIEW_INVALID_BASE_SIZE_TOO_SMALL", "UNKNOWN_FAILURE_REASON")
+		return req.refuse(cbBadSize)
 	}
-	id := cb.uuid()
-	o := &cbOrder{
-		OrderID: id, ProductID: req.ProductID, UserID: cbUserID, OrderConfiguration: req.OrderConfiguration,
-		Side: req.Side, ClientOrderID: req.ClientOrderID, CreatedTime: s.bars[n-1].Time.Add(20 * time.Hour).Format("2006-01-02T15:04:05.000000Z"),
-		Fee: "", PendingCancel: false, SizeInQuote: conf.QuoteSize != "", TriggerStatus: "INVALID_ORDER_TYPE",
-		RejectReason: "REJECT_REASON_UNSPECIFIED", ProductType: "SPOT", OrderPlacementSource: "RETAIL_ADVANCED",
-		OutstandingHoldAmount: "0", EditHistory: []struct{}{}, MarginType: "UNKNOWN_MARGIN_TYPE",
-	}
+	o := cb.newOrder(req, conf, bar.Time.Add(20*time.Hour).Format(cbTimeLayout))
+	var fill *cbFill
 	if market {
-		value := roundTo(base*price, 8)
-		fees := roundTo(value*cbTakerFee, 8)
-		cb.mu.Lock()
-		ok := true
-		if req.Side == "BUY" {
-			ok = cb.balances["USD"] >= value+fees
-			if ok {
-				cb.balances["USD"] -= value + fees
-				cb.balances["BTC"] += base
-			}
-		} else {
-			ok = cb.balances["BTC"] >= base
-			if ok {
-				cb.balances["BTC"] -= base
-				cb.balances["USD"] += value - fees
-			}
+		if !cb.fillMarket(o, base, bar.Close) {
+			return req.refuse(cbNoFunds)
 		}
-		cb.mu.Unlock()
-		if !ok {
-			return fail("INSUFFICIENT_FUND", "Insufficient balance in source account", "PREVIEW_INSUFFICIENT_FUND", "INSUFFICIENT_FUND")
-		}
-		after := value - fees
-		if req.Side == "BUY" {
-			after = value + fees
-		}
-		fill := o.CreatedTime
-		o.Status, o.TimeInForce, o.OrderType, o.Settled = "FILLED", "IMMEDIATE_OR_CANCEL", "MARKET", true
-		o.CompletionPercentage, o.NumberOfFills, o.LastFillTime = "100.00", "1", &fill
-		o.FilledSize = string(appendDec(nil, base, 0))
-		o.AverageFilledPrice = string(appendDec(nil, price, 0))
-		o.FilledValue = string(appendDec(nil, value, 0))
-		o.TotalFees = string(appendDec(nil, fees, 0))
-		o.TotalValueAfterFees = string(appendDec(nil, roundTo(after, 8), 0))
+		fill = cb.newFill(o)
 	} else {
 		o.Status, o.TimeInForce, o.OrderType = "OPEN", "GOOD_UNTIL_CANCELLED", "LIMIT"
 		o.CompletionPercentage, o.NumberOfFills = "0", "0"
 		o.FilledSize, o.AverageFilledPrice, o.FilledValue, o.TotalFees, o.TotalValueAfterFees = "0", "0", "0", "0", "0"
 	}
-	var fill *cbFill
-	if market {
-		fill = &cbFill{
-			EntryID: fmt.Sprintf("%016x%016x", mix(cb.nextID()), mix(cb.nextID())), TradeID: cb.uuid(), OrderID: id,
-			TradeTime: o.CreatedTime, TradeType: "FILL", Price: o.AverageFilledPrice, Size: o.FilledSize,
-			Commission: o.TotalFees, ProductID: o.ProductID, SequenceTimestamp: o.CreatedTime,
-			LiquidityIndicator: "TAKER", UserID: cbUserID, Side: o.Side,
-		}
-	}
 	cb.store(o, fill)
 	return jsonValue(http.StatusOK, ctJSONCharset, cbCreateResponse{
 		Success:            true,
-		SuccessResponse:    &cbSuccessResponse{OrderID: id, ProductID: req.ProductID, Side: req.Side, ClientOrderID: req.ClientOrderID},
+		SuccessResponse:    &cbSuccessResponse{OrderID: o.OrderID, ProductID: req.ProductID, Side: req.Side, ClientOrderID: req.ClientOrderID},
 		OrderConfiguration: req.OrderConfiguration,
 	})
+}
+
+// config checks the order's product, side and configuration and returns
+// the configuration and whether it is a market order, or why the order is
+// refused.
+func (req *cbOrderRequest) config() (conf cbConfig, market bool, why cbRefusal) {
+	if req.ProductID != cbProduct {
+		return conf, false, cbBadProduct
+	}
+	if req.Side != "BUY" && req.Side != "SELL" {
+		return conf, false, cbBadSide
+	}
+	var confs map[string]cbConfig
+	if json.Unmarshal(req.OrderConfiguration, &confs) != nil || len(confs) != 1 {
+		return conf, false, cbBadConfig
+	}
+	var kind string
+	for k, c := range confs { // exactly one
+		kind, conf = k, c
+	}
+	if kind != cbMarketKind && kind != cbLimitKind {
+		return conf, false, cbBadConfig
+	}
+	return conf, kind == cbMarketKind, cbRefusal{}
+}
+
+// refuse is the success=false answer to req for why.
+func (req *cbOrderRequest) refuse(why cbRefusal) reply {
+	return jsonValue(http.StatusOK, ctJSONCharset, cbCreateResponse{
+		ErrorResponse: &cbErrorResponse{Error: why.code, Message: why.msg, PreviewFailureReason: why.preview,
+			NewOrderFailureReason: why.newOrder},
+		OrderConfiguration: req.OrderConfiguration,
+	})
+}
+
+// baseSize is the order's size in BTC at price: a market order's
+// base_size, or its quote_size converted; a limit order's base_size if it
+// has a positive limit_price. It is zero when the configuration does not
+// say.
+func (conf cbConfig) baseSize(market bool, price float64) float64 {
+	base, errBase := strconv.ParseFloat(conf.BaseSize, 64)
+	quote, errQuote := strconv.ParseFloat(conf.QuoteSize, 64)
+	limit, errLimit := strconv.ParseFloat(conf.LimitPrice, 64)
+	switch {
+	case market && errBase == nil && conf.QuoteSize == "":
+		return base
+	case market && errQuote == nil && conf.BaseSize == "" && quote > 0:
+		return roundTo(quote/price, 8)
+	case !market && errBase == nil && errLimit == nil && limit > 0:
+		return base
+	}
+	return 0
+}
+
+// newOrder is the order req creates at created, with a fresh id and the
+// fields every order shares; the caller fills it or rests it.
+func (cb *coinbaseVenue) newOrder(req cbOrderRequest, conf cbConfig, created string) *cbOrder {
+	return &cbOrder{
+		OrderID: cb.uuid(), ProductID: req.ProductID, UserID: cbUserID, OrderConfiguration: req.OrderConfiguration,
+		Side: req.Side, ClientOrderID: req.ClientOrderID, CreatedTime: created,
+		Fee: "", PendingCancel: false, SizeInQuote: conf.QuoteSize != "", TriggerStatus: "INVALID_ORDER_TYPE",
+		RejectReason: "REJECT_REASON_UNSPECIFIED", ProductType: "SPOT", OrderPlacementSource: "RETAIL_ADVANCED",
+		OutstandingHoldAmount: "0", EditHistory: []struct{}{}, MarginType: "UNKNOWN_MARGIN_TYPE",
+	}
+}
+
+// fillMarket fills market order o for base BTC at price, paying
+// cbTakerFee: it moves the account's balances and marks o filled. It
+// reports false, changing nothing, when the balance does not cover it.
+func (cb *coinbaseVenue) fillMarket(o *cbOrder, base, price float64) bool {
+	value := roundTo(base*price, 8)
+	fees := roundTo(value*cbTakerFee, 8)
+	after := value - fees // what a sale brings in
+	if o.Side == "BUY" {
+		after = value + fees // what a purchase costs
+	}
+	if !cb.settle(o.Side, base, value, fees) {
+		return false
+	}
+	fill := o.CreatedTime
+	o.Status, o.TimeInForce, o.OrderType, o.Settled = "FILLED", "IMMEDIATE_OR_CANCEL", "MARKET", true
+	o.CompletionPercentage, o.NumberOfFills, o.LastFillTime = "100.00", "1", &fill
+	o.FilledSize = string(appendDec(nil, base, 0))
+	o.AverageFilledPrice = string(appendDec(nil, price, 0))
+	o.FilledValue = string(appendDec(nil, value, 0))
+	o.TotalFees = string(appendDec(nil, fees, 0))
+	o.TotalValueAfterFees = string(appendDec(nil, roundTo(after, 8), 0))
+	return true
+}
+
+// settle moves the balances for a trade of base BTC worth value USD plus
+// fees on side, if the balance given up covers it.
+func (cb *coinbaseVenue) settle(side string, base, value, fees float64) bool {
+	cb.mu.Lock()
+	defer cb.mu.Unlock()
+	if side == "BUY" {
+		if cb.balances["USD"] < value+fees {
+			return false
+		}
+		cb.balances["USD"] -= value + fees
+		cb.balances["BTC"] += base
+		return true
+	}
+	if cb.balances["BTC"] < base {
+		return false
+	}
+	cb.balances["BTC"] -= base
+	cb.balances["USD"] += value - fees
+	return true
+}
+
+// newFill is the one fill of filled market order o.
+func (cb *coinbaseVenue) newFill(o *cbOrder) *cbFill {
+	return &cbFill{
+		EntryID: fmt.Sprintf("%016x%016x", mix(cb.nextID()), mix(cb.nextID())), TradeID: cb.uuid(), OrderID: o.OrderID,
+		TradeTime: o.CreatedTime, TradeType: "FILL", Price: o.AverageFilledPrice, Size: o.FilledSize,
+		Commission: o.TotalFees, ProductID: o.ProductID, SequenceTimestamp: o.CreatedTime,
+		LiquidityIndicator: "TAKER", UserID: cbUserID, Side: o.Side,
+	}
 }
 
 func (cb *coinbaseVenue) store(o *cbOrder, f *cbFill) {

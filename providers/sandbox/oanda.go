@@ -374,16 +374,9 @@ func (oa *oandaVenue) oandaPricing(r *http.Request, _ string) reply {
 	return oandaJSON(http.StatusOK, tmpl.clone().set("time", tf.format(latest)).set("prices", prices))
 }
 
+// oandaOrderRequest is the body of POST /orders.
 type oandaOrderRequest struct {
-	Order struct {
-		Type             string          `json:"type"`
-		Instrument       string          `json:"instrument"`
-		Units            string          `json:"units"`
-		Price            string          `json:"price"`
-		TimeInForce      string          `json:"timeInForce"`
-		PositionFill     string          `json:"positionFill"`
-		ClientExtensions json.RawMessage `json:"clientExtensions"`
-	} `json:"order"`
+	Order oandaOrderSpec `json:"order"`
 }
 
 type oandaTradeChange struct {
@@ -411,67 +404,25 @@ func (oa *oandaVenue) oandaOrder(r *http.Request, account string) reply {
 	if o.Type != "MARKET" && o.Type != "LIMIT" {
 		return oandaError(http.StatusBadRequest, "Invalid value specified for 'order.type'")
 	}
-	tif := o.TimeInForce
-	if tif == "" {
-		tif = map[string]string{"MARKET": "FOK", "LIMIT": "GTC"}[o.Type]
+	if o.TimeInForce == "" {
+		o.TimeInForce = map[string]string{"MARKET": "FOK", "LIMIT": "GTC"}[o.Type]
 	}
-	fillMode := o.PositionFill
-	if fillMode == "" {
-		fillMode = "DEFAULT"
+	if o.PositionFill == "" {
+		o.PositionFill = "DEFAULT"
 	}
 	filled := parseObject(fixture("oanda/v3_accounts_orders_POST_201_market_filled.json"))
 	oa.mu.Lock()
 	defer oa.mu.Unlock()
 	s, ok := oa.data[o.Instrument]
 	units, uerr := strconv.ParseFloat(o.Units, 64)
-	reqID := strconv.FormatUint(mix(oa.nextID())>>8, 10)
+	tx := oandaTxInfo{account: account, requestID: strconv.FormatUint(mix(oa.nextID())>>8, 10)}
 	if !ok || s.bid == nil || uerr != nil || units == 0 || math.IsNaN(units) || math.IsInf(units, 0) {
-		oa.lastTxn++
-		id := strconv.Itoa(oa.lastTxn)
-		reason, msg := "INSTRUMENT_UNKNOWN", "The instrument specified is unknown"
-		if ok && s.bid != nil {
-			reason, msg = "UNITS_INVALID", "The units specified is invalid"
-		}
-		rej := parseObject(fixture("oanda/v3_accounts_orders_POST_400_rejected.json"))
-		tx := rej.sub("orderRejectTransaction").
-			set("type", o.Type+"_ORDER_REJECT").
-			set("instrument", o.Instrument).
-			set("units", o.Units).
-			set("timeInForce", tif).
-			set("positionFill", fillMode).
-			set("rejectReason", reason).
-			set("id", id).set("accountID", account).set("userID", oandaUserID).set("batchID", id).
-			set("requestID", reqID).
-			set("time", oa.oandaNow(s))
-		tx = tx.del("triggerCondition").del("partialFill")
-		if o.Type == "MARKET" {
-			tx = tx.del("price")
-		} else {
-			tx = tx.set("price", o.Price)
-		}
-		return oandaJSON(http.StatusBadRequest, rej.set("orderRejectTransaction", tx).
-			set("relatedTransactionIDs", []string{id}).
-			set("lastTransactionID", id).
-			set("errorMessage", msg).
-			set("errorCode", reason))
+		tx.time = oa.oandaNow(s)
+		return oa.rejectOrder(&o, tx, ok && s.bid != nil)
 	}
 	_, n, _ := oa.view(o.Instrument)
-	now := oa.oandaNow(s)
-	oa.lastTxn++
-	createID := strconv.Itoa(oa.lastTxn)
-	create := filled.sub("orderCreateTransaction").
-		set("type", o.Type+"_ORDER").
-		set("instrument", o.Instrument).
-		set("units", o.Units).
-		set("timeInForce", tif).
-		set("positionFill", fillMode).
-		set("id", createID).set("userID", oandaUserID).set("accountID", account).set("batchID", createID).
-		set("requestID", reqID).set("time", now)
-	if len(o.ClientExtensions) > 0 {
-		create = create.set("clientExtensions", o.ClientExtensions)
-	} else {
-		create = create.del("clientExtensions")
-	}
+	tx.time = oa.oandaNow(s)
+	create, createID := oa.createTx(filled.sub("orderCreateTransaction"), &o, tx)
 	if o.Type == "LIMIT" {
 		create = create.set("price", o.Price)
 		return oandaJSON(http.StatusCreated, object{}.
@@ -480,16 +431,103 @@ func (oa *oandaVenue) oandaOrder(r *http.Request, account string) reply {
 			set("lastTransactionID", createID))
 	}
 	bid, ask := quoteSides(s, n-1)
+	fill, fillID := oa.fillTx(filled.sub("orderFillTransaction"), &o, tx, createID, units, bid, ask)
+	return oandaJSON(http.StatusCreated, object{}.
+		set("orderCreateTransaction", create).
+		set("orderFillTransaction", fill).
+		set("relatedTransactionIDs", []string{createID, fillID}).
+		set("lastTransactionID", fillID))
+}
+
+// oandaOrderSpec is the order of a POST /orders request.
+type oandaOrderSpec struct {
+	Type             string          `json:"type"`
+	Instrument       string          `json:"instrument"`
+	Units            string          `json:"units"`
+	Price            string          `json:"price"`
+	TimeInForce      string          `json:"timeInForce"`
+	PositionFill     string          `json:"positionFill"`
+	ClientExtensions json.RawMessage `json:"clientExtensions"`
+}
+
+// oandaTxInfo is what every transaction of one order request carries.
+type oandaTxInfo struct {
+	account   string
+	requestID string
+	time      string
+}
+
+// nextTxn numbers the account's next transaction. The caller holds oa.mu.
+func (oa *oandaVenue) nextTxn() string {
+	oa.lastTxn++
+	return strconv.Itoa(oa.lastTxn)
+}
+
+// rejectOrder answers 400 with the orderRejectTransaction of o: its units
+// are invalid when known says the instrument is, else the instrument is
+// unknown. The caller holds oa.mu.
+func (oa *oandaVenue) rejectOrder(o *oandaOrderSpec, tx oandaTxInfo, known bool) reply {
+	id := oa.nextTxn()
+	reason, msg := "INSTRUMENT_UNKNOWN", "The instrument specified is unknown"
+	if known {
+		reason, msg = "UNITS_INVALID", "The units specified is invalid"
+	}
+	rej := parseObject(fixture("oanda/v3_accounts_orders_POST_400_rejected.json"))
+	t := rej.sub("orderRejectTransaction").
+		set("type", o.Type+"_ORDER_REJECT").
+		set("instrument", o.Instrument).
+		set("units", o.Units).
+		set("timeInForce", o.TimeInForce).
+		set("positionFill", o.PositionFill).
+		set("rejectReason", reason).
+		set("id", id).set("accountID", tx.account).set("userID", oandaUserID).set("batchID", id).
+		set("requestID", tx.requestID).
+		set("time", tx.time)
+	t = t.del("triggerCondition").del("partialFill")
+	if o.Type == "MARKET" {
+		t = t.del("price")
+	} else {
+		t = t.set("price", o.Price)
+	}
+	return oandaJSON(http.StatusBadRequest, rej.set("orderRejectTransaction", t).
+		set("relatedTransactionIDs", []string{id}).
+		set("lastTransactionID", id).
+		set("errorMessage", msg).
+		set("errorCode", reason))
+}
+
+// createTx fills the recorded orderCreateTransaction tmpl for o and
+// returns it with its id. The caller holds oa.mu.
+func (oa *oandaVenue) createTx(tmpl object, o *oandaOrderSpec, tx oandaTxInfo) (object, string) {
+	id := oa.nextTxn()
+	create := tmpl.
+		set("type", o.Type+"_ORDER").
+		set("instrument", o.Instrument).
+		set("units", o.Units).
+		set("timeInForce", o.TimeInForce).
+		set("positionFill", o.PositionFill).
+		set("id", id).set("userID", oandaUserID).set("accountID", tx.account).set("batchID", id).
+		set("requestID", tx.requestID).set("time", tx.time)
+	if len(o.ClientExtensions) > 0 {
+		return create.set("clientExtensions", o.ClientExtensions), id
+	}
+	return create.del("clientExtensions"), id
+}
+
+// fillTx fills market order o (created as createID) for units at the
+// closing ask (buy) or bid (sell): it nets the fill into the position,
+// books the profit or loss, and returns the recorded orderFillTransaction
+// tmpl filled in, with its id. The caller holds oa.mu.
+func (oa *oandaVenue) fillTx(tmpl object, o *oandaOrderSpec, tx oandaTxInfo, createID string, units, bid, ask float64) (object, string) {
 	price := ask
 	if units < 0 {
 		price = bid
 	}
 	half := roundTo(math.Abs(units)*(ask-bid)/2, 4)
-	oa.lastTxn++
-	fillID := strconv.Itoa(oa.lastTxn)
-	opened, reduced, closed, pl := oa.apply(o.Instrument, units, price, fillID)
+	id := oa.nextTxn()
+	opened, reduced, closed, pl := oa.apply(o.Instrument, units, price, id)
 	oa.balance += pl
-	fill := filled.sub("orderFillTransaction").
+	fill := tmpl.
 		set("orderID", createID).
 		set("instrument", o.Instrument).
 		set("units", o.Units).
@@ -501,11 +539,11 @@ func (oa *oandaVenue) oandaOrder(r *http.Request, account string) reply {
 		set("fullPrice", object{}.
 			set("closeoutBid", string(appendDec(nil, bid, 5))).
 			set("closeoutAsk", string(appendDec(nil, ask, 5))).
-			set("timestamp", now).
+			set("timestamp", tx.time).
 			set("bids", []oandaFillBucket{{string(appendDec(nil, bid, 5)), "10000000"}}).
 			set("asks", []oandaFillBucket{{string(appendDec(nil, ask, 5)), "10000000"}})).
-		set("id", fillID).set("userID", oandaUserID).set("accountID", account).set("batchID", createID).
-		set("requestID", reqID).set("time", now)
+		set("id", id).set("userID", oandaUserID).set("accountID", tx.account).set("batchID", createID).
+		set("requestID", tx.requestID).set("time", tx.time)
 	if ext := o.ClientExtensions; len(ext) > 0 {
 		var ce struct {
 			ID string `json:"id"`
@@ -526,11 +564,7 @@ func (oa *oandaVenue) oandaOrder(r *http.Request, account string) reply {
 		opened.HalfSpreadCost = money(half)
 		fill = fill.set("tradeOpened", opened)
 	}
-	return oandaJSON(http.StatusCreated, object{}.
-		set("orderCreateTransaction", create).
-		set("orderFillTransaction", fill).
-		set("relatedTransactionIDs", []string{createID, fillID}).
-		set("lastTransactionID", fillID))
+	return fill, id
 }
 
 // oandaNow is the time orders are stamped with: the end of the current
