@@ -66,13 +66,43 @@ func restoreProfileRate() {
 }
 
 // heapSite is the in-use memory of one allocation stack in the heap
-// profile, scaled from the profile's samples to estimated totals.
+// profile, scaled from the profile's samples to estimated totals. Only the
+// final profile keeps the stack: as program counters for this process
+// (readHeapProfile), as the profile's frames for another one
+// (parseHeapProfile).
 type heapSite struct {
 	bytes, objects float64
-	stack          []uintptr // kept only for the final profile
+	stack          []uintptr
+	frames         []siteFrame
 }
 
-// heapProfile is this process's heap profile by allocation stack.
+// siteFrame is one frame of an allocation stack.
+type siteFrame struct {
+	function, file string
+	line           int
+}
+
+// hasStack reports whether the site kept its stack.
+func (s heapSite) hasStack() bool { return s.stack != nil || s.frames != nil }
+
+// frameList returns the site's frames, innermost first.
+func (s heapSite) frameList() []siteFrame {
+	if s.frames != nil || s.stack == nil {
+		return s.frames
+	}
+	var out []siteFrame
+	frames := runtime.CallersFrames(s.stack)
+	for {
+		f, more := frames.Next()
+		out = append(out, siteFrame{function: f.Function, file: f.File, line: f.Line})
+		if !more {
+			return out
+		}
+	}
+}
+
+// heapProfile is a heap profile by allocation stack, of this process or,
+// fetched from its pprof URL, of another one.
 type heapProfile map[uint64]heapSite
 
 var stackSeed = maphash.MakeSeed()
@@ -136,17 +166,21 @@ func scaleHeapSample(count, size int64, rate float64) float64 {
 // allocSiteFindings lists the allocation sites whose in-use bytes grew
 // most from base to final, at most maxAllocSites, each with its growth in
 // bytes and objects and a short stack. Sites of the harness itself are
-// left out.
-func allocSiteFindings(base, final heapProfile) []Finding {
+// left out. A note says why there are no profiles to compare (another
+// process's that could not be fetched): it is then the only finding.
+func allocSiteFindings(base, final heapProfile, note string) []Finding {
+	if note != "" {
+		return []Finding{{Metric: MetricHeap, Kind: FindingAllocSite, Summary: "no allocation sites: " + note}}
+	}
 	type grown struct {
 		bytes, objects float64
-		stack          []uintptr
+		site           heapSite
 	}
 	var gs []grown
 	for k, f := range final {
 		b := base[k]
-		if d := f.bytes - b.bytes; d > 0 && f.stack != nil {
-			gs = append(gs, grown{bytes: d, objects: max(f.objects-b.objects, 0), stack: f.stack})
+		if d := f.bytes - b.bytes; d > 0 && f.hasStack() {
+			gs = append(gs, grown{bytes: d, objects: max(f.objects-b.objects, 0), site: f})
 		}
 	}
 	slices.SortFunc(gs, func(a, b grown) int { return cmp.Compare(b.bytes, a.bytes) })
@@ -155,7 +189,7 @@ func allocSiteFindings(base, final heapProfile) []Finding {
 		if len(out) == maxAllocSites {
 			break
 		}
-		site, trace := describeStack(g.stack)
+		site, trace := describeStack(g.site.frameList())
 		if site == "" {
 			continue // the harness's own
 		}
@@ -173,21 +207,19 @@ func allocSiteFindings(base, final heapProfile) []Finding {
 // describeStack returns the first frame outside the runtime and the
 // standard library's allocation paths ("x.go:42 in pkg.F"), and the stack's
 // first frames, one per line; "" when the stack is the harness's own.
-func describeStack(pcs []uintptr) (site, trace string) {
-	frames := runtime.CallersFrames(pcs)
+func describeStack(frames []siteFrame) (site, trace string) {
 	var lines []string
-	for {
-		f, more := frames.Next()
-		if f.Function != "" && len(lines) < allocSiteDepth {
-			lines = append(lines, fmt.Sprintf("%s\n\t%s:%d", f.Function, f.File, f.Line))
+	for _, f := range frames {
+		if f.function != "" && len(lines) < allocSiteDepth {
+			lines = append(lines, fmt.Sprintf("%s\n\t%s:%d", f.function, f.file, f.line))
 		}
-		if site == "" && f.Function != "" && !allocInternal(f.Function) {
-			if strings.HasPrefix(f.Function, "github.com/leakgate/leakgate/harness.") {
+		if site == "" && f.function != "" && !allocInternal(f.function) {
+			if strings.HasPrefix(f.function, "github.com/leakgate/leakgate/harness.") {
 				return "", "" // the harness's own
 			}
-			site = fmt.Sprintf("%s:%d in %s", stack.ShortFile(f.File), f.Line, f.Function)
+			site = fmt.Sprintf("%s:%d in %s", stack.ShortFile(f.file), f.line, f.function)
 		}
-		if !more || (site != "" && len(lines) == allocSiteDepth) {
+		if site != "" && len(lines) == allocSiteDepth {
 			break
 		}
 	}

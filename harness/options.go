@@ -62,6 +62,9 @@ func buildOptions(opts []Option) (options, error) {
 	if o.duration < 0 {
 		o.errs = append(o.errs, fmt.Errorf("harness: duration %v: must not be negative", o.duration))
 	}
+	if err := o.target.validate(); err != nil {
+		o.errs = append(o.errs, err)
+	}
 	if o.gcBudget < 0 || math.IsNaN(o.gcBudget) {
 		o.errs = append(o.errs, fmt.Errorf("harness: GC budget %v: want a fraction of the scenario's time, 0 or more", o.gcBudget))
 	}

@@ -116,7 +116,8 @@ type runner struct {
 	havePostGC, haveBase bool
 	gcPaused             bool
 	midDone              bool        // WithDuration's middle heap point was taken
-	baseHeap, finalHeap  heapProfile // allocation sites, this process only
+	baseHeap, finalHeap  heapProfile // allocation sites, of this process or from a pprof URL
+	heapNote             string      // why another process's heap profiles are missing
 }
 
 func (r *runner) run(ctx context.Context) {
@@ -237,6 +238,8 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 	r.baseGoroutines = goroutineIDs(gs) // the dump itself is garbage, not in the heap points
 	if r.s.self && r.s.index(MetricHeap) >= 0 {
 		r.baseHeap = readHeapProfile(false) // as of the baseline's collection
+	} else {
+		r.baseHeap, r.heapNote = r.s.remoteHeap(ctx, r.o.target, false) // after the counts, like the final one
 	}
 	r.haveBase = true
 
@@ -496,6 +499,8 @@ func (r *runner) finalSnapshot(ctx context.Context) error {
 		if i := r.s.index(MetricHeap); i >= 0 && r.completed > 0 && math.IsNaN(r.series[i][r.completed-1]) {
 			r.series[i][r.completed-1] = r.final[i]
 		}
+	} else if r.baseHeap != nil {
+		r.finalHeap, r.heapNote = r.s.remoteHeap(ctx, r.o.target, true)
 	}
 	// Goroutine stacks cost milliseconds with thousands of goroutines: dump
 	// them only when there are more goroutines than at the baseline.
@@ -667,8 +672,8 @@ func (r *runner) findings() []Finding {
 		}
 	}
 	out = append(out, r.gcReleased()...)
-	if m, ok := r.res.Metric(MetricHeap); ok && m.Verdict == VerdictFail && r.finalHeap != nil {
-		out = append(out, allocSiteFindings(r.baseHeap, r.finalHeap)...)
+	if m, ok := r.res.Metric(MetricHeap); ok && m.Verdict == VerdictFail && (r.finalHeap != nil || r.heapNote != "") {
+		out = append(out, allocSiteFindings(r.baseHeap, r.finalHeap, r.heapNote)...)
 	}
 	return out
 }

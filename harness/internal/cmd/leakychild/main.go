@@ -9,10 +9,14 @@
 //	conn ADDR     connect to the TCP address ADDR and keep the connection
 //	conn-close ADDR  connect to ADDR and close the connection
 //	goroutine     start a goroutine that blocks until exit
+//	heap N        allocate N bytes in leakHeap and keep them
+//	heap-drop N   allocate N bytes and drop them
 //	exit          exit at once
 //
 // With -metrics it first serves Prometheus metrics (the Go collector) on a
-// loopback port and prints "metrics URL"; otherwise it prints "ready". It
+// loopback port and prints "metrics URL"; otherwise it prints "ready". With
+// -pprof it also serves net/http/pprof on that port (or on one of its own
+// without -metrics) and then prints "pprof URL", the index. It
 // exits at end of input, on "exit", or after -timeout, so it cannot outlive
 // a test that forgets it.
 package main
@@ -25,7 +29,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,32 +41,66 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// leaked holds what the heap command keeps; sink, for a moment, what
+// heap-drop allocates.
+var (
+	leaked [][]byte
+	sink   []byte
+)
+
+// leakHeap allocates n bytes and keeps them: the allocation site that a
+// heap finding must name.
+//
+//go:noinline
+func leakHeap(n int) {
+	leaked = append(leaked, make([]byte, n))
+}
+
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("leakychild", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	metrics := fs.Bool("metrics", false, "serve Prometheus metrics on a loopback port")
+	pprofIndex := fs.Bool("pprof", false, "serve net/http/pprof on a loopback port")
 	timeout := fs.Duration("timeout", 2*time.Minute, "exit after this long")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	time.AfterFunc(*timeout, func() { os.Exit(3) })
 
-	if *metrics {
+	if *metrics || *pprofIndex {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			fmt.Fprintf(stderr, "leakychild: %v\n", err)
 			return 1
 		}
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsGC)))
-		srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+		mux := http.NewServeMux()
+		if *metrics {
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsGC)))
+			mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		}
+		if *pprofIndex {
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+		}
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln) // ends with the process
-		fmt.Fprintf(stdout, "metrics http://%s/metrics\n", ln.Addr())
+		if *metrics {
+			fmt.Fprintf(stdout, "metrics http://%s/metrics\n", ln.Addr())
+		} else {
+			fmt.Fprintln(stdout, "ready")
+		}
+		if *pprofIndex {
+			fmt.Fprintf(stdout, "pprof http://%s/debug/pprof/\n", ln.Addr())
+		}
 	} else {
 		fmt.Fprintln(stdout, "ready")
 	}
+
+	// One collection, so that go_gc_heap_live_bytes is known from the
+	// start rather than after the first 4 MiB.
+	runtime.GC()
 
 	var held []io.Closer
 	defer func() {
@@ -90,6 +131,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				} else {
 					err = c.Close()
 				}
+			}
+		case "heap", "heap-drop":
+			var n int
+			if n, err = strconv.Atoi(arg); err == nil && n < 0 {
+				err = errors.New("negative size " + arg)
+			}
+			if err == nil && cmd == "heap" {
+				leakHeap(n)
+			} else if err == nil {
+				sink = make([]byte, n)
+				sink = nil
 			}
 		case "goroutine":
 			go func() { <-block }()
