@@ -53,6 +53,7 @@ import (
 	"time"
 
 	"github.com/leakgate/leakgate/providers"
+	"github.com/leakgate/leakgate/providers/registry"
 	"github.com/leakgate/leakgate/providers/sandbox"
 )
 
@@ -73,21 +74,22 @@ const (
 	PlatformOANDA    = "oanda"
 )
 
-// Provider names, as used in providers:, routing: and the environment.
+// Provider names, as used in providers:, routing: and the environment
+// (the registry's).
 const (
-	AlphaVantage = "alphavantage"
-	Polygon      = "polygon"
-	Finnhub      = "finnhub"
-	Coinbase     = "coinbase"
-	OANDA        = "oanda"
-	Yahoo        = "yahoo"
-	Reddit       = "reddit"
-	LLM          = "llm"
+	AlphaVantage = registry.AlphaVantage
+	Polygon      = registry.Polygon
+	Finnhub      = registry.Finnhub
+	Coinbase     = registry.Coinbase
+	OANDA        = registry.OANDA
+	Yahoo        = registry.Yahoo
+	Reddit       = registry.Reddit
+	LLM          = registry.LLM
 )
 
 // ProviderNames lists every provider the configuration knows, in a stable
-// order.
-var ProviderNames = []string{AlphaVantage, Polygon, Finnhub, Coinbase, OANDA, Yahoo, Reddit, LLM}
+// order: the registry's.
+var ProviderNames = registry.Names()
 
 // Config is the effective configuration of ffe. The zero value is not
 // useful; start from Default or Load.
@@ -192,6 +194,21 @@ type Provider struct {
 	TokenFile        string `yaml:"token_file,omitempty"`
 	ClientIDFile     string `yaml:"client_id_file,omitempty"`
 	ClientSecretFile string `yaml:"client_secret_file,omitempty"`
+}
+
+// URL returns the base URL override named by setting (a
+// registry.Endpoint.Setting: base_url, exchange_url or auth_url), or ""
+// when none is set.
+func (p Provider) URL(setting string) string {
+	switch setting {
+	case registry.BaseURL:
+		return p.BaseURL
+	case registry.ExchangeURL:
+		return p.ExchangeURL
+	case registry.AuthURL:
+		return p.AuthURL
+	}
+	return ""
 }
 
 // IsEnabled reports the explicit setting of Enabled and whether there is
@@ -683,7 +700,7 @@ func (c *Config) Validate() error {
 		return bad("data.bars_ttl and data.quote_ttl must not be negative")
 	}
 	for name, p := range c.Providers {
-		spec, ok := providerSpecs[name]
+		spec, ok := registry.Lookup(name)
 		if !ok {
 			return bad("providers.%s: unknown provider; use one of %s", name, strings.Join(ProviderNames, ", "))
 		}
@@ -698,7 +715,7 @@ func (c *Config) Validate() error {
 			return bad("providers.%s: rate_limit, burst and timeout must not be negative", name)
 		}
 		for _, f := range secretFileFields(p) {
-			if f.path != "" && !spec.takes(f.secret) {
+			if _, takes := spec.Secret(f.secret); f.path != "" && !takes {
 				return bad("providers.%s.%s_file: %s takes no %s", name, f.secret, name, f.secret)
 			}
 		}
@@ -708,9 +725,8 @@ func (c *Config) Validate() error {
 			return bad("routing.%s: unknown asset class; use equity, crypto or forex", class)
 		}
 		for _, n := range list {
-			spec, ok := providerSpecs[n]
-			if !ok || !spec.marketData {
-				return bad("routing.%s: %q is not a market-data provider; use %s", class, n, strings.Join(marketDataNames(), ", "))
+			if spec, ok := registry.Lookup(n); !ok || !spec.MarketData() {
+				return bad("routing.%s: %q is not a market-data provider; use %s", class, n, strings.Join(registry.MarketDataNames(), ", "))
 			}
 		}
 	}

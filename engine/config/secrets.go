@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/leakgate/leakgate/providers/registry"
 )
 
 // ServerSection is the SecretSpec.Provider of the secrets of the server
@@ -29,41 +31,6 @@ type SecretSpec struct {
 // secret's file entry.
 func (s SecretSpec) FileKey() string { return s.Name + "_file" }
 
-type providerSpec struct {
-	secrets    []string
-	marketData bool
-}
-
-func (p providerSpec) takes(secret string) bool {
-	for _, s := range p.secrets {
-		if s == secret {
-			return true
-		}
-	}
-	return false
-}
-
-var providerSpecs = map[string]providerSpec{
-	AlphaVantage: {secrets: []string{"api_key"}, marketData: true},
-	Polygon:      {secrets: []string{"api_key"}, marketData: true},
-	Finnhub:      {secrets: []string{"api_key"}, marketData: true},
-	Coinbase:     {secrets: []string{"key_name", "private_key"}, marketData: true},
-	OANDA:        {secrets: []string{"token"}, marketData: true},
-	Yahoo:        {marketData: true},
-	Reddit:       {secrets: []string{"client_id", "client_secret"}},
-	LLM:          {secrets: []string{"api_key"}},
-}
-
-func marketDataNames() []string {
-	var out []string
-	for _, n := range ProviderNames {
-		if providerSpecs[n].marketData {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 // SecretSpecs lists every secret the configuration reads, in a stable
 // order: FFE_ALPHAVANTAGE_API_KEY, FFE_POLYGON_API_KEY,
 // FFE_FINNHUB_API_KEY, FFE_COINBASE_KEY_NAME, FFE_COINBASE_PRIVATE_KEY,
@@ -71,9 +38,9 @@ func marketDataNames() []string {
 // FFE_LLM_API_KEY and FFE_SERVER_TOKEN.
 func SecretSpecs() []SecretSpec {
 	var out []SecretSpec
-	for _, p := range ProviderNames {
-		for _, s := range providerSpecs[p].secrets {
-			out = append(out, SecretSpec{Provider: p, Name: s, Env: "FFE_" + strings.ToUpper(p+"_"+s)})
+	for _, p := range registry.All() {
+		for _, s := range p.Secrets {
+			out = append(out, SecretSpec{Provider: p.Name, Name: s.Name, Env: s.Env})
 		}
 	}
 	return append(out, SecretSpec{Provider: ServerSection, Name: "token", Env: "FFE_SERVER_TOKEN"})
@@ -93,29 +60,35 @@ func (c *Config) secretFile(s SecretSpec) (path, key string) {
 	return "", ""
 }
 
-// RequiredSecrets returns the secrets provider cannot work without.
+// RequiredSecrets returns the secrets provider cannot be built without;
+// Coinbase needs none for market data (see registry.Secret.Required).
 func RequiredSecrets(provider string) []string {
-	return append([]string(nil), providerSpecs[provider].secrets...)
+	p, _ := registry.Lookup(provider)
+	return p.Required()
 }
 
 // secretFileFields pairs each secret file field of p with its secret name.
 func secretFileFields(p Provider) []struct{ secret, path string } {
 	return []struct{ secret, path string }{
-		{"api_key", p.APIKeyFile},
-		{"key_name", p.KeyNameFile},
-		{"private_key", p.PrivateKeyFile},
-		{"token", p.TokenFile},
-		{"client_id", p.ClientIDFile},
-		{"client_secret", p.ClientSecretFile},
+		{registry.APIKey, p.APIKeyFile},
+		{registry.KeyName, p.KeyNameFile},
+		{registry.PrivateKey, p.PrivateKeyFile},
+		{registry.Token, p.TokenFile},
+		{registry.ClientID, p.ClientIDFile},
+		{registry.ClientSecret, p.ClientSecretFile},
 	}
 }
 
 // secretKeys are YAML keys that would hold a secret in the file body; they
-// are refused with a hint at the environment variable.
-var secretKeys = map[string]bool{
-	"api_key": true, "key_name": true, "private_key": true, "token": true,
-	"client_id": true, "client_secret": true, "password": true, "secret": true,
-}
+// are refused with a hint at the environment variable: every provider
+// secret, the server's token and two generic names.
+var secretKeys = func() map[string]bool {
+	m := map[string]bool{"token": true, "password": true, "secret": true}
+	for _, n := range registry.SecretNames() {
+		m[n] = true
+	}
+	return m
+}()
 
 // loadSecrets reads every secret: the variable itself wins over its _FILE
 // variable, which wins over the YAML _file entry.
