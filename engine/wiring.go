@@ -14,16 +14,10 @@ import (
 
 	"github.com/leakgate/leakgate/engine/config"
 	"github.com/leakgate/leakgate/providers"
-	"github.com/leakgate/leakgate/providers/alphavantage"
-	"github.com/leakgate/leakgate/providers/coinbase"
-	"github.com/leakgate/leakgate/providers/finnhub"
 	"github.com/leakgate/leakgate/providers/llm"
-	"github.com/leakgate/leakgate/providers/oanda"
-	"github.com/leakgate/leakgate/providers/polygon"
-	"github.com/leakgate/leakgate/providers/reddit"
+	"github.com/leakgate/leakgate/providers/registry"
 	"github.com/leakgate/leakgate/providers/sandbox"
 	"github.com/leakgate/leakgate/providers/unified"
-	"github.com/leakgate/leakgate/providers/yahoo"
 )
 
 // sandboxHost is the base URL of the in-process sandbox: its transport
@@ -84,11 +78,8 @@ func newDataSource(cfg *config.Config, o options, log *slog.Logger) (*dataSource
 			ds.rt = ds.sandbox.Transport()
 		}
 	}
-	ds.opts = append(ds.opts, providers.WithLogger(log), providers.WithSecrets(cfg.SecretValues()...))
-	if ds.rt != nil {
-		ds.opts = append(ds.opts, providers.WithTransport(ds.rt))
-	}
-	ds.opts = append(ds.opts, o.providerOpts...)
+	ds.opts = append([]providers.Option{providers.WithLogger(log), providers.WithSecrets(cfg.SecretValues()...)},
+		o.providerOpts...)
 	return ds, nil
 }
 
@@ -107,9 +98,8 @@ func (ds *dataSource) close() error {
 	return errors.Join(errs...)
 }
 
-// url returns the base URL of provider name's API under prefix: the
-// per-provider override, else the sandbox's, else "" (the provider's
-// default).
+// url returns the base URL of an API whose sandbox route is prefix: the
+// override, else the sandbox's, else "" (the provider's default).
 func (ds *dataSource) url(override, prefix string) string {
 	if override != "" {
 		return override
@@ -129,28 +119,24 @@ func (ds *dataSource) secret(provider, name string) string {
 	if !ds.sandboxCreds {
 		return ""
 	}
-	switch provider + "." + name {
-	case "coinbase.key_name":
-		return sandbox.CoinbaseKeyName
-	case "coinbase.private_key":
-		return sandbox.CoinbasePrivateKey
-	}
-	return sandbox.Key
+	p, _ := registry.Lookup(provider)
+	s, _ := p.Secret(name)
+	return s.Sandbox
 }
 
-// enabled reports whether provider name is to be built: an explicit
-// setting wins; otherwise it is on in sandbox setups and, live, when its
-// credentials are present. required lists the secrets it cannot work
-// without.
-func (ds *dataSource) enabled(name string, required ...string) (bool, error) {
+// enabled reports whether provider p is to be built: an explicit setting
+// wins; otherwise it is on in sandbox setups and, live, when its required
+// secrets are present.
+func (ds *dataSource) enabled(p registry.Provider) (bool, error) {
+	name := p.Name
 	on, set := ds.cfg.Providers[name].IsEnabled()
 	if set && !on {
 		return false, nil
 	}
 	var missing []string
-	for _, s := range required {
-		if ds.secret(name, s) == "" {
-			missing = append(missing, config.EnvName(name+"."+s))
+	for _, s := range p.Secrets {
+		if s.Required && ds.secret(name, s.Name) == "" {
+			missing = append(missing, s.Env)
 		}
 	}
 	if len(missing) == 0 {
@@ -218,103 +204,38 @@ func (ds *dataSource) client(name string) (builtClient, error) {
 // close. It returns a zero builtClient (and no error) when the provider is
 // off or not wired.
 func (ds *dataSource) build(name string) (builtClient, error) {
-	p := ds.cfg.Providers[name]
-	var c builtClient
-	switch name {
-	case config.AlphaVantage:
-		if on, err := ds.enabled(name, "api_key"); !on || err != nil {
-			return c, err
-		}
-		cl, err := alphavantage.New(alphavantage.Config{BaseURL: ds.url(p.BaseURL, "alphavantage"),
-			APIKey: ds.secret(name, "api_key")}, ds.clientOpts(name)...)
-		if err != nil {
-			return c, fmt.Errorf("engine: %w", err)
-		}
-		c = builtClient{md: cl, close: cl.Close}
-	case config.Polygon:
-		if on, err := ds.enabled(name, "api_key"); !on || err != nil {
-			return c, err
-		}
-		cl, err := polygon.New(polygon.Config{BaseURL: ds.url(p.BaseURL, "polygon"), APIKey: ds.secret(name, "api_key")},
-			ds.clientOpts(name)...)
-		if err != nil {
-			return c, fmt.Errorf("engine: %w", err)
-		}
-		c = builtClient{md: cl, close: cl.Close}
-	case config.Finnhub:
-		if on, err := ds.enabled(name, "api_key"); !on || err != nil {
-			return c, err
-		}
-		cl, err := finnhub.New(finnhub.Config{BaseURL: ds.url(p.BaseURL, "finnhub"), APIKey: ds.secret(name, "api_key")},
-			ds.clientOpts(name)...)
-		if err != nil {
-			return c, fmt.Errorf("engine: %w", err)
-		}
-		c = builtClient{md: cl, close: cl.Close}
-	case config.OANDA:
-		if on, err := ds.enabled(name, "token"); !on || err != nil {
-			return c, err
-		}
-		account := p.AccountID
-		if account == "" && ds.sandboxCreds {
-			account = sandbox.OandaAccountID
-		}
-		cl, err := oanda.New(oanda.Config{BaseURL: ds.url(p.BaseURL, "oanda"), Live: p.Live, Token: ds.secret(name, "token"),
-			AccountID: account}, ds.clientOpts(name)...)
-		if err != nil {
-			return c, fmt.Errorf("engine: %w", err)
-		}
-		c = builtClient{md: cl, close: cl.Close}
-		if account != "" {
-			c.broker = cl
-		}
-	case config.Reddit:
-		if on, err := ds.enabled(name, "client_id", "client_secret"); !on || err != nil {
-			return c, err
-		}
-		cl, err := reddit.New(reddit.Config{BaseURL: ds.url(p.BaseURL, "reddit"), AuthURL: ds.url(p.AuthURL, "reddit-www"),
-			ClientID: ds.secret(name, "client_id"), ClientSecret: ds.secret(name, "client_secret"), UserAgent: p.UserAgent},
-			ds.clientOpts(name)...)
-		if err != nil {
-			return c, fmt.Errorf("engine: %w", err)
-		}
-		c = builtClient{posts: cl, close: cl.Close}
-	case config.Yahoo:
-		if on, err := ds.enabled(name); !on || err != nil {
-			return c, err
-		}
-		cl, err := yahoo.New(yahoo.Config{BaseURL: ds.url(p.BaseURL, "yahoo")}, ds.clientOpts(name)...)
-		if err != nil {
-			return c, fmt.Errorf("engine: %w", err)
-		}
-		c = builtClient{md: cl, close: cl.Close}
-	case config.Coinbase:
-		// Market data is public; the key is needed for trading only.
-		if on, err := ds.enabled(name); !on || err != nil {
-			return c, err
-		}
-		cl, err := coinbase.New(coinbase.Config{
-			BaseURL: ds.url(p.BaseURL, "coinbase"), ExchangeURL: ds.url(p.ExchangeURL, "coinbase-exchange"),
-			KeyName: ds.secret(name, "key_name"), PrivateKey: ds.secret(name, "private_key"),
-		}, ds.clientOpts(name)...)
-		if err != nil {
-			return c, fmt.Errorf("engine: %w", err)
-		}
-		c = builtClient{md: cl, broker: cl, close: cl.Close}
-	case config.LLM:
-		if on, err := ds.enabled(name, "api_key"); !on || err != nil {
-			return c, err
-		}
-		cl, err := llm.New(llm.Config{BaseURL: ds.url(p.BaseURL, "llm"), APIKey: ds.secret(name, "api_key"), Model: p.Model},
-			ds.clientOpts(name)...)
-		if err != nil {
-			return c, fmt.Errorf("engine: %w", err)
-		}
-		c = builtClient{llm: cl, close: cl.Close}
-	default:
+	p, ok := registry.Lookup(name)
+	if !ok {
 		ds.log.Debug("provider not available in this build", "provider", name)
+		return builtClient{}, nil
 	}
-	return c, nil
+	if on, err := ds.enabled(p); !on || err != nil {
+		return builtClient{}, err
+	}
+	c, err := p.New(ds.settings(p))
+	if err != nil {
+		return builtClient{}, fmt.Errorf("engine: %w", err)
+	}
+	return builtClient{md: c.MarketData, broker: c.Broker, posts: c.Posts, llm: c.LLM, close: c.Close}, nil
+}
+
+// settings gathers what provider p's constructor takes from the
+// configuration: its URLs (configured, else the sandbox's), secrets,
+// options and transport.
+func (ds *dataSource) settings(p registry.Provider) registry.Settings {
+	cp := ds.cfg.Providers[p.Name]
+	s := registry.Settings{
+		URLs: map[string]string{}, Secrets: map[string]string{},
+		Options: ds.clientOpts(p.Name), Transport: ds.rt, Sandbox: ds.sandboxCreds,
+		AccountID: cp.AccountID, Live: cp.Live, UserAgent: cp.UserAgent, Model: cp.Model,
+	}
+	for _, e := range p.Endpoints {
+		s.URLs[e.Setting] = ds.url(cp.URL(e.Setting), e.Prefix)
+	}
+	for _, sec := range p.Secrets {
+		s.Secrets[sec.Name] = ds.secret(p.Name, sec.Name)
+	}
+	return s
 }
 
 // marketData builds the unified provider over the routed providers.
@@ -334,7 +255,7 @@ func (ds *dataSource) marketData(context.Context) (providers.MarketData, error) 
 	}
 	if len(routes) == 0 {
 		return nil, fmt.Errorf("engine: no market data provider is enabled for %s data: set the credentials of one "+
-			"(for example %s), or use data.source: sandbox", ds.cfg.Data.Source, config.EnvName("alphavantage.api_key"))
+			"(for example %s), or use data.source: sandbox", ds.cfg.Data.Source, exampleSecretEnv())
 	}
 	md, err := unified.New(routes, unified.WithTTL(ds.cfg.Data.BarsTTL, ds.cfg.Data.QuoteTTL), unified.WithLogger(ds.log))
 	if err != nil {
@@ -353,7 +274,7 @@ func (ds *dataSource) broker(name string) (providers.Broker, error) {
 		return nil, fmt.Errorf("engine: platform %s is not available: enable providers.%s and set its credentials (%s)",
 			name, name, strings.Join(secretEnvs(name), ", "))
 	}
-	if name == config.Coinbase && ds.secret(name, "private_key") == "" {
+	if name == config.Coinbase && ds.secret(name, registry.PrivateKey) == "" {
 		return nil, fmt.Errorf("engine: platform coinbase needs an API key: set %s", strings.Join(secretEnvs(name), " and "))
 	}
 	if name == config.OANDA && ds.cfg.Providers[name].AccountID == "" && !ds.sandboxCreds {
@@ -377,12 +298,25 @@ func (ds *dataSource) postSource() (providers.PostSource, error) {
 	return c.posts, nil
 }
 
+// secretEnvs returns the variables of every secret provider takes.
 func secretEnvs(provider string) []string {
+	p, _ := registry.Lookup(provider)
 	var out []string
-	for _, s := range config.RequiredSecrets(provider) {
-		out = append(out, config.EnvName(provider+"."+s))
+	for _, s := range p.Secrets {
+		out = append(out, s.Env)
 	}
 	return out
+}
+
+// exampleSecretEnv names the variable of the first market-data provider's
+// first secret (FFE_ALPHAVANTAGE_API_KEY), for hints.
+func exampleSecretEnv() string {
+	for _, p := range registry.All() {
+		if p.MarketData() && len(p.Secrets) > 0 {
+			return p.Secrets[0].Env
+		}
+	}
+	return ""
 }
 
 // nonClosing is a broker whose Close is left to the data source, because
