@@ -9,6 +9,30 @@
 // harness (Start, a loopback server) and the responses of httpmock in mock
 // mode (the same Transport).
 //
+// # Shape
+//
+// Handler is a router. It splits the prefix off each request's path, draws
+// the request's fault, counts it in the per-prefix statistics and hands it
+// to the venue registered for the prefix (or answers 404 for a path under
+// no prefix). A venue is one small unexported type per upstream API, in its
+// own file (alphavantageVenue in alphavantage.go, coinbaseVenue in
+// coinbase.go, …): its routes, its wire format, its own rate-limit and 500
+// answers, and its own state where the API has any (Coinbase's account
+// and orders, OANDA's account and positions). Everything the venues share
+// lives once: the recorded data and the replay clock and id sequence over
+// it (core.go, data.go), fault injection (faults.go), statistics
+// (stats.go), and the reply and JSON helpers (reply.go, jsonw.go). The
+// exported surface is small: the Prefix constants and Prefixes, New and its
+// options, Handler's faults, statistics and clock methods and its
+// Transport, and Server.
+//
+// # Imports
+//
+// The package imports the standard library and the providers core package
+// (Bar, symbol normalisation, sentinel errors), nothing else: not the
+// provider client packages it imitates, nor engine, scenarios or harness,
+// which import it.
+//
 // # Data
 //
 // Four daily histories are embedded (Symbols, History): AAPL 2004-08-19 to
