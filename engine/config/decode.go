@@ -242,11 +242,9 @@ func firstNonFinite(v reflect.Value, path string) (string, float64, bool) {
 }
 
 func secretEnvHint(path, key string) string {
-	if p, ok := strings.CutPrefix(path, "providers."); ok {
-		return "FFE_" + strings.ToUpper(p+"_"+key)
-	}
+	owner := strings.TrimPrefix(path, "providers.")
 	for _, s := range SecretSpecs() {
-		if s.Provider == path && s.Name == key {
+		if s.Provider == owner && s.Name == key {
 			return s.Env
 		}
 	}
