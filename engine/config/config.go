@@ -67,11 +67,11 @@ const (
 	SourceLive = "live"
 )
 
-// Trading platforms.
+// Trading platforms: paper, or a provider that trades.
 const (
 	PlatformPaper    = "paper"
-	PlatformCoinbase = "coinbase"
-	PlatformOANDA    = "oanda"
+	PlatformCoinbase = registry.Coinbase
+	PlatformOANDA    = registry.OANDA
 )
 
 // Provider names, as used in providers:, routing: and the environment
