@@ -114,7 +114,7 @@ func (a *app) serve(cmd *cobra.Command, addr, adminAddr string) (err error) {
 	m := server.NewMetrics()
 	obs := engine.WithProviderOptions(providers.WithObserver(m.ObserveProviderRequest))
 	return a.withEngineConfig(cmd, cfg, []engine.Option{obs}, func(ctx context.Context, e *engine.Engine) (err error) {
-		deps := server.Deps{MarketData: e.MarketData(), Posts: e.PostSource(), DB: e.Store().DB(),
+		deps := server.Deps{MarketData: e.MarketData(), Posts: e.PostSource(), DB: e.Store(),
 			Metrics: m, Logger: e.Logger(), Clock: e.Now}
 		if sb := e.Sandbox(); sb != nil {
 			deps.MarketClock = sb.Date // relative ranges end at the recorded data's date

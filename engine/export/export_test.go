@@ -3,7 +3,6 @@ package export
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -20,12 +19,12 @@ import (
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
-	_ "modernc.org/sqlite"
 
 	"github.com/leakgate/leakgate/engine/crew"
 	"github.com/leakgate/leakgate/engine/export/exporttest"
 	"github.com/leakgate/leakgate/engine/exportbundle"
 	"github.com/leakgate/leakgate/engine/jobs"
+	"github.com/leakgate/leakgate/engine/store"
 	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/sandbox"
 )
@@ -352,10 +351,10 @@ func TestNewRejects(t *testing.T) {
 // runJob exports spec through a job queue and returns the finished job.
 func runJob(t *testing.T, e *Exporter, sp Spec) jobs.Job {
 	t.Helper()
-	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "jobs.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
+	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), store.FileName))
 	require.NoError(t, err)
 	defer db.Close()
-	q, err := jobs.Open(t.Context(), db, jobs.WithLogger(quiet))
+	q, err := jobs.Open(t.Context(), db.Jobs(), jobs.WithLogger(quiet))
 	require.NoError(t, err)
 	q.Handle(Kind, e.Handler())
 	require.NoError(t, q.Start())

@@ -1,9 +1,11 @@
-package jobs
+package jobs_test
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/leakgate/leakgate/engine/jobs"
 )
 
 // BenchmarkQueue runs no-op jobs through the queue with the default
@@ -12,12 +14,12 @@ import (
 // any job's throughput.
 func BenchmarkQueue(b *testing.B) {
 	db := openDB(b, b.TempDir()+"/jobs.db")
-	q, err := Open(b.Context(), db, WithLogger(quiet), WithCapacity(1<<20))
+	q, err := jobs.Open(b.Context(), db.Jobs(), jobs.WithLogger(quiet), jobs.WithCapacity(1<<20))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer q.Stop(context.Background()) //nolint:errcheck
-	q.Handle("k", func(context.Context, Job, *Tracker) (any, error) { return nil, nil })
+	q.Handle("k", func(context.Context, jobs.Job, *jobs.Tracker) (any, error) { return nil, nil })
 	if err := q.Start(); err != nil {
 		b.Fatal(err)
 	}
@@ -34,7 +36,7 @@ func BenchmarkQueue(b *testing.B) {
 			ids = append(ids, j.ID)
 		}
 		for _, id := range ids {
-			if j, err := q.Wait(b.Context(), id); err != nil || j.State != Succeeded {
+			if j, err := q.Wait(b.Context(), id); err != nil || j.State != jobs.Succeeded {
 				b.Fatalf("job %s: %v %s", id, err, j.Error)
 			}
 		}

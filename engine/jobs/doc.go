@@ -1,10 +1,14 @@
-// Package jobs is a persistent job queue over SQLite with a bounded worker
-// pool.
+// Package jobs is a persistent job queue with a bounded worker pool.
 //
-// Jobs live in the table export_jobs of the database given to Open (driver
-// modernc.org/sqlite, WAL mode and a busy timeout recommended). Open creates
-// and migrates its tables idempotently, recording the schema version in
-// jobs_schema_version, apart from any other migrations the database has.
+// # What it owns, what it may import
+//
+// The package owns the queue's logic: states, workers, timeouts,
+// cancellation, recovery and its in-memory counts. It does not own a
+// table: jobs are stored through a Table, a small interface defined here
+// and implemented by the engine's store (store.JobTable, the table
+// export_jobs, created by the store's numbered migrations). The package
+// imports the standard library only; it imports neither database/sql nor
+// the store, so the store depends on it and not the reverse.
 //
 // # States
 //
@@ -22,6 +26,15 @@
 // matches ErrQueueFull and carries a retry-after hint. Progress of a running
 // job is kept in memory and stored when the job ends.
 //
-// One Queue must own a database's jobs: two Queues over the same tables
-// would each recover the other's running jobs.
+// # Counts
+//
+// Stats reads the number of jobs in each state from memory: the queue
+// counts every state change it stores, right after storing it, under a
+// lock of their own that is never held across a call to the Table. Reading
+// them (for /metrics) never waits on the database, even while the queue's
+// writes wait on a busy one.
+//
+// One Queue must own a table's jobs: two Queues over the same table would
+// each recover the other's running jobs, and their counts would disagree
+// with the table.
 package jobs

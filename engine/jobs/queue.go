@@ -3,11 +3,11 @@ package jobs
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -76,13 +76,15 @@ type Recovery struct {
 // Queue is a persistent job queue with a worker pool. Start runs the
 // workers; Stop ends them.
 type Queue struct {
-	db        *sql.DB
+	table     Table
 	o         options
 	recovered Recovery
 
+	// mu orders the queue's writes and guards the fields below; it is held
+	// across the Table's writes, so it may wait on the database. Readers
+	// of the counts take only c.
 	mu       sync.Mutex
 	handlers map[string]Handler
-	queued   int // jobs in state queued
 	running  map[string]*runningJob
 	started  bool
 	stopping bool
@@ -94,6 +96,39 @@ type Queue struct {
 	wg       sync.WaitGroup
 
 	wake chan struct{} // a token: some job may be waiting
+
+	c counters
+}
+
+// counters are the queue's counts. Their lock is never held across a call
+// to the Table, so reading them (Stats, and through it /metrics) does not
+// wait on the database. They change under Queue.mu too, right after the
+// write they reflect, so they move in the order of the stored changes.
+type counters struct {
+	mu      sync.Mutex
+	byState map[State]int // stored jobs per state
+	running int           // jobs this process runs
+}
+
+// move records that n jobs went from state from to state to; an empty
+// state is none (a new or deleted job). running is added to the jobs this
+// process runs.
+func (c *counters) move(from, to State, n, running int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if from != "" {
+		c.byState[from] -= n
+	}
+	if to != "" {
+		c.byState[to] += n
+	}
+	c.running += running
+}
+
+func (c *counters) queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byState[Queued]
 }
 
 type runningJob struct {
@@ -101,10 +136,10 @@ type runningJob struct {
 	tracker *Tracker
 }
 
-// Open migrates the job tables in db, recovers jobs a previous process left
-// running, and returns a Queue. The caller keeps ownership of db and must
-// keep it open until Stop has returned.
-func Open(ctx context.Context, db *sql.DB, opts ...Option) (*Queue, error) {
+// Open recovers the jobs of table that a previous process left running,
+// counts the stored jobs and returns a Queue. The caller keeps ownership of
+// table and must keep it usable until Stop has returned.
+func Open(ctx context.Context, table Table, opts ...Option) (*Queue, error) {
 	o := options{workers: DefaultWorkers, capacity: DefaultCapacity, maxAttempts: DefaultMaxAttempts,
 		timeout: DefaultTimeout, now: time.Now, logger: slog.Default()}
 	for _, opt := range opts {
@@ -114,45 +149,37 @@ func Open(ctx context.Context, db *sql.DB, opts ...Option) (*Queue, error) {
 		return nil, fmt.Errorf("jobs: workers %d, capacity %d, max attempts %d and timeout %s must be positive",
 			o.workers, o.capacity, o.maxAttempts, o.timeout)
 	}
-	if err := migrate(ctx, db); err != nil {
-		return nil, err
+	if table == nil {
+		return nil, errors.New("jobs: nil table")
 	}
-	q := &Queue{db: db, o: o, handlers: map[string]Handler{}, running: map[string]*runningJob{},
+	q := &Queue{table: table, o: o, handlers: map[string]Handler{}, running: map[string]*runningJob{},
 		avg: time.Second, changed: make(chan struct{}), stop: make(chan struct{}), wake: make(chan struct{}, 1)}
 	q.baseCtx, q.cancel = context.WithCancel(context.Background())
 	if err := q.recover(ctx); err != nil {
 		q.cancel()
 		return nil, err
 	}
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM export_jobs WHERE state = ?`, Queued).Scan(&q.queued); err != nil {
+	counts, err := table.Counts(ctx)
+	if err != nil {
 		q.cancel()
-		return nil, fmt.Errorf("jobs: count queued jobs: %w", err)
+		return nil, fmt.Errorf("jobs: count stored jobs: %w", err)
+	}
+	q.c.byState = make(map[State]int, len(States))
+	for _, s := range States {
+		q.c.byState[s] = counts[s]
 	}
 	return q, nil
 }
 
 // recover queues again, or fails, the jobs left running.
 func (q *Queue) recover(ctx context.Context) error {
-	now := q.o.now().UnixNano()
-	res, err := q.db.ExecContext(ctx, `UPDATE export_jobs SET state = ?,
-		error = printf('interrupted: the process stopped while the job was running (attempt %d of %d); no attempts left', attempt, ?),
-		finished_at = ?, updated_at = ? WHERE state = ? AND attempt >= ?`,
-		Failed, q.o.maxAttempts, now, now, Running, q.o.maxAttempts)
+	rec, err := q.table.Recover(ctx, q.o.maxAttempts, q.o.now())
 	if err != nil {
-		return fmt.Errorf("jobs: recover interrupted jobs: %w", err)
+		return fmt.Errorf("jobs: %w", err)
 	}
-	failed, _ := res.RowsAffected()
-	res, err = q.db.ExecContext(ctx, `UPDATE export_jobs SET state = ?,
-		note = printf('resumed: the process stopped while the job was running (attempt %d of %d)', attempt, ?),
-		started_at = 0, progress = '', updated_at = ? WHERE state = ?`,
-		Queued, q.o.maxAttempts, now, Running)
-	if err != nil {
-		return fmt.Errorf("jobs: recover interrupted jobs: %w", err)
-	}
-	requeued, _ := res.RowsAffected()
-	q.recovered = Recovery{Requeued: int(requeued), Failed: int(failed)}
-	if requeued+failed > 0 {
-		q.o.logger.Warn("jobs: recovered jobs interrupted by a stopped process", "requeued", requeued, "failed", failed)
+	q.recovered = rec
+	if rec.Requeued+rec.Failed > 0 {
+		q.o.logger.Warn("jobs: recovered jobs interrupted by a stopped process", "requeued", rec.Requeued, "failed", rec.Failed)
 	}
 	return nil
 }
@@ -182,23 +209,22 @@ func (q *Queue) Enqueue(ctx context.Context, kind string, params any) (Job, erro
 	// sleeps in the busy handler for milliseconds).
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.queued >= q.o.capacity {
-		return Job{}, &FullError{Capacity: q.o.capacity, RetryAfter: q.retryAfterLocked()}
+	if n := q.c.queued(); n >= q.o.capacity {
+		return Job{}, &FullError{Capacity: q.o.capacity, RetryAfter: q.retryAfterLocked(n)}
 	}
-	_, err = q.db.ExecContext(ctx, `INSERT INTO export_jobs (id, kind, state, params, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, job.ID, kind, Queued, string(raw), now.UnixNano(), now.UnixNano())
-	if err != nil {
+	if err := q.table.Insert(ctx, job); err != nil {
 		return Job{}, fmt.Errorf("jobs: enqueue: %w", err)
 	}
-	q.queued++
+	q.c.move("", Queued, 1, 0)
 	q.signal()
 	return job, nil
 }
 
-// retryAfterLocked estimates when a queue slot frees: the jobs ahead, shared
-// by the workers, times the average run time, within [1s, 5m].
-func (q *Queue) retryAfterLocked() time.Duration {
-	d := q.avg * time.Duration(q.queued/q.o.workers+1)
+// retryAfterLocked estimates when a queue slot frees: the queued jobs
+// ahead, shared by the workers, times the average run time, within
+// [1s, 5m].
+func (q *Queue) retryAfterLocked(queued int) time.Duration {
+	d := q.avg * time.Duration(queued/q.o.workers+1)
 	return min(max(d, time.Second), 5*time.Minute).Round(time.Second)
 }
 
@@ -320,19 +346,14 @@ func (q *Queue) claim() (Job, *runningJob, context.Context, error) {
 	if q.stopping {
 		return Job{}, nil, nil, nil
 	}
-	now := q.o.now().UnixNano()
-	row := q.db.QueryRowContext(q.baseCtx, `UPDATE export_jobs SET state = ?, attempt = attempt + 1,
-		started_at = ?, updated_at = ?
-		WHERE seq = (SELECT seq FROM export_jobs WHERE state = ? ORDER BY seq LIMIT 1)
-		RETURNING `+jobColumns, Running, now, now, Queued)
-	job, err := scanJob(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Job{}, nil, nil, nil
-	}
+	job, ok, err := q.table.Claim(q.baseCtx, q.o.now())
 	if err != nil {
 		return Job{}, nil, nil, fmt.Errorf("jobs: claim: %w", err)
 	}
-	q.queued--
+	if !ok {
+		return Job{}, nil, nil, nil
+	}
+	q.c.move(Queued, Running, 1, 1)
 	jctx, cancel := context.WithCancelCause(q.baseCtx)
 	rj := &runningJob{cancel: cancel, tracker: newTracker()}
 	q.running[job.ID] = rj
@@ -399,20 +420,19 @@ func (q *Queue) finish(job Job) {
 	if q.o.observer != nil {
 		q.o.observer(job) // before the outcome is visible, so readers of it see it observed
 	}
-	progress, _ := json.Marshal(job.Progress)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	// The lock makes the stored outcome and the in-memory counts change
-	// together.
+	// The lock orders the stored outcome with the queue's other writes,
+	// and the counts after them.
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	_, err := q.db.ExecContext(ctx, `UPDATE export_jobs SET state = ?, result = ?, error = ?, progress = ?,
-		finished_at = ?, updated_at = ? WHERE id = ?`,
-		job.State, string(job.Result), job.Error, string(progress), job.Finished.UnixNano(), job.Finished.UnixNano(), job.ID)
-	if err != nil {
+	if err := q.table.Finish(ctx, job); err != nil {
 		// The job stays running in the database and is recovered by the
 		// next Open.
 		q.o.logger.Error("jobs: store job outcome", "job", job.ID, "status", job.State, "err", err)
+		q.c.move("", "", 0, -1)
+	} else {
+		q.c.move(Running, job.State, 1, -1)
 	}
 	delete(q.running, job.ID)
 	if d := job.Duration(); d > 0 {
@@ -426,63 +446,21 @@ func (q *Queue) finish(job Job) {
 func (q *Queue) requeue(job Job) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	now := q.o.now().UnixNano()
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	_, err := q.db.ExecContext(ctx, `UPDATE export_jobs SET state = ?, attempt = attempt - 1, started_at = 0,
-		progress = '', note = 'interrupted by a shutdown; queued again', updated_at = ? WHERE id = ?`,
-		Queued, now, job.ID)
-	if err != nil {
+	if err := q.table.Requeue(ctx, job.ID, "interrupted by a shutdown; queued again", q.o.now()); err != nil {
 		q.o.logger.Error("jobs: queue interrupted job again", "job", job.ID, "err", err)
+		q.c.move("", "", 0, -1)
+	} else {
+		q.c.move(Running, Queued, 1, -1)
 	}
 	delete(q.running, job.ID)
-	if err == nil {
-		q.queued++
-	}
 	q.broadcastLocked()
-}
-
-// jobColumns are the columns scanJob reads, in order.
-const jobColumns = `id, kind, state, params, result, error, note, progress, attempt, created_at, started_at, finished_at`
-
-func scanJob(row interface{ Scan(...any) error }) (Job, error) {
-	var j Job
-	var params, result, progress string
-	var created, started, finished int64
-	if err := row.Scan(&j.ID, &j.Kind, &j.State, &params, &result, &j.Error, &j.Note, &progress, &j.Attempt,
-		&created, &started, &finished); err != nil {
-		return Job{}, err
-	}
-	if params != "" && params != "null" {
-		j.Params = json.RawMessage(params)
-	}
-	if result != "" && result != "null" {
-		j.Result = json.RawMessage(result)
-	}
-	if progress != "" {
-		if err := json.Unmarshal([]byte(progress), &j.Progress); err != nil {
-			return Job{}, fmt.Errorf("decode progress of %s: %w", j.ID, err)
-		}
-	}
-	j.Created = fromNanos(created)
-	j.Started = fromNanos(started)
-	j.Finished = fromNanos(finished)
-	return j, nil
-}
-
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
 }
 
 // Get returns job id, with the live progress of a running job.
 func (q *Queue) Get(ctx context.Context, id string) (Job, error) {
-	job, err := scanJob(q.db.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM export_jobs WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Job{}, fmt.Errorf("%w: %s", ErrNotFound, id)
-	}
+	job, err := q.table.Get(ctx, id)
 	if err != nil {
 		return Job{}, fmt.Errorf("jobs: get %s: %w", id, err)
 	}
@@ -512,22 +490,12 @@ func (q *Queue) List(ctx context.Context, f Filter) ([]Job, error) {
 		f.Limit = 100
 	}
 	f.Limit = min(f.Limit, 1000)
-	rows, err := q.db.QueryContext(ctx, `SELECT `+jobColumns+` FROM export_jobs
-		WHERE ? = '' OR state = ? ORDER BY seq DESC LIMIT ?`, f.State, f.State, f.Limit)
+	out, err := q.table.List(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: list: %w", err)
 	}
-	defer rows.Close()
-	out := []Job{}
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, fmt.Errorf("jobs: list: %w", err)
-		}
-		out = append(out, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("jobs: list: %w", err)
+	if out == nil {
+		out = []Job{}
 	}
 	q.mu.Lock()
 	for i := range out {
@@ -554,16 +522,13 @@ func (q *Queue) Cancel(ctx context.Context, id string) (Job, error) {
 		}
 		return job, err
 	}
-	now := q.o.now().UnixNano()
-	res, err := q.db.ExecContext(ctx, `UPDATE export_jobs SET state = ?, error = 'cancelled before it started',
-		finished_at = ?, updated_at = ? WHERE id = ? AND state = ?`, Cancelled, now, now, id, Queued)
+	cancelled, err := q.table.CancelQueued(ctx, id, "cancelled before it started", q.o.now())
 	if err != nil {
 		q.mu.Unlock()
 		return Job{}, fmt.Errorf("jobs: cancel %s: %w", id, err)
 	}
-	n, _ := res.RowsAffected()
-	if n == 1 {
-		q.queued--
+	if cancelled {
+		q.c.move(Queued, Cancelled, 1, 0)
 		q.broadcastLocked()
 	}
 	q.mu.Unlock()
@@ -571,7 +536,7 @@ func (q *Queue) Cancel(ctx context.Context, id string) (Job, error) {
 	if err != nil {
 		return Job{}, err
 	}
-	if n == 1 {
+	if cancelled {
 		if q.o.observer != nil {
 			q.o.observer(job)
 		}
@@ -590,8 +555,15 @@ func (q *Queue) Wait(ctx context.Context, id string) (Job, error) {
 		changed := q.changed
 		q.mu.Unlock()
 		job, err := q.Get(ctx, id)
-		if err != nil || job.State.Terminal() {
+		if err != nil {
 			return job, err
+		}
+		if job.State.Terminal() {
+			// The outcome is stored under q.mu and counted before it is
+			// released: once past it, Stats counts the job as finished.
+			q.mu.Lock()
+			q.mu.Unlock() //nolint:staticcheck // an empty critical section: a barrier
+			return job, nil
 		}
 		select {
 		case <-changed:
@@ -601,64 +573,44 @@ func (q *Queue) Wait(ctx context.Context, id string) (Job, error) {
 	}
 }
 
-// Counts returns how many jobs are in each state.
-func (q *Queue) Counts(ctx context.Context) (map[State]int, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM export_jobs GROUP BY state`)
-	if err != nil {
-		return nil, fmt.Errorf("jobs: count: %w", err)
-	}
-	defer rows.Close()
-	out := make(map[State]int, len(States))
-	for _, s := range States {
-		out[s] = 0
-	}
-	for rows.Next() {
-		var s State
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, fmt.Errorf("jobs: count: %w", err)
-		}
-		out[s] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("jobs: count: %w", err)
-	}
-	return out, nil
-}
-
-// Stats is a point-in-time view of the queue in memory.
+// Stats is a point-in-time view of the queue's counts.
 type Stats struct {
-	Queued, Running, Capacity, Workers int
+	// Queued counts the jobs waiting; Running the jobs this process runs.
+	Queued, Running int
+	// Capacity and Workers are the queue's bounds.
+	Capacity, Workers int
+	// Jobs counts the stored jobs in each state, every state present.
+	Jobs map[State]int
 }
 
-// Stats returns the queue's in-memory counts; unlike Counts it does not
-// touch the database.
+// Stats returns the queue's counts. It reads them from memory, where they
+// change with every state change the queue stores, and never waits on the
+// database or on the queue's writes: /metrics can read it at any time.
 func (q *Queue) Stats() Stats {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return Stats{Queued: q.queued, Running: len(q.running), Capacity: q.o.capacity, Workers: q.o.workers}
+	q.c.mu.Lock()
+	defer q.c.mu.Unlock()
+	return Stats{Queued: q.c.byState[Queued], Running: q.c.running, Capacity: q.o.capacity, Workers: q.o.workers,
+		Jobs: maps.Clone(q.c.byState)}
 }
 
 // Prune deletes finished jobs beyond the newest keep and finished jobs older
 // than maxAge, and returns how many it deleted. A zero keep or maxAge
 // disables that rule.
 func (q *Queue) Prune(ctx context.Context, keep int, maxAge time.Duration) (int, error) {
-	limit := -1 // SQLite: no limit
-	if keep > 0 {
-		limit = keep
-	}
-	var cutoff int64
+	var cutoff time.Time
 	if maxAge > 0 {
-		cutoff = q.o.now().Add(-maxAge).UnixNano()
+		cutoff = q.o.now().Add(-maxAge)
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	res, err := q.db.ExecContext(ctx, `DELETE FROM export_jobs WHERE state IN (?, ?, ?) AND (finished_at < ?
-		OR seq NOT IN (SELECT seq FROM export_jobs WHERE state IN (?, ?, ?) ORDER BY seq DESC LIMIT ?))`,
-		Succeeded, Failed, Cancelled, cutoff, Succeeded, Failed, Cancelled, limit)
+	deleted, err := q.table.Prune(ctx, keep, cutoff)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: prune: %w", err)
 	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	n := 0
+	for s, k := range deleted {
+		q.c.move(s, "", k, 0)
+		n += k
+	}
+	return n, nil
 }

@@ -1,4 +1,4 @@
-package jobs
+package jobs_test
 
 import (
 	"context"
@@ -15,34 +15,34 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
-	_ "modernc.org/sqlite"
+
+	"github.com/leakgate/leakgate/engine/jobs"
+	"github.com/leakgate/leakgate/engine/store"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// dsn opens SQLite the way the engine store does.
-const dsn = "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-
-func openDB(t testing.TB, path string) *sql.DB {
+// openDB opens the engine's store at path: the queue's jobs live in its
+// table export_jobs.
+func openDB(t testing.TB, path string) *store.Store {
 	t.Helper()
-	db, err := sql.Open("sqlite", path+dsn)
+	db, err := store.Open(context.Background(), path)
 	require.NoError(t, err)
-	db.SetMaxOpenConns(4)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	return db
 }
 
 var quiet = slog.New(slog.DiscardHandler)
 
-func newDB(t *testing.T) (*sql.DB, string) {
+func newDB(t *testing.T) (*store.Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "jobs.db")
 	return openDB(t, path), path
 }
 
-func open(t *testing.T, db *sql.DB, opts ...Option) *Queue {
+func open(t *testing.T, db *store.Store, opts ...jobs.Option) *jobs.Queue {
 	t.Helper()
-	q, err := Open(t.Context(), db, append([]Option{WithLogger(quiet)}, opts...)...)
+	q, err := jobs.Open(t.Context(), db.Jobs(), append([]jobs.Option{jobs.WithLogger(quiet)}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = q.Stop(context.Background()) })
 	return q
@@ -52,7 +52,7 @@ type params struct {
 	Symbols []string `json:"symbols"`
 }
 
-func waitJob(t *testing.T, q *Queue, id string) Job {
+func waitJob(t *testing.T, q *jobs.Queue, id string) jobs.Job {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -66,45 +66,45 @@ func TestJobOutcomes(t *testing.T) {
 	tests := []struct {
 		name      string
 		kind      string
-		handler   Handler
-		wantState State
+		handler   jobs.Handler
+		wantState jobs.State
 		wantErr   string
 		want      string // result JSON
 	}{
-		{name: "success", kind: "k", handler: func(_ context.Context, job Job, tr *Tracker) (any, error) {
+		{name: "success", kind: "k", handler: func(_ context.Context, job jobs.Job, tr *jobs.Tracker) (any, error) {
 			var p params
 			if err := json.Unmarshal(job.Params, &p); err != nil {
 				return nil, err
 			}
 			tr.Init(p.Symbols...)
 			for _, s := range p.Symbols {
-				tr.Set(s, ItemDone, "")
+				tr.Set(s, jobs.ItemDone, "")
 			}
 			return map[string]int{"symbols": len(p.Symbols)}, nil
-		}, wantState: Succeeded, want: `{"symbols":2}`},
-		{name: "error", kind: "k", handler: func(context.Context, Job, *Tracker) (any, error) { return nil, boom },
-			wantState: Failed, wantErr: "boom"},
-		{name: "panic", kind: "k", handler: func(context.Context, Job, *Tracker) (any, error) { panic("bad") },
-			wantState: Failed, wantErr: "handler panicked: bad"},
-		{name: "unknown kind", kind: "other", handler: func(context.Context, Job, *Tracker) (any, error) { return nil, nil },
-			wantState: Failed, wantErr: `no handler for job kind "other"`},
-		{name: "unencodable result", kind: "k", handler: func(context.Context, Job, *Tracker) (any, error) { return func() {}, nil },
-			wantState: Failed, wantErr: "encode result"},
-		{name: "timeout", kind: "k", handler: func(ctx context.Context, _ Job, _ *Tracker) (any, error) {
+		}, wantState: jobs.Succeeded, want: `{"symbols":2}`},
+		{name: "error", kind: "k", handler: func(context.Context, jobs.Job, *jobs.Tracker) (any, error) { return nil, boom },
+			wantState: jobs.Failed, wantErr: "boom"},
+		{name: "panic", kind: "k", handler: func(context.Context, jobs.Job, *jobs.Tracker) (any, error) { panic("bad") },
+			wantState: jobs.Failed, wantErr: "handler panicked: bad"},
+		{name: "unknown kind", kind: "other", handler: func(context.Context, jobs.Job, *jobs.Tracker) (any, error) { return nil, nil },
+			wantState: jobs.Failed, wantErr: `no handler for job kind "other"`},
+		{name: "unencodable result", kind: "k", handler: func(context.Context, jobs.Job, *jobs.Tracker) (any, error) { return func() {}, nil },
+			wantState: jobs.Failed, wantErr: "encode result"},
+		{name: "timeout", kind: "k", handler: func(ctx context.Context, _ jobs.Job, _ *jobs.Tracker) (any, error) {
 			<-ctx.Done()
 			return nil, context.Cause(ctx)
-		}, wantState: Failed, wantErr: "timed out after 50ms: jobs: job timed out"},
+		}, wantState: jobs.Failed, wantErr: "timed out after 50ms: jobs: job timed out"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db, _ := newDB(t)
-			var observed atomic.Pointer[Job]
-			q := open(t, db, WithTimeout(50*time.Millisecond), WithObserver(func(j Job) { observed.Store(&j) }))
+			var observed atomic.Pointer[jobs.Job]
+			q := open(t, db, jobs.WithTimeout(50*time.Millisecond), jobs.WithObserver(func(j jobs.Job) { observed.Store(&j) }))
 			q.Handle("k", tt.handler)
 			require.NoError(t, q.Start())
 			queued, err := q.Enqueue(t.Context(), tt.kind, params{Symbols: []string{"AAPL", "SPY"}})
 			require.NoError(t, err)
-			require.Equal(t, Queued, queued.State)
+			require.Equal(t, jobs.Queued, queued.State)
 			require.JSONEq(t, `{"symbols":["AAPL","SPY"]}`, string(queued.Params))
 
 			j := waitJob(t, q, queued.ID)
@@ -118,7 +118,10 @@ func TestJobOutcomes(t *testing.T) {
 			require.False(t, j.Finished.IsZero())
 			require.GreaterOrEqual(t, j.Duration(), time.Duration(0))
 			require.Equal(t, j.ID, observed.Load().ID)
-			require.Equal(t, Stats{Capacity: DefaultCapacity, Workers: DefaultWorkers}, q.Stats())
+			want := map[jobs.State]int{jobs.Queued: 0, jobs.Running: 0, jobs.Succeeded: 0, jobs.Failed: 0, jobs.Cancelled: 0}
+			want[tt.wantState] = 1
+			require.Equal(t, jobs.Stats{Capacity: jobs.DefaultCapacity, Workers: jobs.DefaultWorkers, Jobs: want}, q.Stats(),
+				"the counts have changed when Wait returns")
 		})
 	}
 }
@@ -127,10 +130,10 @@ func TestProgressIsLiveAndStored(t *testing.T) {
 	db, _ := newDB(t)
 	q := open(t, db)
 	step := make(chan struct{})
-	q.Handle("k", func(ctx context.Context, _ Job, tr *Tracker) (any, error) {
+	q.Handle("k", func(ctx context.Context, _ jobs.Job, tr *jobs.Tracker) (any, error) {
 		tr.Init("AAPL", "SPY")
-		tr.Set("AAPL", ItemDone, "252 bars")
-		tr.Set("SPY", ItemFailed, "no data")
+		tr.Set("AAPL", jobs.ItemDone, "252 bars")
+		tr.Set("SPY", jobs.ItemFailed, "no data")
 		select {
 		case <-step:
 		case <-ctx.Done():
@@ -140,44 +143,44 @@ func TestProgressIsLiveAndStored(t *testing.T) {
 	require.NoError(t, q.Start())
 	job, err := q.Enqueue(t.Context(), "k", nil)
 	require.NoError(t, err)
-	want := Progress{Total: 2, Done: 1, Failed: 1, Items: []Item{
-		{Name: "AAPL", State: ItemDone, Detail: "252 bars"}, {Name: "SPY", State: ItemFailed, Detail: "no data"}}}
+	want := jobs.Progress{Total: 2, Done: 1, Failed: 1, Items: []jobs.Item{
+		{Name: "AAPL", State: jobs.ItemDone, Detail: "252 bars"}, {Name: "SPY", State: jobs.ItemFailed, Detail: "no data"}}}
 	// Live progress appears while the job runs, in Get and List.
 	for {
 		j, err := q.Get(t.Context(), job.ID)
 		require.NoError(t, err)
-		if j.State == Running && j.Progress.Failed == 1 {
+		if j.State == jobs.Running && j.Progress.Failed == 1 {
 			require.Equal(t, want, j.Progress)
 			break
 		}
 		time.Sleep(time.Millisecond)
 	}
-	list, err := q.List(t.Context(), Filter{State: Running})
+	list, err := q.List(t.Context(), jobs.Filter{State: jobs.Running})
 	require.NoError(t, err)
 	require.Len(t, list, 1)
 	require.Equal(t, want, list[0].Progress)
 	close(step)
 	j := waitJob(t, q, job.ID)
-	require.Equal(t, Succeeded, j.State)
+	require.Equal(t, jobs.Succeeded, j.State)
 	require.Equal(t, want, j.Progress)
 }
 
 func TestFullQueue(t *testing.T) {
 	db, _ := newDB(t)
-	q := open(t, db, WithCapacity(2), WithWorkers(1))
+	q := open(t, db, jobs.WithCapacity(2), jobs.WithWorkers(1))
 	for range 2 {
 		_, err := q.Enqueue(t.Context(), "k", nil)
 		require.NoError(t, err)
 	}
 	_, err := q.Enqueue(t.Context(), "k", nil)
-	require.ErrorIs(t, err, ErrQueueFull)
-	var full *FullError
+	require.ErrorIs(t, err, jobs.ErrQueueFull)
+	var full *jobs.FullError
 	require.ErrorAs(t, err, &full)
 	require.Equal(t, 2, full.Capacity)
 	require.GreaterOrEqual(t, full.RetryAfter, time.Second)
 
 	// Cancelling a queued job frees its slot.
-	jobs, err := q.List(t.Context(), Filter{State: Queued})
+	jobs, err := q.List(t.Context(), jobs.Filter{State: jobs.Queued})
 	require.NoError(t, err)
 	_, err = q.Cancel(t.Context(), jobs[0].ID)
 	require.NoError(t, err)
@@ -188,21 +191,21 @@ func TestFullQueue(t *testing.T) {
 func TestCancel(t *testing.T) {
 	db, _ := newDB(t)
 	var observed atomic.Int32
-	q := open(t, db, WithWorkers(1), WithObserver(func(Job) { observed.Add(1) }))
+	q := open(t, db, jobs.WithWorkers(1), jobs.WithObserver(func(jobs.Job) { observed.Add(1) }))
 	started := make(chan string, 1)
-	q.Handle("block", func(ctx context.Context, job Job, _ *Tracker) (any, error) {
+	q.Handle("block", func(ctx context.Context, job jobs.Job, _ *jobs.Tracker) (any, error) {
 		started <- job.ID
 		<-ctx.Done()
 		return nil, context.Cause(ctx)
 	})
-	q.Handle("quick", func(context.Context, Job, *Tracker) (any, error) { return "ok", nil })
+	q.Handle("quick", func(context.Context, jobs.Job, *jobs.Tracker) (any, error) { return "ok", nil })
 
 	// Queued: cancelled at once.
 	queued, err := q.Enqueue(t.Context(), "quick", nil)
 	require.NoError(t, err)
 	j, err := q.Cancel(t.Context(), queued.ID)
 	require.NoError(t, err)
-	require.Equal(t, Cancelled, j.State)
+	require.Equal(t, jobs.Cancelled, j.State)
 	require.Equal(t, "cancelled before it started", j.Error)
 
 	require.NoError(t, q.Start())
@@ -211,25 +214,25 @@ func TestCancel(t *testing.T) {
 	require.Equal(t, running.ID, <-started)
 	j, err = q.Cancel(t.Context(), running.ID)
 	require.NoError(t, err)
-	require.Contains(t, []State{Running, Cancelled}, j.State)
+	require.Contains(t, []jobs.State{jobs.Running, jobs.Cancelled}, j.State)
 	j = waitJob(t, q, running.ID)
-	require.Equal(t, Cancelled, j.State)
+	require.Equal(t, jobs.Cancelled, j.State)
 	require.Equal(t, "cancelled while running", j.Error)
 
 	_, err = q.Cancel(t.Context(), running.ID)
-	require.ErrorIs(t, err, ErrFinished)
+	require.ErrorIs(t, err, jobs.ErrFinished)
 	_, err = q.Cancel(t.Context(), "job-nope")
-	require.ErrorIs(t, err, ErrNotFound)
+	require.ErrorIs(t, err, jobs.ErrNotFound)
 	_, err = q.Get(t.Context(), "job-nope")
-	require.ErrorIs(t, err, ErrNotFound)
+	require.ErrorIs(t, err, jobs.ErrNotFound)
 	require.Equal(t, int32(2), observed.Load())
 }
 
 func TestWorkersBoundConcurrency(t *testing.T) {
 	db, _ := newDB(t)
-	q := open(t, db, WithWorkers(2))
+	q := open(t, db, jobs.WithWorkers(2))
 	var cur, peak atomic.Int32
-	q.Handle("k", func(context.Context, Job, *Tracker) (any, error) {
+	q.Handle("k", func(context.Context, jobs.Job, *jobs.Tracker) (any, error) {
 		n := cur.Add(1)
 		for {
 			p := peak.Load()
@@ -248,22 +251,20 @@ func TestWorkersBoundConcurrency(t *testing.T) {
 		ids = append(ids, j.ID)
 	}
 	require.NoError(t, q.Start())
-	require.ErrorIs(t, q.Start(), ErrStarted)
+	require.ErrorIs(t, q.Start(), jobs.ErrStarted)
 	for _, id := range ids {
-		require.Equal(t, Succeeded, waitJob(t, q, id).State)
+		require.Equal(t, jobs.Succeeded, waitJob(t, q, id).State)
 	}
 	require.LessOrEqual(t, peak.Load(), int32(2))
-	counts, err := q.Counts(t.Context())
-	require.NoError(t, err)
-	require.Equal(t, map[State]int{Queued: 0, Running: 0, Succeeded: 8, Failed: 0, Cancelled: 0}, counts)
+	require.Equal(t, map[jobs.State]int{jobs.Queued: 0, jobs.Running: 0, jobs.Succeeded: 8, jobs.Failed: 0, jobs.Cancelled: 0}, q.Stats().Jobs)
 }
 
 func TestStopLetsRunningJobsFinish(t *testing.T) {
 	db, _ := newDB(t)
-	q, err := Open(t.Context(), db, WithWorkers(1), WithLogger(quiet))
+	q, err := jobs.Open(t.Context(), db.Jobs(), jobs.WithWorkers(1), jobs.WithLogger(quiet))
 	require.NoError(t, err)
 	started, release := make(chan struct{}), make(chan struct{})
-	q.Handle("k", func(context.Context, Job, *Tracker) (any, error) {
+	q.Handle("k", func(context.Context, jobs.Job, *jobs.Tracker) (any, error) {
 		close(started)
 		<-release
 		return "done", nil
@@ -286,25 +287,21 @@ func TestStopLetsRunningJobsFinish(t *testing.T) {
 
 	j, err := q.Get(t.Context(), running.ID)
 	require.NoError(t, err)
-	require.Equal(t, Succeeded, j.State)
+	require.Equal(t, jobs.Succeeded, j.State)
 	j, err = q.Get(t.Context(), waiting.ID)
 	require.NoError(t, err)
-	require.Equal(t, Queued, j.State, "jobs not started stay queued")
+	require.Equal(t, jobs.Queued, j.State, "jobs not started stay queued")
 	require.Error(t, q.Start(), "no start after stop")
 }
 
-func stopping(q *Queue) bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.stopping
-}
+func stopping(q *jobs.Queue) bool { return jobs.Stopping(q) }
 
 func TestStopDeadlineRequeuesRunningJobs(t *testing.T) {
 	db, _ := newDB(t)
-	q, err := Open(t.Context(), db, WithWorkers(2), WithLogger(quiet))
+	q, err := jobs.Open(t.Context(), db.Jobs(), jobs.WithWorkers(2), jobs.WithLogger(quiet))
 	require.NoError(t, err)
 	started := make(chan struct{}, 2)
-	block := func(ctx context.Context, _ Job, tr *Tracker) (any, error) {
+	block := func(ctx context.Context, _ jobs.Job, tr *jobs.Tracker) (any, error) {
 		tr.Init("AAPL")
 		started <- struct{}{}
 		<-ctx.Done()
@@ -327,25 +324,25 @@ func TestStopDeadlineRequeuesRunningJobs(t *testing.T) {
 	for _, id := range ids {
 		j, err := q.Get(t.Context(), id)
 		require.NoError(t, err)
-		require.Equal(t, Queued, j.State)
+		require.Equal(t, jobs.Queued, j.State)
 		require.Equal(t, 0, j.Attempt, "a shutdown does not count as an attempt")
 	}
 
 	// The next process runs them.
 	q2 := open(t, db)
-	require.Equal(t, Recovery{}, q2.Recovered())
-	q2.Handle("k", func(context.Context, Job, *Tracker) (any, error) { return nil, nil })
+	require.Equal(t, jobs.Recovery{}, q2.Recovered())
+	q2.Handle("k", func(context.Context, jobs.Job, *jobs.Tracker) (any, error) { return nil, nil })
 	require.NoError(t, q2.Start())
 	for _, id := range ids {
 		j := waitJob(t, q2, id)
-		require.Equal(t, Succeeded, j.State)
+		require.Equal(t, jobs.Succeeded, j.State)
 		require.Equal(t, 1, j.Attempt)
 	}
 }
 
 func TestRecoveryOfJobsLeftRunning(t *testing.T) {
 	db, path := newDB(t)
-	q := open(t, db, WithMaxAttempts(2))
+	q := open(t, db, jobs.WithMaxAttempts(2))
 	var ids []string
 	for range 2 {
 		j, err := q.Enqueue(t.Context(), "k", nil)
@@ -354,47 +351,33 @@ func TestRecoveryOfJobsLeftRunning(t *testing.T) {
 	}
 	// A process claimed both and died: one on its first attempt, one on
 	// its second.
-	_, err := db.Exec(`UPDATE export_jobs SET state = 'running', attempt = 1, started_at = 1 WHERE id = ?`, ids[0])
+	raw, err := sql.Open("sqlite", path)
 	require.NoError(t, err)
-	_, err = db.Exec(`UPDATE export_jobs SET state = 'running', attempt = 2, started_at = 1 WHERE id = ?`, ids[1])
+	defer raw.Close()
+	_, err = raw.Exec(`UPDATE export_jobs SET state = 'running', attempt = 1, started_at = 1 WHERE id = ?`, ids[0])
+	require.NoError(t, err)
+	_, err = raw.Exec(`UPDATE export_jobs SET state = 'running', attempt = 2, started_at = 1 WHERE id = ?`, ids[1])
 	require.NoError(t, err)
 
 	db2 := openDB(t, path)
-	q2 := open(t, db2, WithMaxAttempts(2))
-	require.Equal(t, Recovery{Requeued: 1, Failed: 1}, q2.Recovered())
+	q2 := open(t, db2, jobs.WithMaxAttempts(2))
+	require.Equal(t, jobs.Recovery{Requeued: 1, Failed: 1}, q2.Recovered())
 	resumed, err := q2.Get(t.Context(), ids[0])
 	require.NoError(t, err)
-	require.Equal(t, Queued, resumed.State)
+	require.Equal(t, jobs.Queued, resumed.State)
 	require.Equal(t, "resumed: the process stopped while the job was running (attempt 1 of 2)", resumed.Note)
 	failed, err := q2.Get(t.Context(), ids[1])
 	require.NoError(t, err)
-	require.Equal(t, Failed, failed.State)
+	require.Equal(t, jobs.Failed, failed.State)
 	require.Equal(t, "interrupted: the process stopped while the job was running (attempt 2 of 2); no attempts left", failed.Error)
 	require.False(t, failed.Finished.IsZero())
 	require.Equal(t, 1, q2.Stats().Queued)
 
-	q2.Handle("k", func(context.Context, Job, *Tracker) (any, error) { return nil, nil })
+	q2.Handle("k", func(context.Context, jobs.Job, *jobs.Tracker) (any, error) { return nil, nil })
 	require.NoError(t, q2.Start())
 	j := waitJob(t, q2, ids[0])
-	require.Equal(t, Succeeded, j.State)
+	require.Equal(t, jobs.Succeeded, j.State)
 	require.Equal(t, 2, j.Attempt)
-}
-
-func TestMigrationIsIdempotent(t *testing.T) {
-	db, _ := newDB(t)
-	for range 3 {
-		_, err := Open(t.Context(), db)
-		require.NoError(t, err)
-	}
-	var n, v int
-	require.NoError(t, db.QueryRow(`SELECT COUNT(*), MAX(version) FROM jobs_schema_version`).Scan(&n, &v))
-	require.Equal(t, 1, n)
-	require.Equal(t, SchemaVersion, v)
-
-	_, err := db.Exec(`INSERT INTO jobs_schema_version (version) VALUES (99)`)
-	require.NoError(t, err)
-	_, err = Open(t.Context(), db)
-	require.ErrorContains(t, err, "newer than this program's")
 }
 
 func TestListFilterAndPrune(t *testing.T) {
@@ -411,8 +394,8 @@ func TestListFilterAndPrune(t *testing.T) {
 		now = now.Add(d)
 	}
 	db, _ := newDB(t)
-	q := open(t, db, WithClock(clock))
-	q.Handle("k", func(_ context.Context, job Job, _ *Tracker) (any, error) {
+	q := open(t, db, jobs.WithClock(clock))
+	q.Handle("k", func(_ context.Context, job jobs.Job, _ *jobs.Tracker) (any, error) {
 		if string(job.Params) == `"fail"` {
 			return nil, errors.New("no")
 		}
@@ -438,13 +421,13 @@ func TestListFilterAndPrune(t *testing.T) {
 	require.NoError(t, err)
 
 	tests := []struct {
-		filter Filter
+		filter jobs.Filter
 		want   []string
 	}{
-		{filter: Filter{}, want: []string{pending.ID, ids[4], ids[3], ids[2], ids[1], ids[0]}},
-		{filter: Filter{State: Failed}, want: []string{ids[3], ids[1]}},
-		{filter: Filter{State: Succeeded, Limit: 2}, want: []string{ids[4], ids[2]}},
-		{filter: Filter{State: Running}, want: nil},
+		{filter: jobs.Filter{}, want: []string{pending.ID, ids[4], ids[3], ids[2], ids[1], ids[0]}},
+		{filter: jobs.Filter{State: jobs.Failed}, want: []string{ids[3], ids[1]}},
+		{filter: jobs.Filter{State: jobs.Succeeded, Limit: 2}, want: []string{ids[4], ids[2]}},
+		{filter: jobs.Filter{State: jobs.Running}, want: nil},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.filter), func(t *testing.T) {
@@ -468,28 +451,28 @@ func TestListFilterAndPrune(t *testing.T) {
 	n, err = q.Prune(t.Context(), 2, 0)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
-	list, err := q.List(t.Context(), Filter{})
+	list, err := q.List(t.Context(), jobs.Filter{})
 	require.NoError(t, err)
 	require.Len(t, list, 2)
 	require.Equal(t, pending.ID, list[0].ID)
 }
 
 func TestParseState(t *testing.T) {
-	for _, s := range States {
-		got, err := ParseState(string(s))
+	for _, s := range jobs.States {
+		got, err := jobs.ParseState(string(s))
 		require.NoError(t, err)
 		require.Equal(t, s, got)
 	}
-	_, err := ParseState("done")
+	_, err := jobs.ParseState("done")
 	require.Error(t, err)
-	require.True(t, Cancelled.Terminal())
-	require.False(t, Running.Terminal())
+	require.True(t, jobs.Cancelled.Terminal())
+	require.False(t, jobs.Running.Terminal())
 }
 
 func TestOpenRejectsBadOptions(t *testing.T) {
 	db, _ := newDB(t)
-	for _, opt := range []Option{WithWorkers(0), WithCapacity(0), WithMaxAttempts(0), WithTimeout(0)} {
-		_, err := Open(t.Context(), db, opt)
+	for _, opt := range []jobs.Option{jobs.WithWorkers(0), jobs.WithCapacity(0), jobs.WithMaxAttempts(0), jobs.WithTimeout(0)} {
+		_, err := jobs.Open(t.Context(), db.Jobs(), opt)
 		require.Error(t, err)
 	}
 }

@@ -7,6 +7,15 @@
 // previous close when the source reports one, else the first price seen;
 // after an alert the reference moves to the alerting price, so a move is
 // reported once.
+//
+// # What it owns, what it may import
+//
+// The package owns the polling loop and its statistics. It stores nothing
+// itself: alerts go to an AlertSink, a small interface defined here; the
+// engine's store implements it over its table monitor_alerts
+// (store.AlertTable, created by the store's numbered migrations). The
+// package imports the standard library and providers (for quotes) only;
+// it imports neither database/sql nor the store.
 package monitor
 
 import (

@@ -2,16 +2,13 @@ package monitor
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
-	_ "modernc.org/sqlite"
 
 	"github.com/leakgate/leakgate/providers"
 )
@@ -199,40 +196,4 @@ func TestStopsWhenContextEnds(t *testing.T) {
 	<-src.calls
 	cancel()
 	m.Stop() // returns once the loop has seen the cancellation
-}
-
-func openDB(t *testing.T) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "m.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, db.Close()) })
-	return db
-}
-
-func TestSQLSink(t *testing.T) {
-	db := openDB(t)
-	sink, err := NewSQLSink(t.Context(), db, 3)
-	require.NoError(t, err)
-	_, err = NewSQLSink(t.Context(), db, 3) // idempotent
-	require.NoError(t, err)
-
-	for i := range 5 {
-		sym := "AAPL"
-		if i%2 == 1 {
-			sym = "SPY"
-		}
-		require.NoError(t, sink.RecordAlert(t.Context(), Alert{Symbol: sym, Price: float64(100 + i), Reference: 100,
-			Change: float64(i) / 100, Direction: Up, Provider: "test", Time: t0.Add(time.Duration(i) * time.Second)}))
-	}
-	all, err := sink.Alerts(t.Context(), "", 0)
-	require.NoError(t, err)
-	require.Len(t, all, 3, "only the newest keep alerts remain")
-	require.Equal(t, 104.0, all[0].Price)
-	require.Equal(t, t0.Add(4*time.Second), all[0].Time)
-	require.Equal(t, 102.0, all[2].Price)
-
-	spy, err := sink.Alerts(t.Context(), "SPY", 10)
-	require.NoError(t, err)
-	require.Len(t, spy, 1)
-	require.Equal(t, 103.0, spy[0].Price)
 }

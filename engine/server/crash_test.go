@@ -207,7 +207,7 @@ func (c *client) awaitWritten(id string) {
 func storedJob(t *testing.T, path, id string) jobs.Job {
 	t.Helper()
 	db := openDB(t, path)
-	q, err := jobs.Open(t.Context(), db, jobs.WithLogger(quiet))
+	q, err := jobs.Open(t.Context(), db.Jobs(), jobs.WithLogger(quiet))
 	require.NoError(t, err)
 	require.Equal(t, jobs.Recovery{}, q.Recovered(), "no job was left running")
 	j, err := q.Get(t.Context(), id)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -18,9 +17,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	_ "modernc.org/sqlite"
 
 	"github.com/leakgate/leakgate/engine/jobs"
+	"github.com/leakgate/leakgate/engine/store"
 	"github.com/leakgate/leakgate/providers"
 )
 
@@ -32,14 +31,11 @@ var marketNow = time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC)
 
 const testToken = "test-token-0123456789"
 
-// dsn opens SQLite as the engine store does.
-const dsn = "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-
-func openDB(t testing.TB, path string) *sql.DB {
+// openDB opens the engine's store at path.
+func openDB(t testing.TB, path string) *store.Store {
 	t.Helper()
-	db, err := sql.Open("sqlite", path+dsn)
+	db, err := store.Open(context.Background(), path)
 	require.NoError(t, err)
-	db.SetMaxOpenConns(4)
 	t.Cleanup(func() { db.Close() })
 	return db
 }

@@ -174,7 +174,7 @@ func TestFiftyExportCyclesReturnToBaseline(t *testing.T) {
 	for range warmup {
 		cycle()
 	}
-	db := s.deps.DB
+	db := s.deps.DB.DB() // the store's pool
 	baseline := settle(t, db, take(t, db, false), 5*time.Second)
 	t.Logf("baseline after %d warm-up cycles: %s", warmup, baseline)
 

@@ -69,10 +69,9 @@ func TestMonitorRecordsAlerts(t *testing.T) {
 		c.MonitorThreshold = 0.05
 	})
 	_, stop := startServe(t, s)
-	sink, err := monitor.NewSQLSink(context.Background(), s.deps.DB, 0)
-	require.NoError(t, err)
+	sink := s.deps.DB.Alerts()
 	for {
-		alerts, err := sink.Alerts(context.Background(), "AAPL", 10)
+		alerts, err := sink.List(context.Background(), "AAPL", 10)
 		require.NoError(t, err)
 		if len(alerts) > 0 {
 			require.Equal(t, 110.0, alerts[0].Price)

@@ -1,12 +1,10 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -158,8 +156,9 @@ func (c *serverCollector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-// Collect implements prometheus.Collector. A failed count of stored jobs
-// is reported for that metric; the others are still collected.
+// Collect implements prometheus.Collector. It reads counts kept in memory
+// only, never the database: a scrape does not wait on a slow or busy
+// database, nor on the queue's writes to it.
 func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.q.Stats()
 	ch <- prometheus.MustNewConstMetric(descQueueDepth, prometheus.GaugeValue, float64(st.Queued))
@@ -172,14 +171,7 @@ func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descMemEntries, prometheus.GaugeValue, float64(c.mem.Len()))
 		ch <- prometheus.MustNewConstMetric(descMemBytes, prometheus.GaugeValue, float64(c.mem.Bytes()))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	counts, err := c.q.Counts(ctx)
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(descJobs, err)
-		return
-	}
 	for _, s := range jobs.States {
-		ch <- prometheus.MustNewConstMetric(descJobs, prometheus.GaugeValue, float64(counts[s]), string(s))
+		ch <- prometheus.MustNewConstMetric(descJobs, prometheus.GaugeValue, float64(st.Jobs[s]), string(s))
 	}
 }

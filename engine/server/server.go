@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +24,7 @@ import (
 	"github.com/leakgate/leakgate/engine/exportbundle"
 	"github.com/leakgate/leakgate/engine/jobs"
 	"github.com/leakgate/leakgate/engine/monitor"
+	"github.com/leakgate/leakgate/engine/store"
 	"github.com/leakgate/leakgate/providers"
 )
 
@@ -148,15 +148,15 @@ type Deps struct {
 	MarketData providers.MarketData
 	// Posts, if set, feeds the sentiment scan.
 	Posts providers.PostSource
-	// DB is the engine's SQLite database (modernc.org/sqlite, WAL mode
-	// with a busy timeout), where jobs and alerts are stored. Required.
-	DB *sql.DB
+	// DB is the engine's store, where the server keeps its jobs
+	// (DB.Jobs) and the monitor's alerts (DB.Alerts), and which /readyz
+	// pings. Required.
+	DB *store.Store
 	// Writer writes the crew's texts; nil means crew.LocalWriter.
 	// WriterName names it in reports ["local"].
 	Writer     crew.Writer
 	WriterName string
-	// Alerts records the monitor's alerts; nil means a monitor.SQLSink
-	// on DB.
+	// Alerts records the monitor's alerts; nil means DB.Alerts().
 	Alerts monitor.AlertSink
 	// Metrics is the registry the admin listener serves; nil means a new
 	// one (whose provider request counter then stays empty).
@@ -221,8 +221,8 @@ type Server struct {
 	serveWG   sync.WaitGroup
 }
 
-// New builds a Server: it opens the bundle directory, migrates and
-// recovers the job queue in deps.DB, and sets up the crew, the exporter and
+// New builds a Server: it opens the bundle directory, recovers the job
+// queue in deps.DB, and sets up the crew, the exporter and
 // the monitor. Nothing runs until Serve or Run. The caller must Close the
 // Server.
 func New(cfg Config, deps Deps, opts ...Option) (*Server, error) {
@@ -323,7 +323,7 @@ func (s *Server) build(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	s.queue, err = jobs.Open(ctx, s.deps.DB,
+	s.queue, err = jobs.Open(ctx, s.deps.DB.Jobs(),
 		jobs.WithWorkers(s.cfg.Workers), jobs.WithCapacity(s.cfg.QueueCapacity),
 		jobs.WithTimeout(s.cfg.JobTimeout), jobs.WithMaxAttempts(s.cfg.MaxAttempts),
 		jobs.WithClock(s.deps.Clock), jobs.WithLogger(s.log), jobs.WithObserver(s.observeJob))
@@ -360,9 +360,7 @@ func (s *Server) build(ctx context.Context) error {
 	if s.cfg.MonitorInterval > 0 && len(s.cfg.Watchlist) > 0 {
 		sink := s.deps.Alerts
 		if sink == nil {
-			if sink, err = monitor.NewSQLSink(ctx, s.deps.DB, 0); err != nil {
-				return fmt.Errorf("server: %w", err)
-			}
+			sink = s.deps.DB.Alerts()
 		}
 		s.monitor, err = monitor.New(s.deps.MarketData, sink, monitor.Config{Symbols: s.cfg.Watchlist,
 			Interval: s.cfg.MonitorInterval, Threshold: s.cfg.MonitorThreshold},

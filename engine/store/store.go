@@ -2,12 +2,31 @@
 // pure-Go modernc.org/sqlite driver (no cgo), in WAL mode with foreign keys
 // on, its schema applied by embedded, numbered migrations.
 //
-// It holds decisions, orders, fills, positions, paper balances, the
-// portfolio memory of closed trades and the learned strategy weights. A
-// Store owns one *sql.DB; Close releases it, and every query closes its
-// rows before returning.
+// # What it owns
 //
-// Times are stored as Unix milliseconds and returned in UTC.
+// The store owns the whole schema of the database: every table and index
+// is created, changed or dropped by a migration under migrations/, applied
+// in order by one runner and recorded in schema_migrations. No other
+// package creates tables (a test of this package checks the module's
+// sources). Besides its own records (decisions, orders, fills, positions,
+// paper balances, the portfolio memory of closed trades and the learned
+// strategy weights), it keeps the tables of `ffe serve` and hands them out
+// as narrow types: Jobs (the job queue's export_jobs, a jobs.Table) and
+// Alerts (the stock monitor's monitor_alerts, a monitor.AlertSink). Those
+// packages define the interfaces; the store implements them, so they need
+// neither database/sql nor this package.
+//
+// # What it may import
+//
+// The standard library, the SQLite driver, providers (for its records'
+// types), and the packages whose tables it keeps, for their types and
+// interfaces: engine/jobs and engine/monitor. Nothing that imports the
+// store may be imported by it.
+//
+// A Store owns one *sql.DB; Close releases it, and every query closes its
+// rows before returning. Times of the store's own records are stored as
+// Unix milliseconds, those of jobs and alerts as Unix nanoseconds; all are
+// returned in UTC.
 package store
 
 import (
@@ -101,9 +120,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: data directory: %w", err)
 	}
-	dsn := path + "?_pragma=busy_timeout(" + strconv.FormatInt(o.busyTimeout.Milliseconds(), 10) + ")" +
-		"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", dsn(path, o.busyTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -114,6 +131,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, errors.Join(err, db.Close())
 	}
 	return s, nil
+}
+
+// dsn is the data source name of the database at path: WAL mode, the busy
+// timeout, foreign keys on and BEGIN IMMEDIATE transactions.
+func dsn(path string, busyTimeout time.Duration) string {
+	return path + "?_pragma=busy_timeout(" + strconv.FormatInt(busyTimeout.Milliseconds(), 10) + ")" +
+		"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
 
 func (s *Store) init(ctx context.Context) error {
@@ -130,11 +154,12 @@ func (s *Store) init(ctx context.Context) error {
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
 
-// DB returns the store's connection pool, for packages that keep their own
-// tables in the same database (the job queue and the monitor's alerts of
-// `ffe serve`). The Store owns it: do not close it, and stop using it
-// before Close. Its connections have the Store's settings: WAL mode, the
-// busy timeout, foreign keys on and BEGIN IMMEDIATE transactions.
+// DB returns the store's connection pool, for tests and diagnostics that
+// manage or watch the pool itself (how many connections it holds open).
+// It is not a way to keep tables: every table of the database is created by
+// the store's migrations and reached through the store's types (Jobs,
+// Alerts, and the Store's own methods). The Store owns the pool: do not
+// close it, and stop using it before Close.
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Close closes the database. It is idempotent; later calls return the
@@ -193,6 +218,12 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.apply(ctx, ms)
+}
+
+// apply applies the migrations of ms the database lacks; ms are the
+// migrations 1..len(ms).
+func (s *Store) apply(ctx context.Context, ms []Migration) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
@@ -236,8 +267,14 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 
 // tx runs f in a write transaction (BEGIN IMMEDIATE), committing when f
 // returns nil and rolling back otherwise.
-func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) (err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
+	return inTx(ctx, s.db, f)
+}
+
+// inTx runs f in a write transaction of db (BEGIN IMMEDIATE), committing
+// when f returns nil and rolling back otherwise.
+func inTx(ctx context.Context, db *sql.DB, f func(*sql.Tx) error) (err error) {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -294,3 +331,11 @@ func ValidID(s string) bool {
 // Stats returns the connection pool's statistics. InUse is 0 whenever no
 // call is running: every query closes its rows before returning.
 func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
+
+// PingContext checks that the database answers.
+func (s *Store) PingContext(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}

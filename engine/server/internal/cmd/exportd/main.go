@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,10 +18,9 @@ import (
 	"syscall"
 	"time"
 
-	_ "modernc.org/sqlite"
-
 	"github.com/leakgate/leakgate/engine/export/exporttest"
 	"github.com/leakgate/leakgate/engine/server"
+	"github.com/leakgate/leakgate/engine/store"
 	"github.com/leakgate/leakgate/providers/sandbox"
 )
 
@@ -89,12 +87,11 @@ func serve(ctx context.Context, stdout io.Writer, o options, logger *slog.Logger
 		return err
 	}
 	defer func() { err = errors.Join(err, env.Close()) }()
-	db, err := sql.Open("sqlite", o.db+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	db, err := store.Open(ctx, o.db)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
-	db.SetMaxOpenConns(4)
 
 	s, err := server.New(server.Config{
 		Token:             o.token,

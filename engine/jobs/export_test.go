@@ -1,0 +1,8 @@
+package jobs
+
+// Stopping reports whether Stop was called on q.
+func Stopping(q *Queue) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.stopping
+}
