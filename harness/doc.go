@@ -19,12 +19,12 @@
 // Check fails the test with a report such as
 //
 //	leakgate: export: LEAK, 50/50 iterations (warm-up 5) in 812ms, iteration p50 9.9ms p95 12ms, not settled after 2s
-//	METRIC      BASELINE  FINAL    DELTA     MAX      SLOPE/IT  GROWTH  THRESHOLD   VERDICT
-//	goroutines  12        62       +50       62       +1.00     steady  delta<=0    FAIL (delta 50)
+//	METRIC      BASELINE  FINAL    DELTA     TAIL  MAX      SLOPE/IT  GROWTH          THRESHOLD   VERDICT
+//	goroutines  12        62       +50       +25   62       +1.00     grows steadily  tail<=0     FAIL (tail 25)
 //	    50 × blocked in select at http/transport.go:2652 in net/http.(*persistConn).writeLoop, created by net/http.(*Transport).dialConn
 //	        goroutine 97 [select]:
 //	        ...
-//	fds         14        64       +50       64       +1.00     steady  delta<=0    FAIL (delta 50)
+//	fds         14        64       +50       +25   64       +1.00     grows steadily  tail<=0     FAIL (tail 25)
 //	    50 × socket tcp 127.0.0.1:41234->127.0.0.1:8080 ESTABLISHED
 //	...
 //
@@ -198,18 +198,44 @@
 // half is flat; nor is a jump late in the run, because its first half is.
 // Steady is reported, not a verdict: thresholds decide.
 //
+// Tail is the growth over the tail window, the last half of the measured
+// iterations (at least three of them): the final value minus the value at
+// the start of the window, or minus the baseline if that is higher, so that
+// tail is never more than delta. The start of the window is the point
+// after iteration n-max(n/2, 3) of n, or the baseline for three iterations
+// or fewer; where that point has no value (heap), the latest one before it
+// with a value. tail_slope is the least-squares slope of the points in the
+// window, its start included, per iteration.
+//
+// Why half: a pool or cache that fills by the middle of the run is level
+// over the whole window, while a leak of one resource per iteration shows
+// as n/2 in it (25 in the default 50 iterations), far above the jitter of
+// a count; a leak of one resource every few iterations still shows.
+// Shorter windows would pass pools that fill later but lose that margin,
+// and leave the heap's tail_slope a few points to fit. The start is then
+// the middle iteration, which always has a heap point. With three
+// iterations or fewer the run is too short to tell a plateau from a leak,
+// and tail is delta.
+//
+// Shape sums it up: "flat" when delta is not above the metric's noise,
+// "grows" when tail is above it, "levels off" otherwise (a step, a pool that
+// filled). The noise is zero for counts and probes, 2 for threads (the
+// runtime starts threads on its own) and 64 KiB for bytes. The text report
+// shows shape in its GROWTH column ("grows steadily" when also steady).
+//
 // # Thresholds
 //
 // A threshold is a k6-style comparison of one of the metric's statistics:
 //
 //	expr     = stat op operand { ("+" | "-") operand }
 //	stat     = "baseline" | "final" | "delta" | "max" | "min" | "slope"
+//	         | "tail" | "tail_slope"
 //	op       = "<" | "<=" | ">" | ">=" | "==" | "!="
 //	operand  = number [unit] | stat
 //	unit     = "B" | "KB" | "KiB" | "MB" | "MiB" | "GB" | "GiB" | "%"
 //
-// for example delta<=0, slope<4KiB, max<200, final<=baseline+2 or
-// delta<10%. Spaces between tokens are allowed, units are case-insensitive,
+// for example tail<=0, delta<=0, slope<4KiB, tail_slope<8KiB, max<200,
+// final<=baseline+2 or delta<10%. See Statistics for each statistic. Spaces between tokens are allowed, units are case-insensitive,
 // KB and MB are powers of 1000 and KiB and MiB of 1024, and % is a
 // percentage of the baseline. Byte units are refused on count metrics.
 // Errors (ThresholdError) name the metric, the expression and the bad
@@ -222,16 +248,22 @@
 // not to be measurable while sampling (a probe that returns
 // ErrUnsupported): the metric's verdict and the run's status are "error". The defaults are:
 //
-//	goroutines, fds, conns, children, unclosed   delta<=0
-//	threads                                      delta<=2
-//	rss                                          delta<50MB
-//	heap                                         slope<8KiB
+//	goroutines, fds, conns, children, unclosed   tail<=0
+//	threads                                      tail<=2
+//	rss                                          tail<8MiB
+//	heap                                         tail_slope<8KiB
 //
-// Threads may grow by a few when the runtime starts a thread for a blocking
-// system call; RSS depends on the allocator and the kernel, hence the wide
-// bound; the heap is judged by its slope, which a one-time allocation
-// barely moves and a per-iteration leak sets. Added probes have no default
-// thresholds: they are reported until one is set.
+// They judge the last half of the run: a pool, cache or step that is level
+// by the middle of the run passes, whatever its size, and one resource more
+// per iteration fails (tail n/2). Threads may grow by a few when the
+// runtime starts a thread for a blocking system call; RSS depends on the
+// allocator and the kernel, so its bound is 8 MiB over the tail (a leak of
+// 1 MiB an iteration shows 25 MiB in a default run); the heap is judged by
+// its slope over the tail, which a one-time allocation does not move and a
+// per-iteration leak sets. For strictness, set delta<=0: any growth from
+// the baseline fails, a pool that fills during the run included. With
+// three iterations or fewer, tail is delta. Added probes have no default
+// thresholds: they are reported until one is set; tail<=0 suits a count.
 //
 // # Findings
 //
@@ -309,6 +341,11 @@
 //	  baseline, final, delta, max, min
 //	  slope           least-squares slope per iteration
 //	  steady          growth continues rather than a one-time step
+//	  tail            growth over the last half of the run (see
+//	                  Statistics); absent in results written before it
+//	  tail_slope      least-squares slope over the last half, per iteration
+//	  shape           "flat", "levels off" or "grows"; absent when the
+//	                  metric is not measured
 //	  series          one value per completed iteration (null: not sampled)
 //	  thresholds      [{expr, actual, limit, passed}]: actual is the
 //	                  left-hand statistic, limit the right-hand side

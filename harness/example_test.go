@@ -58,7 +58,7 @@ func ExampleRun_leak() {
 	f := res.FindingsFor(harness.MetricGoroutines)[0]
 	fmt.Println(f.Count, f.Summary)
 	// Output:
-	// leak fail true delta<=0
+	// leak fail true tail<=0
 	// 10 blocked in chan receive at harness/example_test.go:46 in github.com/leakgate/leakgate/harness_test.ExampleRun_leak.func1.1, created by github.com/leakgate/leakgate/harness_test.ExampleRun_leak.func1
 }
 
@@ -152,7 +152,7 @@ func ExampleParseThreshold() {
 	// slope<8KiB ok
 	// harness: threshold on heap "slope<8KX": unknown unit "KX" (want B, KB, KiB, MB, MiB, GB, GiB or %) (token "KX")
 	// harness: threshold on heap "delta=<0": unknown comparison "=<" (want <, <=, >, >=, == or !=) (token "=<")
-	// harness: threshold on heap "avg<2": unknown statistic "avg" (want baseline, final, delta, max, min, slope) (token "avg")
+	// harness: threshold on heap "avg<2": unknown statistic "avg" (want baseline, final, delta, max, min, slope, tail, tail_slope) (token "avg")
 }
 
 // A snapshot is a value; Sub gives the growth between two.

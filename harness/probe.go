@@ -98,7 +98,7 @@ func (c counterProbe) stage() stage                            { return stageAft
 // Unclosed returns the "unclosed" probe: a process-wide count of resources
 // that were garbage-collected without being closed, which any library can
 // feed (a finalizer or cleanup that increments it). Its default threshold is
-// delta<=0.
+// tail<=0.
 func Unclosed(f func() int64) Probe { return Counter(MetricUnclosed, f) }
 
 func probeStage(p Probe) stage {
@@ -116,16 +116,19 @@ type builtin struct {
 }
 
 // builtins lists the built-in metrics in report order, with their default
-// thresholds.
+// thresholds. They judge the tail, the last half of the run, so that a pool
+// or cache that fills early and then stays level passes while one resource
+// more per iteration fails; delta<=0 is the strict alternative (see
+// "Thresholds" in the package documentation).
 var builtins = []builtin{
-	{MetricGoroutines, UnitCount, []string{"delta<=0"}},
-	{MetricFDs, UnitCount, []string{"delta<=0"}},
-	{MetricConns, UnitCount, []string{"delta<=0"}},
-	{MetricThreads, UnitCount, []string{"delta<=2"}},
-	{MetricChildren, UnitCount, []string{"delta<=0"}},
-	{MetricRSS, UnitBytes, []string{"delta<50MB"}},
-	{MetricHeap, UnitBytes, []string{"slope<8KiB"}},
-	{MetricUnclosed, UnitCount, []string{"delta<=0"}},
+	{MetricGoroutines, UnitCount, []string{"tail<=0"}},
+	{MetricFDs, UnitCount, []string{"tail<=0"}},
+	{MetricConns, UnitCount, []string{"tail<=0"}},
+	{MetricThreads, UnitCount, []string{"tail<=2"}},
+	{MetricChildren, UnitCount, []string{"tail<=0"}},
+	{MetricRSS, UnitBytes, []string{"tail<8MiB"}},
+	{MetricHeap, UnitBytes, []string{"tail_slope<8KiB"}},
+	{MetricUnclosed, UnitCount, []string{"tail<=0"}},
 }
 
 func lookupBuiltin(name string) (builtin, bool) {

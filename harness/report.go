@@ -11,8 +11,8 @@ import (
 )
 
 // WriteText writes a compact report: a header line, a table with one row
-// per metric (baseline, final, delta, max, slope per iteration, whether the
-// growth is steady, thresholds, verdict), and under each failing row its
+// per metric (baseline, final, delta, tail, max, slope per iteration, the
+// shape of its growth, thresholds, verdict), and under each failing row its
 // findings.
 func (r *Result) WriteText(w io.Writer) error {
 	bw := bufio.NewWriter(w)
@@ -36,7 +36,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	if len(r.Metrics) == 0 {
 		return bw.Flush()
 	}
-	rows := [][]string{{"METRIC", "BASELINE", "FINAL", "DELTA", "MAX", "SLOPE/IT", "GROWTH", "THRESHOLD", "VERDICT"}}
+	rows := [][]string{{"METRIC", "BASELINE", "FINAL", "DELTA", "TAIL", "MAX", "SLOPE/IT", "GROWTH", "THRESHOLD", "VERDICT"}}
 	for _, m := range r.Metrics {
 		rows = append(rows, metricRow(m))
 	}
@@ -75,18 +75,15 @@ func metricRow(m MetricResult) []string {
 		if m.Verdict == VerdictError {
 			verdict = "ERROR: " + m.Reason
 		}
-		return []string{m.Name, "-", "-", "-", "-", "-", "", "", verdict}
+		return []string{m.Name, "-", "-", "-", "-", "-", "-", "", "", verdict}
 	}
 	var th []string
 	for _, t := range m.Thresholds {
 		th = append(th, t.Expr)
 	}
-	growth := ""
-	switch {
-	case m.Steady:
-		growth = "steady"
-	case m.Delta > 0:
-		growth = "step"
+	growth := string(m.Shape)
+	if m.Shape == ShapeGrows && m.Steady {
+		growth = "grows steadily"
 	}
 	verdict := string(m.Verdict)
 	if m.Verdict == VerdictFail {
@@ -106,6 +103,7 @@ func metricRow(m MetricResult) []string {
 		fmtValue(m.Unit, m.Baseline, false),
 		fmtValue(m.Unit, m.Final, false),
 		fmtValue(m.Unit, m.Delta, true),
+		fmtValue(m.Unit, m.Tail, true),
 		fmtValue(m.Unit, m.Max, false),
 		fmtSlope(m.Unit, m.Slope),
 		growth,
@@ -117,7 +115,7 @@ func metricRow(m MetricResult) []string {
 // statText is the left-hand statistic of an expression.
 func (m MetricResult) statText(expr string) string {
 	expr = strings.TrimSpace(expr)
-	end := strings.IndexFunc(expr, func(r rune) bool { return !(r >= 'a' && r <= 'z') })
+	end := strings.IndexFunc(expr, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r == '_') })
 	if end < 0 {
 		return expr
 	}

@@ -96,7 +96,10 @@ type MetricResult struct {
 	Min        float64           `json:"min"`
 	Slope      float64           `json:"slope"` // per iteration
 	Steady     bool              `json:"steady"`
-	Series     []float64         `json:"series"` // one value per measured iteration
+	Tail       float64           `json:"tail"`            // growth over the last half of the run: final - max(baseline, value at the half)
+	TailSlope  float64           `json:"tail_slope"`      // least-squares slope over the last half, per iteration
+	Shape      Shape             `json:"shape,omitempty"` // flat, levels off or grows
+	Series     []float64         `json:"series"`          // one value per measured iteration
 	Thresholds []ThresholdResult `json:"thresholds"`
 	Verdict    Verdict           `json:"verdict"`
 	// FirstFail is, for a failing metric, the first measured iteration
@@ -204,6 +207,9 @@ type metricJSON struct {
 	Min        num               `json:"min"`
 	Slope      num               `json:"slope"`
 	Steady     bool              `json:"steady"`
+	Tail       *num              `json:"tail,omitempty"` // absent in results written before it existed
+	TailSlope  *num              `json:"tail_slope,omitempty"`
+	Shape      Shape             `json:"shape,omitempty"`
 	Series     []num             `json:"series"`
 	Thresholds []ThresholdResult `json:"thresholds"`
 	Verdict    Verdict           `json:"verdict"`
@@ -217,10 +223,12 @@ func (m MetricResult) MarshalJSON() ([]byte, error) {
 	if th == nil {
 		th = []ThresholdResult{}
 	}
+	tail, tailSlope := num(m.Tail), num(m.TailSlope)
 	return json.Marshal(metricJSON{
 		Name: m.Name, Unit: m.Unit, Supported: m.Supported, Reason: m.Reason,
 		Baseline: num(m.Baseline), Final: num(m.Final), Delta: num(m.Delta),
 		Max: num(m.Max), Min: num(m.Min), Slope: num(m.Slope), Steady: m.Steady,
+		Tail: &tail, TailSlope: &tailSlope, Shape: m.Shape,
 		Series: toNums(m.Series), Thresholds: th, Verdict: m.Verdict, FirstFail: m.FirstFail, Breakdown: m.Breakdown,
 	})
 }
@@ -235,9 +243,18 @@ func (m *MetricResult) UnmarshalJSON(b []byte) error {
 		Name: j.Name, Unit: j.Unit, Supported: j.Supported, Reason: j.Reason,
 		Baseline: float64(j.Baseline), Final: float64(j.Final), Delta: float64(j.Delta),
 		Max: float64(j.Max), Min: float64(j.Min), Slope: float64(j.Slope), Steady: j.Steady,
+		Tail: optNum(j.Tail), TailSlope: optNum(j.TailSlope), Shape: j.Shape,
 		Series: fromNums(j.Series), Thresholds: j.Thresholds, Verdict: j.Verdict, FirstFail: j.FirstFail, Breakdown: j.Breakdown,
 	}
 	return nil
+}
+
+// optNum is an optional number: NaN when absent.
+func optNum(n *num) float64 {
+	if n == nil {
+		return math.NaN()
+	}
+	return float64(*n)
 }
 
 type thresholdJSON struct {

@@ -527,6 +527,7 @@ func (r *runner) evaluate() {
 			m.Reason = d.why
 			nan := math.NaN()
 			m.Baseline, m.Final, m.Delta, m.Max, m.Min, m.Slope = nan, nan, nan, nan, nan, nan
+			m.Tail, m.TailSlope = nan, nan
 			m.Series = []float64{}
 			m.Verdict = VerdictUnsupported
 			if len(r.o.thresholds[d.name]) > 0 {
@@ -543,8 +544,11 @@ func (r *runner) evaluate() {
 		m.Max, m.Min = extremes([]float64{m.Baseline, m.Final}, series)
 		m.Slope = slope(series)
 		m.Steady = steady(series)
+		m.Tail, m.TailSlope = newTailer(m.Baseline, series).at(len(series), m.Final)
+		m.Shape = shapeOf(m.Name, m.Unit, m.Delta, m.Tail)
 		m.Series = slices.Clone(series)
-		v := values{baseline: m.Baseline, final: m.Final, delta: m.Delta, max: m.Max, min: m.Min, slope: m.Slope}
+		v := values{baseline: m.Baseline, final: m.Final, delta: m.Delta, max: m.Max, min: m.Min, slope: m.Slope,
+			tail: m.Tail, tailSlope: m.TailSlope}
 		m.Verdict = VerdictNone
 		unknown := false
 		for _, th := range r.checks[i] {
@@ -580,10 +584,17 @@ func (r *runner) evaluate() {
 
 // firstFail returns the first measured iteration (1-based) after which the
 // thresholds, evaluated on the series up to it as if it were the final
-// value, fail; len(series) when only the final value fails them.
+// value, fail and keep failing to the end; len(series) when only the final
+// value fails them. The tail statistics of iteration k are those of a run
+// of k iterations, whose tail window is the last half of those: a pool
+// that fills in the first iterations fails a run that short, so only the
+// iteration that starts the last failing stretch counts, not the first
+// failure (a pool that filled, then a leak from iteration 30: 30).
 func firstFail(checks []Threshold, baseline float64, series []float64) int {
 	var n, sx, sy, sxx, sxy float64 // running least-squares sums
 	lo, hi := baseline, baseline
+	tl := newTailer(baseline, series)
+	first := 0 // the start of the current failing stretch
 	for k, y := range series {
 		if math.IsNaN(y) {
 			continue
@@ -595,14 +606,26 @@ func firstFail(checks []Threshold, baseline float64, series []float64) int {
 		if den := n*sxx - sx*sx; n >= 2 && den != 0 {
 			sl = (n*sxy - sx*sy) / den
 		}
-		v := values{baseline: baseline, final: y, delta: y - baseline, max: hi, min: lo, slope: sl}
+		tail, tailSlope := tl.at(k+1, y)
+		v := values{baseline: baseline, final: y, delta: y - baseline, max: hi, min: lo, slope: sl, tail: tail, tailSlope: tailSlope}
+		failed := false
 		for _, th := range checks {
 			if actual, limit, ok := th.eval(v); !ok && !math.IsNaN(actual) && !math.IsNaN(limit) {
-				return k + 1
+				failed = true
+				break
 			}
 		}
+		switch {
+		case !failed:
+			first = 0
+		case first == 0:
+			first = k + 1
+		}
 	}
-	return len(series)
+	if first == 0 {
+		return len(series)
+	}
+	return first
 }
 
 func (r *runner) breakdown(metric string) []BreakdownRow {

@@ -52,7 +52,7 @@ func TestCheck(t *testing.T) {
 				go func() { <-stop }()
 				return nil
 			}},
-			wantErrs: []string{"leakgate: leaky: LEAK", "goroutines", "FAIL (delta 10)", "created by github.com/leakgate/leakgate/harness_test.TestCheck"},
+			wantErrs: []string{"leakgate: leaky: LEAK", "goroutines", "FAIL (tail 5)", "created by github.com/leakgate/leakgate/harness_test.TestCheck"},
 		},
 		{
 			name:     "scenario error",
@@ -288,7 +288,7 @@ func TestProbes(t *testing.T) {
 	unc, _ := res.Metric(harness.MetricUnclosed)
 	require.Equal(t, harness.VerdictFail, unc.Verdict, report(res))
 	require.GreaterOrEqual(t, unc.Delta, 9.0, "collected and counted by the end")
-	require.Equal(t, []harness.ThresholdResult{{Expr: "delta<=0", Actual: unc.Delta, Limit: 0, Passed: false}}, unc.Thresholds)
+	require.Equal(t, []harness.ThresholdResult{{Expr: "tail<=0", Actual: unc.Tail, Limit: 0, Passed: false}}, unc.Thresholds)
 
 	s, _ := res.Metric("sessions")
 	require.Equal(t, harness.VerdictNone, s.Verdict, "no default thresholds on added probes")
@@ -452,12 +452,12 @@ func TestResultJSONDocumented(t *testing.T) {
 
 func TestResultJSONNull(t *testing.T) {
 	m := harness.MetricResult{Name: "heap", Supported: false, Baseline: math.NaN(), Final: math.NaN(),
-		Delta: math.NaN(), Max: math.NaN(), Min: math.NaN(), Slope: math.NaN(), Series: []float64{1, math.NaN(), 3},
-		Verdict: harness.VerdictUnsupported}
+		Delta: math.NaN(), Max: math.NaN(), Min: math.NaN(), Slope: math.NaN(), Tail: math.NaN(), TailSlope: math.NaN(),
+		Series: []float64{1, math.NaN(), 3}, Verdict: harness.VerdictUnsupported}
 	b, err := json.Marshal(m)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"name":"heap","unit":"","supported":false,"baseline":null,"final":null,"delta":null,
-		"max":null,"min":null,"slope":null,"steady":false,"series":[1,null,3],"thresholds":[],"verdict":"unsupported"}`, string(b))
+		"max":null,"min":null,"slope":null,"steady":false,"tail":null,"tail_slope":null,"series":[1,null,3],"thresholds":[],"verdict":"unsupported"}`, string(b))
 	var back harness.MetricResult
 	require.NoError(t, json.Unmarshal(b, &back))
 	require.True(t, math.IsNaN(back.Series[1]))
@@ -480,10 +480,11 @@ func TestWriteText(t *testing.T) {
 	text := report(res)
 	lines := strings.Split(text, "\n")
 	require.True(t, strings.HasPrefix(lines[0], "leakgate: text: LEAK, 10/10 iterations (warm-up 2) in "), lines[0])
-	require.Regexp(t, `^METRIC +BASELINE +FINAL +DELTA +MAX +SLOPE/IT +GROWTH +THRESHOLD +VERDICT$`, lines[1])
-	require.Regexp(t, `(?m)^fds +\d+ +\d+ +\+10 +\d+ +\+1\.00 +steady +delta<=0 +FAIL \(delta 10\)$`, text)
+	require.Regexp(t, `^METRIC +BASELINE +FINAL +DELTA +TAIL +MAX +SLOPE/IT +GROWTH +THRESHOLD +VERDICT$`, lines[1])
+	// The tail of 10 iterations is the last 5.
+	require.Regexp(t, `(?m)^fds +\d+ +\d+ +\+10 +\+5 +\d+ +\+1\.00 +grows steadily +tail<=0 +FAIL \(tail 5\)$`, text)
 	require.Regexp(t, `(?m)^    10 × file /dev/null$`, text)
-	require.Regexp(t, `(?m)^goroutines +\d+ +\d+ +(0|-\d+) +\d+ +[-+0-9.]+ +(step +)?delta<=0 +pass$`, text)
+	require.Regexp(t, `(?m)^goroutines +\d+ +\d+ +(0|-\d+) +(0|-\d+) +\d+ +[-+0-9.]+ +flat +tail<=0 +pass$`, text)
 	require.Regexp(t, `(?m)^heap +[0-9.]+[KMG]?i?B +`, text)
 	// Findings appear only under failing rows.
 	require.Equal(t, 1, strings.Count(text, "    10 × "), text)

@@ -91,3 +91,76 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	rank := int(math.Ceil(p*float64(len(s)))) - 1
 	return s[max(rank, 0)]
 }
+
+// minTail is the fewest iterations in the tail window.
+const minTail = 3
+
+// tailStart returns where the tail window of a run of k measured iterations
+// starts, as an index into the points of the run (0 the baseline, i the
+// point after measured iteration i): the window is the last half of the
+// iterations, at least minTail of them. Its start is then the middle point,
+// which always has a heap point (see gcMode); with minTail iterations or
+// fewer it is the baseline.
+func tailStart(k int) int { return max(k-max(k/2, minTail), 0) }
+
+// tailer computes the tail statistics of any prefix of a series: tail, the
+// final value minus the value at the start of the tail window (or the
+// baseline, if higher), and tail_slope, the least-squares slope of the
+// points in the window. Prefix sums make each prefix O(1), so that
+// firstFail stays linear in the length of a soak run.
+type tailer struct {
+	base float64
+	pts  []float64 // pts[0] the baseline, pts[i] the point after iteration i
+	last []int     // last[i]: the latest index <= i with a value, -1 if none
+	// Prefix sums over the valid points of pts[:i], with x the index and y
+	// the value minus the baseline (which keeps the sums small).
+	n, sx, sy, sxx, sxy []float64
+}
+
+func newTailer(baseline float64, series []float64) *tailer {
+	t := &tailer{base: baseline, pts: make([]float64, 0, len(series)+1)}
+	t.pts = append(append(t.pts, baseline), series...)
+	size := len(t.pts) + 1
+	t.last = make([]int, len(t.pts))
+	t.n, t.sx, t.sy, t.sxx, t.sxy = make([]float64, size), make([]float64, size), make([]float64, size),
+		make([]float64, size), make([]float64, size)
+	prev := -1
+	for i, y := range t.pts {
+		t.n[i+1], t.sx[i+1], t.sy[i+1], t.sxx[i+1], t.sxy[i+1] = t.n[i], t.sx[i], t.sy[i], t.sxx[i], t.sxy[i]
+		if !math.IsNaN(y) {
+			prev = i
+			x, dy := float64(i), y-baseline
+			t.n[i+1]++
+			t.sx[i+1] += x
+			t.sy[i+1] += dy
+			t.sxx[i+1] += x * x
+			t.sxy[i+1] += x * dy
+		}
+		t.last[i] = prev
+	}
+	return t
+}
+
+// at returns tail and tail_slope for the first k measured iterations, with
+// final as their final value. The window starts at the latest point with a
+// value at or before tailStart(k). tail is NaN when the final value or the
+// baseline is, tail_slope with fewer than two points in the window.
+func (t *tailer) at(k int, final float64) (tail, tailSlope float64) {
+	k = min(k, len(t.pts)-1)
+	j := t.last[tailStart(k)]
+	if j < 0 || math.IsNaN(t.base) {
+		return math.NaN(), math.NaN()
+	}
+	// A start below the baseline (a count that dipped while something of
+	// the warm-up ended) does not make a return to the baseline growth:
+	// tail is never more than delta.
+	tail = final - max(t.base, t.pts[j])
+	n := t.n[k+1] - t.n[j]
+	sx, sy := t.sx[k+1]-t.sx[j], t.sy[k+1]-t.sy[j]
+	sxx, sxy := t.sxx[k+1]-t.sxx[j], t.sxy[k+1]-t.sxy[j]
+	den := n*sxx - sx*sx
+	if n < 2 || den == 0 {
+		return tail, math.NaN()
+	}
+	return tail, (n*sxy - sx*sy) / den
+}

@@ -8,7 +8,7 @@ import (
 )
 
 // Threshold is one parsed threshold expression on one metric, such as
-// "delta<=0" on goroutines or "slope<8KiB" on heap. See "Thresholds" in the
+// "tail<=0" on goroutines or "tail_slope<8KiB" on heap. See "Thresholds" in the
 // package documentation for the grammar.
 type Threshold struct {
 	Metric string
@@ -26,8 +26,10 @@ type term struct {
 	percent bool    // value is a percentage of the baseline
 }
 
-// Statistics a threshold can compare.
-var stats = []string{"baseline", "final", "delta", "max", "min", "slope"}
+// Statistics a threshold can compare. tail and tail_slope are the growth
+// and the slope over the last half of the run (see "Statistics" in the
+// package documentation).
+var stats = []string{"baseline", "final", "delta", "max", "min", "slope", "tail", "tail_slope"}
 
 var ops = []string{"<=", ">=", "==", "!=", "<", ">"}
 
@@ -240,7 +242,7 @@ func (p *thresholdParser) operand(sign float64, first bool) (term, error) {
 
 // values are the statistics of one metric.
 type values struct {
-	baseline, final, delta, max, min, slope float64
+	baseline, final, delta, max, min, slope, tail, tailSlope float64
 }
 
 func (v values) stat(name string) float64 {
@@ -257,6 +259,10 @@ func (v values) stat(name string) float64 {
 		return v.min
 	case "slope":
 		return v.slope
+	case "tail":
+		return v.tail
+	case "tail_slope":
+		return v.tailSlope
 	}
 	return math.NaN()
 }

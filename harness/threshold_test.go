@@ -9,7 +9,7 @@ import (
 )
 
 func TestThresholdEval(t *testing.T) {
-	v := values{baseline: 10, final: 12, delta: 2, max: 15, min: 9, slope: 6 << 10}
+	v := values{baseline: 10, final: 12, delta: 2, max: 15, min: 9, slope: 6 << 10, tail: 1, tailSlope: 3 << 10}
 	tests := []struct {
 		metric    string
 		give      string
@@ -30,6 +30,13 @@ func TestThresholdEval(t *testing.T) {
 		{"goroutines", "delta<=20%", 2, true},
 		{"goroutines", "delta>-5", -5, true},
 		{"goroutines", "delta>=1e1", 10, false},
+		{"goroutines", "tail<=0", 0, false},
+		{"goroutines", "tail<=1", 1, true},
+		{"goroutines", "tail < delta", 2, true},
+		{"goroutines", "final<=baseline+tail", 11, false},
+		{"heap", "tail_slope<4KiB", 4 << 10, true},
+		{"heap", "tail_slope<2KiB", 2 << 10, false},
+		{"heap", "slope<=tail_slope+3KiB", 6 << 10, true},
 		{"heap", "slope<8KiB", 8 << 10, true},
 		{"heap", "slope<8kib", 8 << 10, true},
 		{"heap", "slope<6KiB", 6 << 10, false},
@@ -70,8 +77,8 @@ func TestThresholdErrors(t *testing.T) {
 	}{
 		{"goroutines", "", "", `harness: threshold on goroutines "": empty expression`},
 		{"goroutines", "   ", "", `harness: threshold on goroutines "   ": empty expression`},
-		{"goroutines", "avg<2", "avg", `harness: threshold on goroutines "avg<2": unknown statistic "avg" (want baseline, final, delta, max, min, slope)`},
-		{"goroutines", "<2", "<2", `harness: threshold on goroutines "<2": expected a statistic (baseline, final, delta, max, min, slope), found "<2"`},
+		{"goroutines", "avg<2", "avg", `harness: threshold on goroutines "avg<2": unknown statistic "avg" (want baseline, final, delta, max, min, slope, tail, tail_slope)`},
+		{"goroutines", "<2", "<2", `harness: threshold on goroutines "<2": expected a statistic (baseline, final, delta, max, min, slope, tail, tail_slope), found "<2"`},
 		{"goroutines", "delta", "", `harness: threshold on goroutines "delta": missing comparison after "delta" (want <, <=, >, >=, == or !=)`},
 		{"goroutines", "delta 2", "2", `harness: threshold on goroutines "delta 2": unknown comparison "2" (want <, <=, >, >=, == or !=)`},
 		{"goroutines", "delta=0", "=", `harness: threshold on goroutines "delta=0": unknown comparison "=" (want <, <=, >, >=, == or !=)`},
@@ -80,7 +87,7 @@ func TestThresholdErrors(t *testing.T) {
 		{"goroutines", "delta<=", "", `harness: threshold on goroutines "delta<=": missing value after "<="`},
 		{"goroutines", "final<=baseline+", "", `harness: threshold on goroutines "final<=baseline+": missing value after "+"`},
 		{"goroutines", "delta<=1.2.3", "1.2.3", `harness: threshold on goroutines "delta<=1.2.3": bad number "1.2.3"`},
-		{"goroutines", "delta<=x", "x", `harness: threshold on goroutines "delta<=x": unknown statistic "x" (want a number or baseline, final, delta, max, min, slope)`},
+		{"goroutines", "delta<=x", "x", `harness: threshold on goroutines "delta<=x": unknown statistic "x" (want a number or baseline, final, delta, max, min, slope, tail, tail_slope)`},
 		{"goroutines", "delta<=@", "@", `harness: threshold on goroutines "delta<=@": expected a number or statistic, found "@"`},
 		{"goroutines", "delta<=-", "-", `harness: threshold on goroutines "delta<=-": expected a number or statistic, found "-"`},
 		{"goroutines", "delta<=2 3", "3", `harness: threshold on goroutines "delta<=2 3": unexpected "3" after the value (want + or -)`},

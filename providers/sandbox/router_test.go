@@ -9,7 +9,8 @@ import (
 )
 
 // Every prefix in Prefixes, each spelled by its exported constant, has a
-// venue behind the router, and the router has no venue under another name.
+// venue behind the router that the router can call, and the router has no
+// venue under another name.
 func TestRouterHasOneVenuePerPrefix(t *testing.T) {
 	tests := []struct {
 		give string
@@ -32,6 +33,7 @@ func TestRouterHasOneVenuePerPrefix(t *testing.T) {
 		t.Run(tt.want, func(t *testing.T) {
 			require.Equal(t, tt.want, tt.give)
 			require.NotNil(t, h.venues[tt.give], "no venue serves %s", tt.give)
+			require.NotPanics(t, func() { call(t, h, "GET", "/"+tt.give+"/", nil) }, "the router reaches the venue")
 		})
 		consts = append(consts, tt.give)
 	}

@@ -213,7 +213,38 @@ func (h *Handler) respond(r *http.Request, prefix, rest string, f fault) reply {
 	if v == nil {
 		return textReply(http.StatusNotFound, "404 page not found\n")
 	}
-	return v.route(r, rest)
+	return route(v, r, rest)
+}
+
+// route calls v's route method. It calls it on each concrete type rather
+// than through the interface: through the interface the request would
+// escape to the heap, costing every in-process request (Transport) an
+// allocation of its copy. A venue type missing here is a bug that
+// TestRouterHasOneVenuePerPrefix catches.
+func route(v venue, r *http.Request, rest string) reply {
+	switch v := v.(type) {
+	case *alphavantageVenue:
+		return v.route(r, rest)
+	case *coinbaseExchangeVenue:
+		return v.route(r, rest)
+	case *coinbaseVenue:
+		return v.route(r, rest)
+	case *oandaVenue:
+		return v.route(r, rest)
+	case *polygonVenue:
+		return v.route(r, rest)
+	case *finnhubVenue:
+		return v.route(r, rest)
+	case *yahooVenue:
+		return v.route(r, rest)
+	case redditWWWVenue:
+		return v.route(r, rest)
+	case redditVenue:
+		return v.route(r, rest)
+	case *llmVenue:
+		return v.route(r, rest)
+	}
+	panic(fmt.Sprintf("sandbox: the router cannot call venue %T (a bug in this package)", v))
 }
 
 // splitPrefix splits "/oanda/v3/x" into "oanda" and "/v3/x".
