@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"html"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -337,28 +338,39 @@ func (redditVenue) route(r *http.Request, rest string) reply {
 	}
 	match := func(rp *redditPost) bool { return in["all"] || in[rp.subreddit] }
 	if action == "search" {
-		restrict := !in["all"] && (q.Get("restrict_sr") == "1" || q.Get("restrict_sr") == "true" || q.Get("restrict_sr") == "on")
-		alts := redditQuery(q.Get("q"))
-		match = func(rp *redditPost) bool {
-			if restrict && !in[rp.subreddit] {
-				return false
-			}
-			for _, words := range alts {
-				all := true
-				for _, w := range words {
-					all = all && strings.Contains(rp.text, w)
-				}
-				if all {
-					return true
-				}
-			}
+		match = redditSearch(in, q)
+	}
+	page, more := redditPage(posts, match, q.Get("after"), limit)
+	return redditJSON(http.StatusOK, redditListing(page, more, action == "search"))
+}
+
+// redditSearch matches the posts of a search within the subreddits in:
+// every word of one alternative of q's "q" in the title or body, and with
+// restrict_sr (unless searching r/all) only posts of those subreddits.
+func redditSearch(in map[string]bool, q url.Values) func(*redditPost) bool {
+	restrict := !in["all"] && (q.Get("restrict_sr") == "1" || q.Get("restrict_sr") == "true" || q.Get("restrict_sr") == "on")
+	alts := redditQuery(q.Get("q"))
+	return func(rp *redditPost) bool {
+		if restrict && !in[rp.subreddit] {
 			return false
 		}
+		for _, words := range alts {
+			all := true
+			for _, w := range words {
+				all = all && strings.Contains(rp.text, w)
+			}
+			if all {
+				return true
+			}
+		}
+		return false
 	}
-	after := q.Get("after")
+}
+
+// redditPage returns up to limit posts that match, after the post named
+// after (from the start when empty), and whether more follow.
+func redditPage(posts []redditPost, match func(*redditPost) bool, after string, limit int) (page []*redditPost, more bool) {
 	started := after == ""
-	var page []*redditPost
-	more := false
 	for i := range posts {
 		rp := &posts[i]
 		if !started {
@@ -369,14 +381,19 @@ func (redditVenue) route(r *http.Request, rest string) reply {
 			continue
 		}
 		if len(page) == limit {
-			more = true
-			break
+			return page, true
 		}
 		page = append(page, rp)
 	}
+	return page, false
+}
+
+// redditListing renders page as a Listing, with the facets of a search
+// answer and the after cursor when more posts follow.
+func redditListing(page []*redditPost, more, search bool) []byte {
 	b := make([]byte, 0, 1024+len(page)*2500)
 	b = append(b, `{"kind": "Listing", "data": {`...)
-	if action == "search" {
+	if search {
 		b = append(b, `"facets": {}, `...)
 	}
 	b = append(b, `"modhash": "", "dist": `...)
@@ -396,8 +413,7 @@ func (redditVenue) route(r *http.Request, rest string) reply {
 	} else {
 		b = append(b, "null"...)
 	}
-	b = append(b, `, "before": null}}`...)
-	return redditJSON(http.StatusOK, b)
+	return append(b, `, "before": null}}`...)
 }
 
 // redditQuery splits a search query into alternatives ("OR") of words

@@ -185,6 +185,20 @@ func yahooChart(b []byte, s *series, info yahooInfo, n, lo, hi int, interval, ra
 	if b == nil {
 		b = make([]byte, 0, 1600+(hi-lo)*120)
 	}
+	b = append(b, `{"chart":{"result":[{"meta":{`...)
+	b = appendYahooMeta(b, s, info, n, lo, interval, rangeName)
+	b = append(b, `"validRanges":["1d","5d","1mo","3mo","6mo","1y","2y","5y","10y","ytd","max"]}`...)
+	if lo >= hi {
+		return append(b, `,"indicators":{"quote":[{}]}}],"error":null}}`...)
+	}
+	b = appendYahooBars(b, s, lo, hi, events)
+	return append(b, `}}],"error":null}}`...)
+}
+
+// appendYahooMeta appends the members of a chart's meta object, each followed by
+// a comma: the instrument, its latest bar (the nth) and its trading
+// periods, and the close before bar lo.
+func appendYahooMeta(b []byte, s *series, info yahooInfo, n, lo int, interval, rangeName string) []byte {
 	cur := s.bars[n-1]
 	tz, off := yahooZone(s, cur.Time)
 	zoneName := map[providers.AssetClass]string{providers.Equity: "America/New_York", providers.Forex: "Europe/London", providers.Crypto: "UTC"}[s.class]
@@ -202,53 +216,45 @@ func yahooChart(b []byte, s *series, info yahooInfo, n, lo, hi int, interval, ra
 	} else {
 		marketTime = endOfDay(cur.Time).Truncate(time.Second).Unix()
 	}
-	str := func(k, v string) {
-		b = appendKV(b, k)
-		b = appendStr(b, v)
-		b = append(b, ',')
-	}
-	num := func(k string, v float64) {
-		b = appendKV(b, k)
-		b = appendNum(b, v)
-		b = append(b, ',')
-	}
-	integer := func(k string, v int64) {
-		b = appendKV(b, k)
-		b = strconv.AppendInt(b, v, 10)
-		b = append(b, ',')
-	}
-	b = append(b, `{"chart":{"result":[{"meta":{`...)
-	str("currency", "USD")
-	str("symbol", info.symbol)
-	str("exchangeName", info.exchange)
-	str("fullExchangeName", info.fullExchange)
-	str("instrumentType", info.instrument)
-	integer("firstTradeDate", yahooStamp(s, 0))
-	integer("regularMarketTime", marketTime)
+	b = appendYahooStr(b, "currency", "USD")
+	b = appendYahooStr(b, "symbol", info.symbol)
+	b = appendYahooStr(b, "exchangeName", info.exchange)
+	b = appendYahooStr(b, "fullExchangeName", info.fullExchange)
+	b = appendYahooStr(b, "instrumentType", info.instrument)
+	b = appendYahooInt(b, "firstTradeDate", yahooStamp(s, 0))
+	b = appendYahooInt(b, "regularMarketTime", marketTime)
 	b = append(b, `"hasPrePostMarketData":`...)
 	b = strconv.AppendBool(b, s.class == providers.Equity)
 	b = append(b, ',')
-	integer("gmtoffset", int64(off))
-	str("timezone", tz)
-	str("exchangeTimezoneName", zoneName)
-	num("regularMarketPrice", cur.Close)
-	num("fiftyTwoWeekHigh", hi52)
-	num("fiftyTwoWeekLow", lo52)
-	num("regularMarketDayHigh", cur.High)
-	num("regularMarketDayLow", cur.Low)
-	num("regularMarketVolume", cur.Volume)
-	str("longName", info.longName)
-	str("shortName", info.shortName)
-	num("chartPreviousClose", prevClose)
-	integer("priceHint", int64(info.priceHint))
+	b = appendYahooInt(b, "gmtoffset", int64(off))
+	b = appendYahooStr(b, "timezone", tz)
+	b = appendYahooStr(b, "exchangeTimezoneName", zoneName)
+	b = appendYahooNum(b, "regularMarketPrice", cur.Close)
+	b = appendYahooNum(b, "fiftyTwoWeekHigh", hi52)
+	b = appendYahooNum(b, "fiftyTwoWeekLow", lo52)
+	b = appendYahooNum(b, "regularMarketDayHigh", cur.High)
+	b = appendYahooNum(b, "regularMarketDayLow", cur.Low)
+	b = appendYahooNum(b, "regularMarketVolume", cur.Volume)
+	b = appendYahooStr(b, "longName", info.longName)
+	b = appendYahooStr(b, "shortName", info.shortName)
+	b = appendYahooNum(b, "chartPreviousClose", prevClose)
+	b = appendYahooInt(b, "priceHint", int64(info.priceHint))
+	b = appendYahooPeriods(b, s.class, cur.Time, tz, off)
+	b = appendYahooStr(b, "dataGranularity", interval)
+	return appendYahooStr(b, "range", rangeName)
+}
+
+// appendYahooPeriods appends the currentTradingPeriod member, and a comma,
+// for the trading day day of an asset class in zone tz, offset off seconds.
+func appendYahooPeriods(b []byte, class providers.AssetClass, day time.Time, tz string, off int) []byte {
 	b = append(b, `"currentTradingPeriod":{`...)
-	day := cur.Time.Unix()
-	periods := [3][2]int64{{day, day}, {day, day + 86340}, {day + 86340, day + 86340}}
-	if s.class == providers.Equity {
+	start := day.Unix()
+	periods := [3][2]int64{{start, start}, {start, start + 86340}, {start + 86340, start + 86340}}
+	if class == providers.Equity {
 		periods = [3][2]int64{
-			{nyTime(cur.Time, 4, 0).Unix(), nyOpen(cur.Time).Unix()},
-			{nyOpen(cur.Time).Unix(), nyClose(cur.Time).Unix()},
-			{nyClose(cur.Time).Unix(), nyTime(cur.Time, 20, 0).Unix()},
+			{nyTime(day, 4, 0).Unix(), nyOpen(day).Unix()},
+			{nyOpen(day).Unix(), nyClose(day).Unix()},
+			{nyClose(day).Unix(), nyTime(day, 20, 0).Unix()},
 		}
 	}
 	for k, name := range []string{"pre", "regular", "post"} {
@@ -257,20 +263,36 @@ func yahooChart(b []byte, s *series, info yahooInfo, n, lo, hi int, interval, ra
 		}
 		b = appendKV(b, name)
 		b = append(b, '{')
-		str("timezone", tz)
-		integer("start", periods[k][0])
-		integer("end", periods[k][1])
+		b = appendYahooStr(b, "timezone", tz)
+		b = appendYahooInt(b, "start", periods[k][0])
+		b = appendYahooInt(b, "end", periods[k][1])
 		b = appendKV(b, "gmtoffset")
 		b = strconv.AppendInt(b, int64(off), 10)
 		b = append(b, '}')
 	}
-	b = append(b, "},"...)
-	str("dataGranularity", interval)
-	str("range", rangeName)
-	b = append(b, `"validRanges":["1d","5d","1mo","3mo","6mo","1y","2y","5y","10y","ytd","max"]}`...)
-	if lo >= hi {
-		return append(b, `,"indicators":{"quote":[{}]}}],"error":null}}`...)
-	}
+	return append(b, "},"...)
+}
+
+// appendYahooStr, appendYahooNum and appendYahooInt append a meta member
+// and a comma.
+func appendYahooStr(b []byte, k, v string) []byte {
+	b = appendStr(appendKV(b, k), v)
+	return append(b, ',')
+}
+
+func appendYahooNum(b []byte, k string, v float64) []byte {
+	b = appendNum(appendKV(b, k), v)
+	return append(b, ',')
+}
+
+func appendYahooInt(b []byte, k string, v int64) []byte {
+	b = strconv.AppendInt(appendKV(b, k), v, 10)
+	return append(b, ',')
+}
+
+// appendYahooBars appends the timestamp, events and indicators members of
+// a chart for bars [lo, hi) of s, up to the close of the adjclose array.
+func appendYahooBars(b []byte, s *series, lo, hi int, events string) []byte {
 	b = append(b, `,"timestamp":[`...)
 	for i := lo; i < hi; i++ {
 		if i > lo {
@@ -281,7 +303,7 @@ func yahooChart(b []byte, s *series, info yahooInfo, n, lo, hi int, interval, ra
 	b = append(b, ']')
 	b = appendYahooEvents(b, s, lo, hi, events)
 	b = append(b, `,"indicators":{"quote":[{`...)
-	series := func(key string, f func(providers.Bar) float64, last bool) {
+	column := func(key string, f func(providers.Bar) float64, last bool) {
 		b = appendKV(b, key)
 		b = append(b, '[')
 		for i := lo; i < hi; i++ {
@@ -295,11 +317,11 @@ func yahooChart(b []byte, s *series, info yahooInfo, n, lo, hi int, interval, ra
 			b = append(b, ',')
 		}
 	}
-	series("open", func(x providers.Bar) float64 { return x.Open }, false)
-	series("high", func(x providers.Bar) float64 { return x.High }, false)
-	series("low", func(x providers.Bar) float64 { return x.Low }, false)
-	series("close", func(x providers.Bar) float64 { return x.Close }, false)
-	series("volume", func(x providers.Bar) float64 { return x.Volume }, true)
+	column("open", func(x providers.Bar) float64 { return x.Open }, false)
+	column("high", func(x providers.Bar) float64 { return x.High }, false)
+	column("low", func(x providers.Bar) float64 { return x.Low }, false)
+	column("close", func(x providers.Bar) float64 { return x.Close }, false)
+	column("volume", func(x providers.Bar) float64 { return x.Volume }, true)
 	b = append(b, `}],"adjclose":[{"adjclose":[`...)
 	for i := lo; i < hi; i++ {
 		if i > lo {
@@ -307,7 +329,7 @@ func yahooChart(b []byte, s *series, info yahooInfo, n, lo, hi int, interval, ra
 		}
 		b = appendNum(b, s.adj[i])
 	}
-	return append(b, `]}]}}],"error":null}}`...)
+	return append(b, `]}]`...)
 }
 
 // appendYahooEvents appends the "events" member when events asks for splits
