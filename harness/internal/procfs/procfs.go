@@ -1,14 +1,26 @@
 // Package procfs reads a process's descriptors, TCP connections, threads,
-// resident memory and child processes from Linux's /proc.
+// resident memory and child processes: the operating-system readings of
+// the harness. It owns two backends behind one API (Open, and the methods
+// of Proc):
 //
-// A Proc keeps the /proc files it reads open between calls and reuses its
-// buffers, so that the counts taken after every iteration of a scenario cost
-// a few system calls and no allocation. The detailed listings (FDs,
-// Children) allocate and are meant for the baseline and final snapshots.
+//   - On Linux, Proc reads /proc directly: the fast path. It keeps the /proc
+//     files it reads open between calls and reuses its buffers, so that the
+//     counts taken after every iteration of a scenario cost a few system
+//     calls and no allocation. The detailed listings (FDs, Children)
+//     allocate and are meant for the baseline and final snapshots.
+//   - On every other platform (macOS, Windows, the BSDs), Proc is Portable,
+//     which reads through gopsutil: no file kept open, an allocation or a
+//     command (lsof on macOS) per call, and what the platform cannot tell
+//     reported as an error wrapping ErrUnsupported that names it. Portable
+//     builds on Linux too, where tests check that it reads the same process
+//     as Proc does.
+//
+// A process that is gone gives errors wrapping ErrExited with either
+// backend.
 //
 // The parsers in this file are pure functions so that they can be tested on
-// captured text on any platform; the readers live in build-tagged files, and
-// on platforms without /proc, Open returns ErrUnsupported.
+// captured text on any platform; the /proc readers live in build-tagged
+// files.
 package procfs
 
 import (
@@ -19,7 +31,8 @@ import (
 	"strconv"
 )
 
-// ErrUnsupported is returned where /proc is not available.
+// ErrUnsupported is wrapped by the errors of readings that the platform
+// cannot provide.
 var ErrUnsupported = errors.New("procfs: unsupported on this platform")
 
 // ErrExited is returned when the process is gone.

@@ -10,7 +10,12 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(helperEnv); mode != "" {
+		os.Exit(helperMain(mode))
+	}
+	goleak.VerifyTestMain(m)
+}
 
 func readTestdata(t *testing.T, name string) []byte {
 	t.Helper()
