@@ -282,7 +282,7 @@ func (s *inProcessExport) teardown(ctx context.Context) error {
 type processExport struct {
 	market  *Market // Live only
 	api     *apiClient
-	target  harness.Target  // the process and its metrics URL
+	target  harness.Target  // the process, its metrics URL and its pprof index
 	mem     crewMemoryGauge // read from the same URL
 	cmd     *exec.Cmd
 	cancel  context.CancelFunc // sends SIGTERM; exec kills after WaitDelay
@@ -355,7 +355,10 @@ func startExportProcess(env *Env) (_ *processExport, err error) {
 	if err != nil {
 		return nil, err
 	}
-	p.target = harness.Process(p.cmd.Process.Pid).WithMetricsURL(adminURL + "/metrics")
+	// The admin listener's pprof index: a failing heap names the server's
+	// allocation sites that grew.
+	p.target = harness.Process(p.cmd.Process.Pid).WithMetricsURL(adminURL + "/metrics").
+		WithPprofURL(adminURL + "/debug/pprof/")
 	p.mem.metricsURL = p.target.MetricsURL()
 	return p, nil
 }

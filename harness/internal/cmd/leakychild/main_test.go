@@ -23,6 +23,16 @@ func TestRun(t *testing.T) {
 	require.Equal(t, "ready\nok\nok\nerror: unknown command bogus\n", out.String())
 }
 
+func TestHeapCommands(t *testing.T) {
+	defer func() { leaked = nil }()
+	in := strings.NewReader("heap 1024\nheap-drop 2048\nheap x\nheap -1\nexit\n")
+	var out, errOut bytes.Buffer
+	require.Zero(t, run([]string{"-timeout=10m"}, in, &out, &errOut), errOut.String())
+	require.Equal(t, "ready\nok\nok\nerror: strconv.Atoi: parsing \"x\": invalid syntax\nerror: negative size -1\n", out.String())
+	require.Len(t, leaked, 1, "heap keeps, heap-drop does not")
+	require.Len(t, leaked[0], 1024)
+}
+
 func TestBadFlag(t *testing.T) {
 	var out, errOut bytes.Buffer
 	require.Equal(t, 2, run([]string{"-nope"}, strings.NewReader(""), &out, &errOut))
