@@ -204,16 +204,19 @@
 // tail is never more than delta. The start of the window is the point
 // after iteration n-max(n/2, 3) of n, or the baseline for three iterations
 // or fewer; where that point has no value (heap), the latest one before it
-// with a value. tail_slope is the least-squares slope of the points in the
-// window, its start included, per iteration.
+// with a value. tail_slope is tail per iteration of the window: the rate
+// of a steady leak, and for the heap of another process, which moves in
+// steps at that process's collections, no more than one step's height
+// divided by the window (a least-squares fit over half the run would
+// weigh a step in its middle half as much again).
 //
 // Why half: a pool or cache that fills by the middle of the run is level
 // over the whole window, while a leak of one resource per iteration shows
 // as n/2 in it (25 in the default 50 iterations), far above the jitter of
 // a count; a leak of one resource every few iterations still shows.
-// Shorter windows would pass pools that fill later but lose that margin,
-// and leave the heap's tail_slope a few points to fit. The start is then
-// the middle iteration, which always has a heap point. With three
+// A shorter window would pass pools that fill later but lose that margin,
+// and divide a step of noise by fewer iterations in tail_slope. The start
+// is then the middle iteration, which always has a heap point. With three
 // iterations or fewer the run is too short to tell a plateau from a leak,
 // and tail is delta.
 //
@@ -343,7 +346,7 @@
 //	  steady          growth continues rather than a one-time step
 //	  tail            growth over the last half of the run (see
 //	                  Statistics); absent in results written before it
-//	  tail_slope      least-squares slope over the last half, per iteration
+//	  tail_slope      tail per iteration of the last half
 //	  shape           "flat", "levels off" or "grows"; absent when the
 //	                  metric is not measured
 //	  series          one value per completed iteration (null: not sampled)

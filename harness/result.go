@@ -97,7 +97,7 @@ type MetricResult struct {
 	Slope      float64           `json:"slope"` // per iteration
 	Steady     bool              `json:"steady"`
 	Tail       float64           `json:"tail"`            // growth over the last half of the run: final - max(baseline, value at the half)
-	TailSlope  float64           `json:"tail_slope"`      // least-squares slope over the last half, per iteration
+	TailSlope  float64           `json:"tail_slope"`      // tail per iteration of the last half
 	Shape      Shape             `json:"shape,omitempty"` // flat, levels off or grows
 	Series     []float64         `json:"series"`          // one value per measured iteration
 	Thresholds []ThresholdResult `json:"thresholds"`

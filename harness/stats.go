@@ -105,36 +105,30 @@ func tailStart(k int) int { return max(k-max(k/2, minTail), 0) }
 
 // tailer computes the tail statistics of any prefix of a series: tail, the
 // final value minus the value at the start of the tail window (or the
-// baseline, if higher), and tail_slope, the least-squares slope of the
-// points in the window. Prefix sums make each prefix O(1), so that
-// firstFail stays linear in the length of a soak run.
+// baseline, if higher), and tail_slope, tail per iteration of the window.
+// Each prefix costs O(1), so that firstFail stays linear in the length of
+// a soak run.
+//
+// tail_slope is not a least-squares fit: a heap read from another
+// process's metrics endpoint moves only at that process's collections, in
+// steps, and a fit over half the run weighs a step in the middle of the
+// window by up to 1.5 times its height per iteration of the window, twice
+// the noise of the whole run's slope. Growth per iteration weighs any step
+// by its height alone, and a steady leak at its rate.
 type tailer struct {
 	base float64
 	pts  []float64 // pts[0] the baseline, pts[i] the point after iteration i
 	last []int     // last[i]: the latest index <= i with a value, -1 if none
-	// Prefix sums over the valid points of pts[:i], with x the index and y
-	// the value minus the baseline (which keeps the sums small).
-	n, sx, sy, sxx, sxy []float64
 }
 
 func newTailer(baseline float64, series []float64) *tailer {
 	t := &tailer{base: baseline, pts: make([]float64, 0, len(series)+1)}
 	t.pts = append(append(t.pts, baseline), series...)
-	size := len(t.pts) + 1
 	t.last = make([]int, len(t.pts))
-	t.n, t.sx, t.sy, t.sxx, t.sxy = make([]float64, size), make([]float64, size), make([]float64, size),
-		make([]float64, size), make([]float64, size)
 	prev := -1
 	for i, y := range t.pts {
-		t.n[i+1], t.sx[i+1], t.sy[i+1], t.sxx[i+1], t.sxy[i+1] = t.n[i], t.sx[i], t.sy[i], t.sxx[i], t.sxy[i]
 		if !math.IsNaN(y) {
 			prev = i
-			x, dy := float64(i), y-baseline
-			t.n[i+1]++
-			t.sx[i+1] += x
-			t.sy[i+1] += dy
-			t.sxx[i+1] += x * x
-			t.sxy[i+1] += x * dy
 		}
 		t.last[i] = prev
 	}
@@ -143,8 +137,8 @@ func newTailer(baseline float64, series []float64) *tailer {
 
 // at returns tail and tail_slope for the first k measured iterations, with
 // final as their final value. The window starts at the latest point with a
-// value at or before tailStart(k). tail is NaN when the final value or the
-// baseline is, tail_slope with fewer than two points in the window.
+// value at or before tailStart(k). Both are NaN when the final value or the
+// baseline is, tail_slope also when there are no iterations.
 func (t *tailer) at(k int, final float64) (tail, tailSlope float64) {
 	k = min(k, len(t.pts)-1)
 	j := t.last[tailStart(k)]
@@ -155,12 +149,8 @@ func (t *tailer) at(k int, final float64) (tail, tailSlope float64) {
 	// the warm-up ended) does not make a return to the baseline growth:
 	// tail is never more than delta.
 	tail = final - max(t.base, t.pts[j])
-	n := t.n[k+1] - t.n[j]
-	sx, sy := t.sx[k+1]-t.sx[j], t.sy[k+1]-t.sy[j]
-	sxx, sxy := t.sxx[k+1]-t.sxx[j], t.sxy[k+1]-t.sxy[j]
-	den := n*sxx - sx*sx
-	if n < 2 || den == 0 {
+	if k == j {
 		return tail, math.NaN()
 	}
-	return tail, (n*sxy - sx*sy) / den
+	return tail, tail / float64(k-j)
 }

@@ -27,8 +27,8 @@ type term struct {
 }
 
 // Statistics a threshold can compare. tail and tail_slope are the growth
-// and the slope over the last half of the run (see "Statistics" in the
-// package documentation).
+// over the last half of the run and that growth per iteration (see
+// "Statistics" in the package documentation).
 var stats = []string{"baseline", "final", "delta", "max", "min", "slope", "tail", "tail_slope"}
 
 var ops = []string{"<=", ">=", "==", "!=", "<", ">"}

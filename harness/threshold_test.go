@@ -119,7 +119,7 @@ func TestThresholdOnMissingMetric(t *testing.T) {
 		{
 			name:    "unknown metric",
 			opts:    []Option{WithThreshold("gorutines", "delta<=0")},
-			wantErr: "harness: threshold on gorutines: unknown metric (want goroutines, fds, conns, threads, children, rss, heap, unclosed or an added probe)",
+			wantErr: "harness: threshold on gorutines: unknown metric (want goroutines, goroutines_leaked, fds, conns, threads, children, rss, heap, unclosed or an added probe)",
 		},
 		{
 			name:    "switched off",
