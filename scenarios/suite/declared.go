@@ -46,6 +46,7 @@ const (
 //	      stop_timeout: 5s
 //	    base_url: http://127.0.0.1:8080  # optional; else ready.log's group or ready.url
 //	    metrics_url: "{base}/metrics"    # Prometheus text: goroutines and heap
+//	    pprof_url: "{base}/debug/pprof/" # net/http/pprof: a failing heap's allocation sites
 //	    allow_remote: false
 //	    iteration:
 //	      timeout: 10s
@@ -83,6 +84,10 @@ type Declared struct {
 	// MetricsURL is the service's Prometheus text endpoint, from which the
 	// harness reads goroutines and heap; "" leaves them unmeasured.
 	MetricsURL string
+	// PprofURL is the service's net/http/pprof index, from which the
+	// harness reads heap profiles to name the allocation sites of a
+	// failing heap (harness.Target.WithPprofURL); "" names none.
+	PprofURL string
 	// AllowRemote permits URLs that are not on loopback.
 	AllowRemote bool
 	// Ready says when the service is ready to be measured.
@@ -263,6 +268,12 @@ func decodeOne(d *decoder, n *yaml.Node, p string) (*Declared, *yaml.Node, error
 		{"metrics_url", func(v *yaml.Node, fp string) (err error) {
 			if dc.MetricsURL, err = d.text(v, fp); err == nil {
 				addURL(v, fp, dc.MetricsURL)
+			}
+			return err
+		}},
+		{"pprof_url", func(v *yaml.Node, fp string) (err error) {
+			if dc.PprofURL, err = d.text(v, fp); err == nil {
+				addURL(v, fp, dc.PprofURL)
 			}
 			return err
 		}},

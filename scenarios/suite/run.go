@@ -67,6 +67,12 @@ func (dc *Declared) build(env *scenarios.Env) (*scenarios.Run, error) {
 	if dc.MetricsURL != "" {
 		target = target.WithMetricsURL(r.expand(dc.MetricsURL))
 	}
+	if dc.PprofURL != "" {
+		target = target.WithPprofURL(r.expand(dc.PprofURL))
+		if dc.AllowRemote {
+			target = target.AllowRemotePprof()
+		}
+	}
 	opts := []harness.Option{harness.WithTarget(target)}
 	for _, m := range sortedKeys(dc.Thresholds) {
 		opts = append(opts, harness.WithThreshold(m, dc.Thresholds[m]...))
@@ -160,7 +166,7 @@ func (r *declaredRun) start(env *scenarios.Env) error {
 			return fmt.Errorf("base URL: %w", err)
 		}
 	}
-	for _, u := range []string{dc.Ready.URL, dc.MetricsURL} {
+	for _, u := range []string{dc.Ready.URL, dc.MetricsURL, dc.PprofURL} {
 		if u == "" {
 			continue
 		}

@@ -108,6 +108,7 @@ func TestLoad(t *testing.T) {
 	}, d.Spawn)
 	require.Equal(t, suite.Ready{Log: `listening on (http://\S+)`, Timeout: 20 * time.Second}, d.Ready)
 	require.Equal(t, "{base}/metrics", d.MetricsURL)
+	require.Equal(t, "{base}/debug/pprof/", d.PprofURL)
 	require.Equal(t, suite.Iteration{Timeout: 3 * time.Second, Requests: []suite.Request{
 		{Method: "POST", URL: "{base}/api/orders", Body: `{"x":1}`, Headers: map[string]string{"Authorization": "Bearer x"}, Expect: 201},
 		{Method: "GET", URL: "{base}/api/orders/1"},
@@ -229,6 +230,10 @@ func TestMalformed(t *testing.T) {
 			msg: `"http://example.com/x" is not on loopback (127.0.0.0/8, ::1, localhost); set allow_remote: true to permit it`},
 		{name: "remote metrics URL", give: decl + "    pid: 1\n    metrics_url: http://10.0.0.1:9090/metrics\n    iteration: {command: [x]}\n", line: 5, field: "declared[0].metrics_url",
 			msg: `"http://10.0.0.1:9090/metrics" is not on loopback`},
+		{name: "remote pprof URL", give: decl + "    pid: 1\n    pprof_url: http://10.0.0.1:6060/debug/pprof/\n    iteration: {command: [x]}\n", line: 5, field: "declared[0].pprof_url",
+			msg: `"http://10.0.0.1:6060/debug/pprof/" is not on loopback`},
+		{name: "pprof URL not a string", give: decl + "    pid: 1\n    pprof_url: [x]\n    iteration: {command: [x]}\n", line: 5, field: "declared[0].pprof_url",
+			msg: "want a string"},
 		{name: "not http", give: decl + "    pid: 1\n    base_url: ftp://127.0.0.1/\n    iteration: {command: [x]}\n", line: 5, field: "declared[0].base_url",
 			msg: `"ftp://127.0.0.1/": want an http or https URL`},
 		{name: "base without a source", give: decl + "    pid: 1\n    iteration: {requests: [{url: '{base}/x'}]}\n", line: 5, field: "declared[0].iteration.requests[0].url",
