@@ -179,7 +179,11 @@
 // go_memstats_alloc_bytes that its metrics endpoint exports. The last two
 // include garbage and are noisy; prefer exporting the first
 // (client_golang's collectors.WithGoCollectorRuntimeMetrics with
-// collectors.MetricsGC) and longer runs.
+// collectors.MetricsGC) and longer runs. With WithPprofURL the harness
+// also fetches its heap profile (heap?gc=1, which does collect) at the
+// baseline and after the final counts, to name allocation sites only: the
+// heap's values still come from the metrics endpoint, and the sites from
+// the target's own sampling rate (512 KiB by default).
 //
 // # Statistics
 //
@@ -285,10 +289,12 @@
 //	             address of outgoing ones, the listening address of accepted
 //	             ones
 //	child        new child processes grouped by command
-//	alloc-site   when the heap fails, this process only: the allocation
-//	             sites whose live bytes grew most between the baseline's
-//	             and the final heap profile, with bytes, objects and a
-//	             short stack (see WithHeapProfileRate)
+//	alloc-site   when the heap fails, of this process or of a target with
+//	             WithPprofURL: the allocation sites whose live bytes grew
+//	             most between the baseline's and the final heap profile,
+//	             with bytes, objects and a short stack (see
+//	             WithHeapProfileRate); a profile that could not be fetched
+//	             is one finding that says why
 //	item         new items of an ItemProbe
 //	gc-released  descriptors or connections that only the final collection
 //	             released
