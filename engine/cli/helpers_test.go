@@ -14,10 +14,46 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/leakgate/leakgate/engine"
+	"github.com/leakgate/leakgate/harness"
+	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/sandbox"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// openClientsMetric is the name of openClientsProbe's metric.
+const openClientsMetric = "open_clients"
+
+// openClientsProbe is the harness probe of providers.OpenClients: the
+// provider clients made and not yet closed.
+func openClientsProbe() harness.Probe {
+	return harness.Gauge(openClientsMetric, func() float64 { return float64(providers.OpenClients()) })
+}
+
+// measureOpen takes a harness snapshot of the process, open provider
+// clients included.
+func measureOpen(t testing.TB) harness.Snapshot {
+	t.Helper()
+	s, err := harness.Measure(t.Context(), harness.WithProbes(openClientsProbe()))
+	require.NoError(t, err)
+	return s
+}
+
+// settleOpen takes snapshots until the open descriptors and provider
+// clients are back to base's or within has passed, and returns the last:
+// a one-shot check, where harness.Check's repetition does not apply.
+func settleOpen(t testing.TB, base harness.Snapshot, within time.Duration) harness.Snapshot {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		s := measureOpen(t)
+		back := s.FDs <= base.FDs && s.Gauges[openClientsMetric] <= base.Gauges[openClientsMetric]
+		if back || time.Now().After(deadline) {
+			return s
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
 
 // Data modes the end-to-end tests run in.
 const (

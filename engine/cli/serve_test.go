@@ -228,7 +228,7 @@ func TestServe(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-			base := measure()
+			base := measureOpen(t)
 			f := newFFE(t, modeSandbox).with(tt.env...)
 			start := time.Now()
 			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--log-level", "info"}, tt.args...)
@@ -296,11 +296,9 @@ func TestServe(t *testing.T) {
 			require.Equal(t, want, strings.Count(out+errOut, s.token), "stderr:\n%s", errOut)
 			require.Contains(t, errOut, "server: listening")
 
-			got := settle(base, 10*time.Second)
-			if base.fds >= 0 {
-				require.LessOrEqual(t, got.fds, base.fds, "open fds: baseline %v, after %v", base, got)
-			}
-			require.Equal(t, base.open, got.open, "provider clients still open")
+			got := settleOpen(t, base, 10*time.Second)
+			require.LessOrEqual(t, got.FDs, base.FDs, "open fds: baseline %+v, after %+v", base, got)
+			require.Equal(t, base.Gauges[openClientsMetric], got.Gauges[openClientsMetric], "provider clients still open")
 		})
 	}
 }
