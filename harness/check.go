@@ -21,14 +21,28 @@ type TestingT interface {
 // that context. It returns the Result, nil only when the options are
 // invalid.
 //
-// Like goleak, Check measures the whole process: tests that run in
-// parallel with it (t.Parallel) add their goroutines and descriptors to its
-// counts.
+// In a test that runs in parallel with others (t.Parallel was called on t
+// or on a test it is a subtest of), Check attributes goroutines to the run
+// (WithAttribution): the goroutine metrics and findings count only the
+// goroutines that the scenario's Setup, iterations and Teardown started,
+// directly or not, so that parallel tests do not blame each other.
+// Descriptors, connections, threads, children, RSS, the heap and "unclosed"
+// are process-wide and cannot be attributed: in such a test they are
+// reported with a note saying so ("process-wide: not attributable to this
+// run"), their verdict is "none" and their default thresholds do not apply;
+// thresholds set with WithThreshold do, knowing that other tests add to
+// them. WithAttribution(false) measures the whole process, as goleak does,
+// and WithAttribution(true) attributes in any test. The parallel test is
+// recognised for *testing.T and *testing.B; a TestingT of one's own is
+// taken as not parallel.
 func Check(t TestingT, sc Scenario, opts ...Option) *Result {
 	t.Helper()
 	ctx := context.Background()
 	if c, ok := t.(interface{ Context() context.Context }); ok {
 		ctx = c.Context()
+	}
+	if inParallel(t) {
+		opts = append([]Option{attributeIfParallel}, opts...)
 	}
 	res, err := Run(ctx, sc, opts...)
 	if res == nil {

@@ -21,6 +21,11 @@ type Finding struct {
 	Summary string   `json:"summary"`
 	Items   []string `json:"items,omitempty"`
 	Stack   string   `json:"stack,omitempty"`
+	// Leaked marks goroutines that the runtime proved blocked forever on
+	// synchronisation objects no running goroutine can reach
+	// (GOEXPERIMENT=goroutineleakprofile); their Summary starts with
+	// LeakedSummary.
+	Leaked bool `json:"leaked,omitempty"`
 }
 
 // Kinds of findings.
@@ -93,7 +98,9 @@ func sortFindings(fs []Finding) {
 }
 
 // goroutineFindings groups the goroutines whose IDs are not in base (sorted)
-// by state, top function and creator, with the first one's stack.
+// by state, top function and creator, with the first one's stack. Groups of
+// goroutines that the runtime proved leaked are marked and come first, and
+// are also findings of goroutines_leaked.
 func goroutineFindings(base []int, final []stack.Goroutine) []Finding {
 	grp := newGrouper(MetricGoroutines, FindingGoroutine)
 	for _, g := range final {
@@ -104,12 +111,33 @@ func goroutineFindings(base []int, final []stack.Goroutine) []Finding {
 		if creator == "" {
 			creator = "(unknown)"
 		}
-		f := grp.add(goroutineSummary(g, creator))
+		summary := goroutineSummary(g, creator)
+		if g.Leaked {
+			summary = LeakedSummary + ": " + summary
+		}
+		f := grp.add(summary)
+		f.Leaked = g.Leaked
 		if f.Count == 1 {
 			f.Stack = g.Stack
 		}
 	}
-	return grp.findings()
+	out := grp.findings()
+	slices.SortStableFunc(out, func(a, b Finding) int {
+		switch {
+		case a.Leaked == b.Leaked:
+			return 0
+		case a.Leaked:
+			return -1
+		}
+		return 1
+	})
+	for _, f := range out {
+		if f.Leaked {
+			f.Metric = MetricGoroutinesLeaked
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // goroutineSummary names a goroutine's group: where it waits, in which

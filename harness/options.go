@@ -33,7 +33,8 @@ type options struct {
 	thresholds    map[string][]string // explicit, by metric; replace the defaults
 	duration      time.Duration       // 0: iterations alone end the run
 	progress      func(Progress)
-	profileRate   int // heap profile sampling, bytes; 0 leaves the runtime's
+	profileRate   int         // heap profile sampling, bytes; 0 leaves the runtime's
+	attribution   attribution // WithAttribution, or Check in a parallel test
 	errs          []error
 }
 

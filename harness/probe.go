@@ -15,6 +15,10 @@ const (
 	MetricHeap       = "heap"       // Go live heap after GC, bytes
 	MetricChildren   = "children"   // child processes, zombies included
 	MetricUnclosed   = "unclosed"   // resources collected without Close (needs Unclosed)
+	// MetricGoroutinesLeaked counts the goroutines that the runtime proved
+	// leaked: blocked forever on unreachable synchronisation (needs
+	// GOEXPERIMENT=goroutineleakprofile).
+	MetricGoroutinesLeaked = "goroutines_leaked"
 )
 
 // Units of metrics.
@@ -122,6 +126,7 @@ type builtin struct {
 // "Thresholds" in the package documentation).
 var builtins = []builtin{
 	{MetricGoroutines, UnitCount, []string{"tail<=0"}},
+	{MetricGoroutinesLeaked, UnitCount, []string{"delta<=0"}},
 	{MetricFDs, UnitCount, []string{"tail<=0"}},
 	{MetricConns, UnitCount, []string{"tail<=0"}},
 	{MetricThreads, UnitCount, []string{"tail<=2"}},

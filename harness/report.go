@@ -66,6 +66,7 @@ func (r *Result) WriteText(w io.Writer) error {
 			writeFindings(bw, r.FindingsFor(m.Name))
 		}
 	}
+	writeNotes(bw, r.Metrics)
 	return bw.Flush()
 }
 
@@ -97,6 +98,9 @@ func metricRow(m MetricResult) []string {
 	}
 	if m.Verdict == VerdictError {
 		verdict = "ERROR: " + m.Reason
+	}
+	if v := attributionVerdict(m); v != "" {
+		verdict = v
 	}
 	return []string{
 		m.Name,

@@ -89,6 +89,7 @@ type MetricResult struct {
 	Unit       string            `json:"unit"` // count, bytes, or "" for probes
 	Supported  bool              `json:"supported"`
 	Reason     string            `json:"reason,omitempty"` // why unsupported, or the sampling error
+	Note       string            `json:"note,omitempty"`   // attributed runs: the goroutines counted, or that the metric is process-wide
 	Baseline   float64           `json:"baseline"`
 	Final      float64           `json:"final"`
 	Delta      float64           `json:"delta"`
@@ -200,6 +201,7 @@ type metricJSON struct {
 	Unit       string            `json:"unit"`
 	Supported  bool              `json:"supported"`
 	Reason     string            `json:"reason,omitempty"`
+	Note       string            `json:"note,omitempty"`
 	Baseline   num               `json:"baseline"`
 	Final      num               `json:"final"`
 	Delta      num               `json:"delta"`
@@ -225,7 +227,7 @@ func (m MetricResult) MarshalJSON() ([]byte, error) {
 	}
 	tail, tailSlope := num(m.Tail), num(m.TailSlope)
 	return json.Marshal(metricJSON{
-		Name: m.Name, Unit: m.Unit, Supported: m.Supported, Reason: m.Reason,
+		Name: m.Name, Unit: m.Unit, Supported: m.Supported, Reason: m.Reason, Note: m.Note,
 		Baseline: num(m.Baseline), Final: num(m.Final), Delta: num(m.Delta),
 		Max: num(m.Max), Min: num(m.Min), Slope: num(m.Slope), Steady: m.Steady,
 		Tail: &tail, TailSlope: &tailSlope, Shape: m.Shape,
@@ -240,7 +242,7 @@ func (m *MetricResult) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*m = MetricResult{
-		Name: j.Name, Unit: j.Unit, Supported: j.Supported, Reason: j.Reason,
+		Name: j.Name, Unit: j.Unit, Supported: j.Supported, Reason: j.Reason, Note: j.Note,
 		Baseline: float64(j.Baseline), Final: float64(j.Final), Delta: float64(j.Delta),
 		Max: float64(j.Max), Min: float64(j.Min), Slope: float64(j.Slope), Steady: j.Steady,
 		Tail: optNum(j.Tail), TailSlope: optNum(j.TailSlope), Shape: j.Shape,

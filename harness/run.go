@@ -46,6 +46,10 @@ func Run(ctx context.Context, sc Scenario, opts ...Option) (*Result, error) {
 		return nil, err
 	}
 	defer s.close()
+	label, err := s.attribute(sc.Name, o)
+	if err != nil {
+		return nil, err
+	}
 	checks, err := s.thresholds(o)
 	if err != nil {
 		return nil, err
@@ -53,7 +57,7 @@ func Run(ctx context.Context, sc Scenario, opts ...Option) (*Result, error) {
 	if s.self && s.index(MetricHeap) >= 0 && raiseProfileRate(o.profileRate) {
 		defer restoreProfileRate()
 	}
-	r := &runner{sc: sc, o: o, s: s, checks: checks}
+	r := &runner{sc: sc, o: o, s: s, checks: checks, label: label}
 	r.run(ctx)
 	return r.res, r.err
 }
@@ -78,7 +82,7 @@ func (s *sampler) thresholds(o options) ([][]Threshold, error) {
 	out := make([][]Threshold, len(s.defs))
 	for i, d := range s.defs {
 		exprs, ok := o.thresholds[d.name]
-		if !ok {
+		if !ok && !s.unattributed(d.name) {
 			exprs = DefaultThresholds(d.name)
 		}
 		for _, e := range exprs {
@@ -98,6 +102,7 @@ type runner struct {
 	o      options
 	s      *sampler
 	checks [][]Threshold
+	label  string // LabelRun's value, this process only
 	res    *Result
 	err    error
 
@@ -161,6 +166,7 @@ func (r *runner) run(ctx context.Context) {
 	}
 	if r.haveBase {
 		r.evaluate()
+		r.noteAttribution()
 	}
 	leak := false
 	var metricErr error
@@ -193,7 +199,7 @@ func (r *runner) run(ctx context.Context) {
 func (r *runner) phases(ctx context.Context) (status Status, err error) {
 	sc := r.sc
 	if sc.Setup != nil {
-		if err := r.timed(func() error { return sc.Setup(ctx) }); err != nil {
+		if err := r.timed(func() error { return r.labelled(ctx, sc.Setup) }); err != nil {
 			return r.stopped(ctx, &ScenarioError{Phase: "setup", Err: err})
 		}
 	}
@@ -201,7 +207,7 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 		defer func() {
 			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
 			defer cancel()
-			if terr := r.timed(func() error { return sc.Teardown(tctx) }); terr != nil && err == nil {
+			if terr := r.timed(func() error { return r.labelled(tctx, sc.Teardown) }); terr != nil && err == nil {
 				status, err = StatusError, &ScenarioError{Phase: "teardown", Err: terr}
 			}
 		}()
@@ -211,7 +217,7 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 		if ctx.Err() != nil {
 			return r.stopped(ctx, nil)
 		}
-		if err := r.timed(func() error { return sc.Run(ctx, i) }); err != nil {
+		if err := r.timed(func() error { return r.labelled(ctx, func(ctx context.Context) error { return sc.Run(ctx, i) }) }); err != nil {
 			return r.stopped(ctx, &ScenarioError{Phase: "iteration", Iteration: i, Err: err})
 		}
 		r.report(Progress{Phase: PhaseWarmup, Iteration: i + 1, Of: r.o.warmup})
@@ -255,7 +261,7 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 			r.pauseGC()
 		}
 		t0 := time.Now()
-		ierr := sc.Run(ctx, iter)
+		ierr := r.labelled(ctx, func(ctx context.Context) error { return sc.Run(ctx, iter) })
 		d := time.Since(t0)
 		r.scenarioTime += d
 		if ierr != nil {

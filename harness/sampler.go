@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -59,6 +60,10 @@ type sampler struct {
 
 	errs []error // of the latest sample, by metric
 
+	attrLabel string       // count only goroutines labelled LabelRun=attrLabel; "" for all
+	attrKey   string       // the label as a profile's text prints it
+	profBuf   bytes.Buffer // a goroutine profile's text, reused
+
 	gcCost  time.Duration // the latest forced collection's duration
 	gcTotal time.Duration
 	gcCount int
@@ -108,7 +113,7 @@ func newSampler(ctx context.Context, o options) (*sampler, error) {
 			}
 			continue
 		}
-		s.add(&metricDef{name: b.name, unit: b.unit, stage: stageCount})
+		s.add(&metricDef{name: b.name, unit: b.unit, stage: builtinStage(b.name)})
 	}
 	for _, p := range o.probes {
 		if p.Name() == MetricUnclosed || o.disabled[p.Name()] {
@@ -120,6 +125,7 @@ func newSampler(ctx context.Context, o options) (*sampler, error) {
 	if s.self {
 		startNetpoll()
 	}
+	s.supportLeaked()
 	if s.needsProc() {
 		proc, err := procfs.Open(o.target.pid)
 		switch {
@@ -275,7 +281,11 @@ func (s *sampler) sample(ctx context.Context, gc gcMode, exact bool, v []float64
 		v[i] = math.NaN()
 	}
 	if i := s.index(MetricGoroutines); i >= 0 && s.self {
-		v[i] = float64(runtime.NumGoroutine())
+		if n, err := s.goroutineCount(); err != nil {
+			s.note(i, err)
+		} else {
+			v[i] = n
+		}
 	}
 	if s.proc != nil {
 		iFD, iConn := s.index(MetricFDs), s.index(MetricConns)
@@ -340,6 +350,7 @@ func (s *sampler) sample(ctx context.Context, gc gcMode, exact bool, v []float64
 				s.note(i, fmt.Errorf("%w: runtime/metrics has no %s", ErrUnsupported, s.heapMetric[0].Name))
 			}
 		}
+		s.sampleLeaked(gc, exact, v)
 	}
 	return s.sampleProbes(ctx, stageAfterGC, v)
 }
@@ -499,11 +510,11 @@ func (s *sampler) goroutines() ([]stack.Goroutine, error) {
 	if s.index(MetricGoroutines) < 0 || !s.self {
 		return nil, nil
 	}
-	gs, err := stack.Parse(stack.Dump(nil))
+	gs, err := stack.Parse(s.dump())
 	if err != nil {
 		return nil, fmt.Errorf("goroutine dump: %w", err)
 	}
-	return gs, nil
+	return s.attributed(gs), nil
 }
 
 // details lists the descriptors, children and probe items of the target.
