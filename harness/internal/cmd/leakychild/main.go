@@ -41,12 +41,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// leaked holds what the heap command keeps; sink, for a moment, what
-// heap-drop allocates.
-var (
-	leaked [][]byte
-	sink   []byte
-)
+// leaked holds what the heap command keeps.
+var leaked [][]byte
 
 // leakHeap allocates n bytes and keeps them: the allocation site that a
 // heap finding must name.
@@ -140,8 +136,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			if err == nil && cmd == "heap" {
 				leakHeap(n)
 			} else if err == nil {
-				sink = make([]byte, n)
-				sink = nil
+				runtime.KeepAlive(make([]byte, n))
 			}
 		case "goroutine":
 			go func() { <-block }()
