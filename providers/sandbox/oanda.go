@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -138,48 +139,9 @@ func (oa *oandaVenue) oandaCandles(r *http.Request, inst string) reply {
 	if !oandaGranularities[gran] {
 		return oandaError(http.StatusBadRequest, "Invalid value specified for 'granularity'")
 	}
-	count := 500
-	if v := q.Get("count"); v != "" {
-		c, err := strconv.Atoi(v)
-		if err != nil || c < 1 || c > 5000 {
-			return oandaError(http.StatusBadRequest, "Invalid value specified for 'count'")
-		}
-		count = c
-	}
-	fromS, toS := q.Get("from"), q.Get("to")
-	if fromS != "" && toS != "" && q.Get("count") != "" {
-		return oandaError(http.StatusBadRequest, "Invalid value specified for 'count'. 'count' cannot be specified when 'to' and 'from' parameters are set")
-	}
-	lo, hi := max(0, n-count), n
-	switch {
-	case fromS != "" || toS != "":
-		var from, to time.Time
-		var err error
-		if fromS != "" {
-			if from, err = parseTimeParam(fromS); err != nil {
-				return oandaError(http.StatusBadRequest, "Invalid value specified for 'from'")
-			}
-		}
-		if toS != "" {
-			if to, err = parseTimeParam(toS); err != nil {
-				return oandaError(http.StatusBadRequest, "Invalid value specified for 'to'")
-			}
-		}
-		switch {
-		case fromS != "" && toS != "":
-			lo, hi = s.search(from), s.search(to.Add(time.Nanosecond))
-		case fromS != "":
-			lo = s.search(from)
-			if q.Get("includeFirst") == "false" && lo < len(s.bars) && s.bars[lo].Time.Equal(from) {
-				lo++
-			}
-			hi = lo + count
-		default:
-			hi = s.search(to.Add(time.Nanosecond))
-			lo = max(0, hi-count)
-		}
-		hi = min(hi, n)
-		lo = min(lo, hi)
+	lo, hi, msg := oandaCandleRange(q, s, n)
+	if msg != "" {
+		return oandaError(http.StatusBadRequest, msg)
 	}
 	if gran != "D" {
 		lo, hi = 0, 0
@@ -192,6 +154,55 @@ func (oa *oandaVenue) oandaCandles(r *http.Request, inst string) reply {
 	b = append(b, `,"candles":`...)
 	b = appendCandles(b, s, lo, hi, price, timeFormat(r))
 	return bodyReply(http.StatusOK, ctJSON, append(b, '}'))
+}
+
+// oandaCandleRange returns the bars [lo, hi) of the first n of s that the
+// candle query q asks for: count (default 500, at most 5000) from the end,
+// or from and to inclusive, or count from either of them. msg is the error
+// message of an invalid query.
+func oandaCandleRange(q url.Values, s *series, n int) (lo, hi int, msg string) {
+	count := 500
+	if v := q.Get("count"); v != "" {
+		c, err := strconv.Atoi(v)
+		if err != nil || c < 1 || c > 5000 {
+			return 0, 0, "Invalid value specified for 'count'"
+		}
+		count = c
+	}
+	fromS, toS := q.Get("from"), q.Get("to")
+	if fromS != "" && toS != "" && q.Get("count") != "" {
+		return 0, 0, "Invalid value specified for 'count'. 'count' cannot be specified when 'to' and 'from' parameters are set"
+	}
+	if fromS == "" && toS == "" {
+		return max(0, n-count), n, ""
+	}
+	var from, to time.Time
+	var err error
+	if fromS != "" {
+		if from, err = parseTimeParam(fromS); err != nil {
+			return 0, 0, "Invalid value specified for 'from'"
+		}
+	}
+	if toS != "" {
+		if to, err = parseTimeParam(toS); err != nil {
+			return 0, 0, "Invalid value specified for 'to'"
+		}
+	}
+	switch {
+	case fromS != "" && toS != "":
+		lo, hi = s.search(from), s.search(to.Add(time.Nanosecond))
+	case fromS != "":
+		lo = s.search(from)
+		if q.Get("includeFirst") == "false" && lo < len(s.bars) && s.bars[lo].Time.Equal(from) {
+			lo++
+		}
+		hi = lo + count
+	default:
+		hi = s.search(to.Add(time.Nanosecond))
+		lo = max(0, hi-count)
+	}
+	hi = min(hi, n)
+	return min(lo, hi), hi, ""
 }
 
 // appendCandles appends bars [lo, hi) of s as a v20 candle array with the

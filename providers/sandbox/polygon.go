@@ -3,6 +3,7 @@ package sandbox
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -182,38 +183,11 @@ func (pg *polygonVenue) polygonRange(r *http.Request, ticker, multS, span, fromS
 	sym, known := polygonSymbol(ticker)
 	s, n, ok := pg.view(sym)
 	if known && ok && mult == 1 && span == "day" {
-		for i := s.search(from.Add(-24 * time.Hour)); i < n; i++ {
-			t := polygonStamp(s, i)
-			if t.After(to) {
-				break
-			}
-			if !t.Before(from) {
-				idx = append(idx, i)
-			}
-		}
-	}
-	if desc {
-		for i, j := 0, len(idx)-1; i < j; i, j = i+1, j-1 {
-			idx[i], idx[j] = idx[j], idx[i]
-		}
+		idx = polygonDays(s, n, from, to, desc)
 	}
 	var next string
 	if len(idx) > limit {
-		nextStamp := polygonStamp(s, idx[limit]).UnixMilli()
-		u := url.URL{Scheme: requestScheme(r), Host: requestHost(r), Path: "/polygon/v2/aggs/ticker/" + ticker + "/range/1/day/"}
-		if desc {
-			u.Path += fromS + "/" + strconv.FormatInt(nextStamp, 10)
-		} else {
-			u.Path += strconv.FormatInt(nextStamp, 10) + "/" + toS
-		}
-		nq := url.Values{}
-		for _, k := range []string{"adjusted", "sort", "limit"} {
-			if v := q.Get(k); v != "" {
-				nq.Set(k, v)
-			}
-		}
-		u.RawQuery = nq.Encode()
-		next = u.String()
+		next = polygonNextURL(r, q, ticker, fromS, toS, polygonStamp(s, idx[limit]).UnixMilli(), desc)
 		idx = idx[:limit]
 	}
 	b := make([]byte, 0, 256+len(idx)*110)
@@ -244,6 +218,45 @@ func (pg *polygonVenue) polygonRange(r *http.Request, ticker, multS, span, fromS
 		b = appendStr(b, next)
 	}
 	return bodyReply(http.StatusOK, ctJSON, append(b, '}'))
+}
+
+// polygonDays returns the indexes of the first n bars of s stamped from
+// from to to, inclusive, in time order or, with desc, newest first.
+func polygonDays(s *series, n int, from, to time.Time, desc bool) []int {
+	var idx []int
+	for i := s.search(from.Add(-24 * time.Hour)); i < n; i++ {
+		t := polygonStamp(s, i)
+		if t.After(to) {
+			break
+		}
+		if !t.Before(from) {
+			idx = append(idx, i)
+		}
+	}
+	if desc {
+		slices.Reverse(idx)
+	}
+	return idx
+}
+
+// polygonNextURL is the next_url of an aggregates answer to r (query q)
+// cut before the bar stamped nextStamp (Unix milliseconds): the same
+// request with the range starting (or, with desc, ending) there.
+func polygonNextURL(r *http.Request, q url.Values, ticker, fromS, toS string, nextStamp int64, desc bool) string {
+	u := url.URL{Scheme: requestScheme(r), Host: requestHost(r), Path: "/polygon/v2/aggs/ticker/" + ticker + "/range/1/day/"}
+	if desc {
+		u.Path += fromS + "/" + strconv.FormatInt(nextStamp, 10)
+	} else {
+		u.Path += strconv.FormatInt(nextStamp, 10) + "/" + toS
+	}
+	nq := url.Values{}
+	for _, k := range []string{"adjusted", "sort", "limit"} {
+		if v := q.Get(k); v != "" {
+			nq.Set(k, v)
+		}
+	}
+	u.RawQuery = nq.Encode()
+	return u.String()
 }
 
 // requestScheme is the scheme a request was sent with.
