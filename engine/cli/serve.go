@@ -200,23 +200,14 @@ func serverConfig(cfg *config.Config) server.Config {
 		CrewMemoryAge:     s.Crew.Memory.MaxAge,
 		MonitorInterval:   s.Monitor.Interval,
 		MonitorThreshold:  s.Monitor.Threshold,
-		KeepExports:       offIfZero(s.Retention.KeepExports),
-		ExportMaxAge:      offIfZero(s.Retention.ExportMaxAge),
-		KeepJobs:          offIfZero(s.Retention.KeepJobs),
-		JobMaxAge:         offIfZero(s.Retention.JobMaxAge),
+		KeepExports:       s.Retention.KeepExports,
+		ExportMaxAge:      s.Retention.ExportMaxAge,
+		KeepJobs:          s.Retention.KeepJobs,
+		JobMaxAge:         s.Retention.JobMaxAge,
 		ShutdownTimeout:   s.ShutdownGrace,
 	}
 	if !s.Monitor.Enabled {
 		c.MonitorInterval = -1
 	}
 	return c
-}
-
-// offIfZero maps the configuration's "0 turns a bound off" onto
-// engine/server's "negative turns it off" (zero there is the default).
-func offIfZero[T ~int | ~int64](v T) T {
-	if v == 0 {
-		return -1
-	}
-	return v
 }

@@ -346,8 +346,10 @@ func TestServeUsageErrors(t *testing.T) {
 		{name: "extra argument", args: []string{"serve", "now"}, code: ExitUsage, want: []string{"serve takes no arguments"}},
 		{name: "token in the config body", args: []string{"--config", bodyToken, "serve"}, code: ExitUsage,
 			want: []string{"server.token", "FFE_SERVER_TOKEN", "server.token_file"}},
-		{name: "bad server setting", env: []string{"FFE_SERVER_WORKERS", "0"}, args: []string{"serve"}, code: ExitUsage,
-			want: []string{"server.workers 0"}},
+		{name: "bad server setting", env: []string{"FFE_SERVER_WORKERS", "-1"}, args: []string{"serve"}, code: ExitUsage,
+			want: []string{"server.workers -1"}},
+		{name: "retention 0 is the old off", env: []string{"FFE_SERVER_RETENTION_KEEP_EXPORTS", "0"}, args: []string{"serve"},
+			code: ExitUsage, want: []string{"server.retention.keep_exports 0", "-1"}},
 		{name: "llm writer without a key", env: []string{"FFE_DATA_SOURCE", "live", "FFE_SERVER_CREW_WRITER", "llm"},
 			args: []string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "off"}, code: ExitUsage,
 			want: []string{"server.crew.writer is llm", "FFE_LLM_API_KEY"}},
@@ -437,11 +439,11 @@ func TestServerConfig(t *testing.T) {
 	require.False(t, got.CrewMemory)
 	require.False(t, got.CrewByDefault)
 
-	cfg.Server.Retention = config.Retention{}
+	cfg.Server.Retention = config.Retention{KeepExports: -1, ExportMaxAge: -1, KeepJobs: -1, JobMaxAge: -1}
 	cfg.Server.Monitor.Enabled = false
 	cfg.SetSecret(config.ServerSection, "token", "t0k")
 	got = serverConfig(cfg)
-	require.Equal(t, -1, got.KeepExports, "0 in the config turns a bound off")
+	require.Equal(t, -1, got.KeepExports, "negative in the config turns a bound off, as in the server")
 	require.Equal(t, time.Duration(-1), got.ExportMaxAge)
 	require.Equal(t, -1, got.KeepJobs)
 	require.Equal(t, time.Duration(-1), got.JobMaxAge)

@@ -37,6 +37,26 @@
 // code. The server section is where `ffe serve` keeps its settings
 // (listeners, export directory, job queue, retention, crew, monitor and
 // shutdown grace); its export_dir defaults to exports under data_dir.
+//
+// # Defaults and zero
+//
+// Every default is written once, as an exported constant of the package
+// that uses it (jobs.DefaultWorkers, monitor.DefaultInterval,
+// server.DefaultKeepExports, …); Default and the flags' help refer to
+// those constants. In the server section and the packages behind it, a
+// zero count or duration means that default, the same as leaving the key
+// out. Turning something off is spelled explicitly: enabled: false for
+// the stock monitor and the crew memory, a negative value (-1, -1s) for a
+// retention bound. A retention bound of 0, which turned the bound off in
+// earlier versions, is an error naming -1, so no file silently changes
+// meaning.
+//
+// # What it owns and imports
+//
+// The package owns the Config type, its loading, validation and
+// secrets. It imports the providers and their registry for names and the
+// packages of engine whose defaults it shows (jobs, crew, monitor,
+// server); none of them imports it.
 package config
 
 import (
@@ -52,6 +72,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leakgate/leakgate/engine/crew"
+	"github.com/leakgate/leakgate/engine/jobs"
+	"github.com/leakgate/leakgate/engine/monitor"
+	"github.com/leakgate/leakgate/engine/server"
 	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/registry"
 	"github.com/leakgate/leakgate/providers/sandbox"
@@ -287,7 +311,7 @@ type Memory struct {
 }
 
 // AdminOff as Server.AdminListen turns the admin listener off.
-const AdminOff = "off"
+const AdminOff = server.AdminOff
 
 // Crew writers.
 const (
@@ -301,8 +325,9 @@ const (
 
 // Server configures `ffe serve`: its listeners, API token, export
 // directory, job queue, retention, analytics crew, stock monitor and
-// shutdown. Zero counts and durations are invalid except where a field
-// says what zero means.
+// shutdown. A zero count or duration is the default named in Default (the
+// constants of the packages that use it); what can be turned off is turned
+// off explicitly (see the package doc).
 type Server struct {
 	// Listen is the API's address, host:port (the --addr flag). Without a
 	// token the server listens on loopback only.
@@ -339,7 +364,9 @@ type Server struct {
 	Monitor Monitor `yaml:"monitor"`
 }
 
-// Retention bounds what `ffe serve` keeps; 0 turns a bound off.
+// Retention bounds what `ffe serve` keeps. A negative bound (-1, -1s)
+// turns it off. 0 is refused: it used to turn a bound off, and zero now
+// means the default everywhere.
 type Retention struct {
 	// KeepExports is the most export bundles kept; ExportMaxAge the
 	// oldest.
@@ -422,17 +449,17 @@ func Default() *Config {
 		Sentiment: Sentiment{Subreddits: []string{"wallstreetbets", "stocks"}, Limit: 50},
 		Memory:    Memory{Retention: 365 * 24 * time.Hour},
 		Server: Server{
-			Listen:        "127.0.0.1:8740",
-			AdminListen:   "127.0.0.1:9091",
-			Workers:       2,
-			QueueCapacity: 100,
-			JobTimeout:    5 * time.Minute,
-			MaxAttempts:   3,
-			ShutdownGrace: 30 * time.Second,
-			Retention: Retention{KeepExports: 100, ExportMaxAge: 7 * 24 * time.Hour,
-				KeepJobs: 1000, JobMaxAge: 30 * 24 * time.Hour},
-			Crew:    Crew{Writer: WriterLocal, Memory: CrewMemory{Entries: 64, MaxAge: 24 * time.Hour}},
-			Monitor: Monitor{Enabled: true, Interval: time.Minute, Threshold: 0.02},
+			Listen:        server.DefaultAddr,
+			AdminListen:   server.DefaultAdminAddr,
+			Workers:       jobs.DefaultWorkers,
+			QueueCapacity: jobs.DefaultCapacity,
+			JobTimeout:    jobs.DefaultTimeout,
+			MaxAttempts:   jobs.DefaultMaxAttempts,
+			ShutdownGrace: server.DefaultShutdownTimeout,
+			Retention: Retention{KeepExports: server.DefaultKeepExports, ExportMaxAge: server.DefaultExportMaxAge,
+				KeepJobs: server.DefaultKeepJobs, JobMaxAge: server.DefaultJobMaxAge},
+			Crew:    Crew{Writer: WriterLocal, Memory: CrewMemory{Entries: crew.DefaultMemoryEntries, MaxAge: crew.DefaultMemoryAge}},
+			Monitor: Monitor{Enabled: true, Interval: monitor.DefaultInterval, Threshold: monitor.DefaultThreshold},
 		},
 		Log:     Log{Level: "warn", Format: "text"},
 		secrets: map[string]string{},
@@ -664,140 +691,209 @@ func (c *Config) Clone() *Config {
 // Validate checks every setting and returns an *Error naming the first bad
 // one and its valid values. A number that is NaN or infinite is refused
 // whatever its setting, as it is when read from the file or environment.
+// The sections are checked in the order of Config's fields.
 func (c *Config) Validate() error {
-	bad := func(format string, args ...any) error {
-		return &Error{File: c.File, Err: fmt.Errorf(format, args...)}
-	}
 	if key, v, ok := firstNonFinite(reflect.ValueOf(c).Elem(), ""); ok {
-		return bad("%s %v: %s", key, v, finiteHint)
+		return &Error{File: c.File, Err: fmt.Errorf("%s %v: %s", key, v, finiteHint)}
 	}
-	switch c.Data.Source {
+	for _, check := range []func() error{
+		c.Data.validate,
+		c.validateProviders,
+		c.validateRouting,
+		c.Platform.validate,
+		c.Risk.validate,
+		c.Fees.validate,
+		c.validateWatchlist,
+		c.Agent.validate,
+		c.Sentiment.validate,
+		c.Memory.validate,
+		c.Server.validate,
+		c.Log.validate,
+	} {
+		if err := check(); err != nil {
+			return &Error{File: c.File, Err: err}
+		}
+	}
+	return nil
+}
+
+// validate checks the data section.
+func (d Data) validate() error {
+	switch d.Source {
 	case SourceSandbox, SourceLive:
 	default:
-		return bad("data.source %q: use %q or %q", c.Data.Source, SourceSandbox, SourceLive)
+		return fmt.Errorf("data.source %q: use %q or %q", d.Source, SourceSandbox, SourceLive)
 	}
-	if c.Data.SandboxURL != "" {
-		if err := checkURL(c.Data.SandboxURL); err != nil {
-			return bad("data.sandbox_url: %v", err)
+	if d.SandboxURL != "" {
+		if err := checkURL(d.SandboxURL); err != nil {
+			return fmt.Errorf("data.sandbox_url: %v", err)
 		}
 	}
-	if c.Data.SandboxDate != "" {
-		d, err := time.Parse(time.DateOnly, c.Data.SandboxDate)
+	if d.SandboxDate != "" {
+		day, err := time.Parse(time.DateOnly, d.SandboxDate)
 		if err != nil {
-			return bad("data.sandbox_date %q: use a date such as 2017-06-01", c.Data.SandboxDate)
+			return fmt.Errorf("data.sandbox_date %q: use a date such as 2017-06-01", d.SandboxDate)
 		}
-		if err := sandbox.CheckDate(d); err != nil {
-			return bad("data.sandbox_date: %v", err)
+		if err := sandbox.CheckDate(day); err != nil {
+			return fmt.Errorf("data.sandbox_date: %v", err)
 		}
 	}
-	if _, err := providers.ParseInterval(c.Data.Interval); err != nil {
-		return bad("data.interval: %v", err)
+	if _, err := providers.ParseInterval(d.Interval); err != nil {
+		return fmt.Errorf("data.interval: %v", err)
 	}
-	if c.Data.HistoryBars < 60 || c.Data.HistoryBars > 10_000 {
-		return bad("data.history_bars %d: use 60 to 10000 so indicators have enough bars", c.Data.HistoryBars)
+	if d.HistoryBars < 60 || d.HistoryBars > 10_000 {
+		return fmt.Errorf("data.history_bars %d: use 60 to 10000 so indicators have enough bars", d.HistoryBars)
 	}
-	if c.Data.BarsTTL < 0 || c.Data.QuoteTTL < 0 {
-		return bad("data.bars_ttl and data.quote_ttl must not be negative")
+	if d.BarsTTL < 0 || d.QuoteTTL < 0 {
+		return errors.New("data.bars_ttl and data.quote_ttl must not be negative")
 	}
+	return nil
+}
+
+// validateProviders checks the providers section against the registry.
+func (c *Config) validateProviders() error {
 	for name, p := range c.Providers {
 		spec, ok := registry.Lookup(name)
 		if !ok {
-			return bad("providers.%s: unknown provider; use one of %s", name, strings.Join(ProviderNames, ", "))
+			return fmt.Errorf("providers.%s: unknown provider; use one of %s", name, strings.Join(ProviderNames, ", "))
 		}
 		for _, u := range []struct{ key, v string }{{"base_url", p.BaseURL}, {"exchange_url", p.ExchangeURL}, {"auth_url", p.AuthURL}} {
 			if u.v != "" {
 				if err := checkURL(u.v); err != nil {
-					return bad("providers.%s.%s: %v", name, u.key, err)
+					return fmt.Errorf("providers.%s.%s: %v", name, u.key, err)
 				}
 			}
 		}
 		if p.RateLimit < 0 || p.Burst < 0 || p.Timeout < 0 {
-			return bad("providers.%s: rate_limit, burst and timeout must not be negative", name)
+			return fmt.Errorf("providers.%s: rate_limit, burst and timeout must not be negative", name)
 		}
 		for _, f := range secretFileFields(p) {
 			if _, takes := spec.Secret(f.secret); f.path != "" && !takes {
-				return bad("providers.%s.%s_file: %s takes no %s", name, f.secret, name, f.secret)
+				return fmt.Errorf("providers.%s.%s_file: %s takes no %s", name, f.secret, name, f.secret)
 			}
 		}
 	}
+	return nil
+}
+
+// validateRouting checks that every route lists market-data providers.
+func (c *Config) validateRouting() error {
 	for class, list := range c.Routing {
 		if !class.Valid() {
-			return bad("routing.%s: unknown asset class; use equity, crypto or forex", class)
+			return fmt.Errorf("routing.%s: unknown asset class; use equity, crypto or forex", class)
 		}
 		for _, n := range list {
 			if spec, ok := registry.Lookup(n); !ok || !spec.MarketData() {
-				return bad("routing.%s: %q is not a market-data provider; use %s", class, n, strings.Join(registry.MarketDataNames(), ", "))
+				return fmt.Errorf("routing.%s: %q is not a market-data provider; use %s", class, n, strings.Join(registry.MarketDataNames(), ", "))
 			}
 		}
 	}
-	switch c.Platform.Name {
+	return nil
+}
+
+// validate checks the platform section.
+func (p Platform) validate() error {
+	switch p.Name {
 	case PlatformPaper, PlatformCoinbase, PlatformOANDA:
 	default:
-		return bad("platform.name %q: use %s, %s or %s", c.Platform.Name, PlatformPaper, PlatformCoinbase, PlatformOANDA)
+		return fmt.Errorf("platform.name %q: use %s, %s or %s", p.Name, PlatformPaper, PlatformCoinbase, PlatformOANDA)
 	}
-	if !(c.Platform.StartingCash > 0) {
-		return bad("platform.starting_cash %v: use an amount above 0", c.Platform.StartingCash)
+	if !(p.StartingCash > 0) {
+		return fmt.Errorf("platform.starting_cash %v: use an amount above 0", p.StartingCash)
 	}
-	if len(c.Platform.Currency) != 3 {
-		return bad("platform.currency %q: use a three-letter currency code such as USD", c.Platform.Currency)
+	if len(p.Currency) != 3 {
+		return fmt.Errorf("platform.currency %q: use a three-letter currency code such as USD", p.Currency)
 	}
-	r := c.Risk
+	return nil
+}
+
+// validate checks the risk section.
+func (r Risk) validate() error {
 	switch {
 	case !(r.MaxPositionShare > 0 && r.MaxPositionShare <= 1):
-		return bad("risk.max_position_share %v: use a fraction in (0, 1], e.g. 0.2", r.MaxPositionShare)
+		return fmt.Errorf("risk.max_position_share %v: use a fraction in (0, 1], e.g. 0.2", r.MaxPositionShare)
 	case !(r.MaxDailyLoss > 0 && r.MaxDailyLoss <= 1):
-		return bad("risk.max_daily_loss %v: use a fraction in (0, 1], e.g. 0.05", r.MaxDailyLoss)
+		return fmt.Errorf("risk.max_daily_loss %v: use a fraction in (0, 1], e.g. 0.05", r.MaxDailyLoss)
 	case !(r.RiskPerTrade > 0 && r.RiskPerTrade <= 0.2):
-		return bad("risk.risk_per_trade %v: use a fraction in (0, 0.2], e.g. 0.01", r.RiskPerTrade)
+		return fmt.Errorf("risk.risk_per_trade %v: use a fraction in (0, 0.2], e.g. 0.01", r.RiskPerTrade)
 	case !(r.ATRStopMultiple > 0):
-		return bad("risk.atr_stop_multiple %v: use a multiple above 0, e.g. 2", r.ATRStopMultiple)
+		return fmt.Errorf("risk.atr_stop_multiple %v: use a multiple above 0, e.g. 2", r.ATRStopMultiple)
 	case !(r.RewardRisk > 0):
-		return bad("risk.reward_risk %v: use a ratio above 0, e.g. 2", r.RewardRisk)
+		return fmt.Errorf("risk.reward_risk %v: use a ratio above 0, e.g. 2", r.RewardRisk)
 	}
-	if c.Fees.FeeBps < 0 || c.Fees.SlippageBps < 0 || c.Fees.FeeBps > 1000 || c.Fees.SlippageBps > 1000 {
-		return bad("fees: fee_bps and slippage_bps must be in [0, 1000]")
+	return nil
+}
+
+// validate checks the fees section.
+func (f Fees) validate() error {
+	if f.FeeBps < 0 || f.SlippageBps < 0 || f.FeeBps > 1000 || f.SlippageBps > 1000 {
+		return errors.New("fees: fee_bps and slippage_bps must be in [0, 1000]")
 	}
+	return nil
+}
+
+// validateWatchlist checks that every watchlist entry is a symbol.
+func (c *Config) validateWatchlist() error {
 	for i, s := range c.Watchlist {
 		if _, _, err := providers.NormalizeSymbol(s); err != nil {
-			return bad("watchlist[%d]: %v", i, err)
+			return fmt.Errorf("watchlist[%d]: %v", i, err)
 		}
 	}
-	if c.Agent.Interval <= 0 {
-		return bad("agent.interval %s: use a positive duration such as 15m", c.Agent.Interval)
+	return nil
+}
+
+// validate checks the agent section.
+func (a Agent) validate() error {
+	if a.Interval <= 0 {
+		return fmt.Errorf("agent.interval %s: use a positive duration such as 15m", a.Interval)
 	}
-	if c.Agent.MaxCycles < 0 {
-		return bad("agent.max_cycles %d: use 0 (until interrupted) or more", c.Agent.MaxCycles)
+	if a.MaxCycles < 0 {
+		return fmt.Errorf("agent.max_cycles %d: use 0 (until interrupted) or more", a.MaxCycles)
 	}
-	if c.Agent.ConfidenceThreshold < 0 || c.Agent.ConfidenceThreshold > 1 {
-		return bad("agent.confidence_threshold %v: use a value in [0, 1]", c.Agent.ConfidenceThreshold)
+	if a.ConfidenceThreshold < 0 || a.ConfidenceThreshold > 1 {
+		return fmt.Errorf("agent.confidence_threshold %v: use a value in [0, 1]", a.ConfidenceThreshold)
 	}
-	if c.Sentiment.Enabled && len(c.Sentiment.Subreddits) == 0 {
-		return bad("sentiment.subreddits is empty: list at least one subreddit, or disable sentiment")
+	return nil
+}
+
+// validate checks the sentiment section.
+func (s Sentiment) validate() error {
+	if s.Enabled && len(s.Subreddits) == 0 {
+		return errors.New("sentiment.subreddits is empty: list at least one subreddit, or disable sentiment")
 	}
-	if c.Sentiment.Limit < 1 || c.Sentiment.Limit > 1000 {
-		return bad("sentiment.limit %d: use 1 to 1000", c.Sentiment.Limit)
+	if s.Limit < 1 || s.Limit > 1000 {
+		return fmt.Errorf("sentiment.limit %d: use 1 to 1000", s.Limit)
 	}
-	if c.Memory.Retention < 0 || c.Memory.Keep < 0 {
-		return bad("memory.retention and memory.keep must not be negative")
+	return nil
+}
+
+// validate checks the memory section.
+func (m Memory) validate() error {
+	if m.Retention < 0 || m.Keep < 0 {
+		return errors.New("memory.retention and memory.keep must not be negative")
 	}
-	if err := c.Server.validate(); err != nil {
-		return bad("%v", err)
-	}
-	switch strings.ToLower(c.Log.Level) {
+	return nil
+}
+
+// validate checks the log section.
+func (l Log) validate() error {
+	switch strings.ToLower(l.Level) {
 	case "debug", "info", "warn", "error":
 	default:
-		return bad("log.level %q: use debug, info, warn or error", c.Log.Level)
+		return fmt.Errorf("log.level %q: use debug, info, warn or error", l.Level)
 	}
-	switch strings.ToLower(c.Log.Format) {
+	switch strings.ToLower(l.Format) {
 	case "", "text", "json":
 	default:
-		return bad("log.format %q: use text or json (the --log-format flag, FFE_LOG_FORMAT)", c.Log.Format)
+		return fmt.Errorf("log.format %q: use text or json (the --log-format flag, FFE_LOG_FORMAT)", l.Format)
 	}
 	return nil
 }
 
 // validate checks the server section; errors name the key and its valid
-// values.
+// values. A zero count or duration is the default; a retention bound is
+// turned off by a negative value, and 0 there, which used to turn it off,
+// is refused with the new spelling.
 func (s Server) validate() error {
 	if err := CheckListenAddr(s.Listen); err != nil {
 		return fmt.Errorf("server.listen: %w", err)
@@ -811,34 +907,55 @@ func (s Server) validate() error {
 		key string
 		v   int
 	}{{"workers", s.Workers}, {"queue_capacity", s.QueueCapacity}, {"max_attempts", s.MaxAttempts}} {
-		if f.v < 1 || f.v > 100_000 {
-			return fmt.Errorf("server.%s %d: use 1 or more", f.key, f.v)
+		if f.v < 0 || f.v > 100_000 {
+			return fmt.Errorf("server.%s %d: use 1 or more (0 is the default)", f.key, f.v)
 		}
 	}
 	for _, f := range []struct {
 		key string
 		v   time.Duration
 	}{{"job_timeout", s.JobTimeout}, {"shutdown_grace", s.ShutdownGrace}} {
-		if f.v <= 0 {
-			return fmt.Errorf("server.%s %s: use a positive duration such as 30s", f.key, f.v)
+		if f.v < 0 {
+			return fmt.Errorf("server.%s %s: use a positive duration such as 30s (0 is the default)", f.key, f.v)
 		}
 	}
-	r := s.Retention
-	if r.KeepExports < 0 || r.KeepJobs < 0 || r.ExportMaxAge < 0 || r.JobMaxAge < 0 {
-		return errors.New("server.retention: keep_exports, keep_jobs, export_max_age and job_max_age must not be negative (0 turns a bound off)")
+	if err := s.Retention.validate(); err != nil {
+		return err
 	}
 	switch s.Crew.Writer {
 	case WriterLocal, WriterLLM:
 	default:
 		return fmt.Errorf("server.crew.writer %q: use %s or %s", s.Crew.Writer, WriterLocal, WriterLLM)
 	}
-	if m := s.Crew.Memory; m.Entries < 1 || m.MaxAge <= 0 {
-		return fmt.Errorf("server.crew.memory: entries %d and max_age %s must be above 0 (e.g. 64 and 24h); "+
+	if m := s.Crew.Memory; m.Entries < 0 || m.MaxAge < 0 {
+		return fmt.Errorf("server.crew.memory: entries %d and max_age %s must not be negative (e.g. 64 and 24h; 0 is the default); "+
 			"turn the memory off with enabled: false", m.Entries, m.MaxAge)
 	}
-	if m := s.Monitor; m.Interval <= 0 || !(m.Threshold > 0 && m.Threshold < 1) {
-		return fmt.Errorf("server.monitor: interval %s must be positive and threshold %v in (0, 1), e.g. 1m and 0.02; "+
-			"turn the monitor off with enabled: false", m.Interval, m.Threshold)
+	if m := s.Monitor; m.Interval < 0 || !(m.Threshold >= 0 && m.Threshold < 1) {
+		return fmt.Errorf("server.monitor: interval %s must not be negative and threshold %v must be in [0, 1), e.g. 1m and 0.02 "+
+			"(0 is the default); turn the monitor off with enabled: false", m.Interval, m.Threshold)
+	}
+	return nil
+}
+
+// validate checks the retention bounds. 0 used to turn a bound off; it
+// now means the default, so that spelling is refused and the error names
+// the new one (-1), rather than a file's meaning changing silently.
+func (r Retention) validate() error {
+	for _, f := range []struct {
+		key, off string
+		zero     bool
+		def      any
+	}{
+		{"keep_exports", "-1", r.KeepExports == 0, server.DefaultKeepExports},
+		{"export_max_age", "-1s", r.ExportMaxAge == 0, server.DefaultExportMaxAge},
+		{"keep_jobs", "-1", r.KeepJobs == 0, server.DefaultKeepJobs},
+		{"job_max_age", "-1s", r.JobMaxAge == 0, server.DefaultJobMaxAge},
+	} {
+		if f.zero {
+			return fmt.Errorf("server.retention.%s 0: 0 no longer turns the bound off; write %s to turn it off, "+
+				"or leave the key out for the default (%v)", f.key, f.off, f.def)
+		}
 	}
 	return nil
 }

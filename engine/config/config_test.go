@@ -11,6 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/leakgate/leakgate/engine/crew"
+	"github.com/leakgate/leakgate/engine/jobs"
+	"github.com/leakgate/leakgate/engine/monitor"
+	"github.com/leakgate/leakgate/engine/server"
 	"github.com/leakgate/leakgate/providers"
 )
 
@@ -171,12 +175,15 @@ func TestLoadErrors(t *testing.T) {
 		{name: "bad listen port", env: map[string]string{"FFE_SERVER_LISTEN": "127.0.0.1:70000"},
 			want: []string{"server.listen", "0 to 65535"}},
 		{name: "bad admin listen", body: "server:\n  admin_listen: nowhere\n", want: []string{"server.admin_listen", `"off"`}},
-		{name: "bad workers", env: map[string]string{"FFE_SERVER_WORKERS": "0"}, want: []string{"server.workers 0"}},
-		{name: "bad grace", body: "server:\n  shutdown_grace: 0s\n", want: []string{"server.shutdown_grace", "positive"}},
-		{name: "bad retention", env: map[string]string{"FFE_SERVER_RETENTION_KEEP_JOBS": "-1"}, want: []string{"server.retention"}},
+		{name: "bad workers", env: map[string]string{"FFE_SERVER_WORKERS": "-1"}, want: []string{"server.workers -1", "0 is the default"}},
+		{name: "bad grace", body: "server:\n  shutdown_grace: -1s\n", want: []string{"server.shutdown_grace", "positive"}},
+		{name: "retention 0 names -1", env: map[string]string{"FFE_SERVER_RETENTION_KEEP_JOBS": "0"},
+			want: []string{"server.retention.keep_jobs 0", "write -1 to turn it off", "default (1000)"}},
+		{name: "retention age 0 names -1s", body: "server:\n  retention:\n    export_max_age: 0s\n",
+			want: []string{"server.retention.export_max_age 0", "write -1s"}},
 		{name: "bad writer", body: "server:\n  crew:\n    writer: gpt\n", want: []string{`server.crew.writer "gpt"`, "local or llm"}},
-		{name: "bad crew memory", body: "server:\n  crew:\n    memory:\n      entries: 0\n", want: []string{"server.crew.memory", "enabled: false"}},
-		{name: "bad monitor", env: map[string]string{"FFE_SERVER_MONITOR_THRESHOLD": "2"}, want: []string{"server.monitor", "(0, 1)"}},
+		{name: "bad crew memory", body: "server:\n  crew:\n    memory:\n      entries: -1\n", want: []string{"server.crew.memory", "enabled: false"}},
+		{name: "bad monitor", env: map[string]string{"FFE_SERVER_MONITOR_THRESHOLD": "2"}, want: []string{"server.monitor", "[0, 1)"}},
 		{name: "bad log format", env: map[string]string{"FFE_LOG_FORMAT": "xml"}, want: []string{`log.format "xml"`, "text or json"}},
 	}
 	for _, tt := range tests {
@@ -312,7 +319,7 @@ server:
   workers: 4
   job_timeout: 2m
   retention:
-    keep_exports: 0
+    keep_exports: -1
     job_max_age: 48h
   crew:
     by_default: true
@@ -334,7 +341,7 @@ log:
 	require.Equal(t, 7, s.QueueCapacity)
 	require.Equal(t, 2*time.Minute, s.JobTimeout)
 	require.Equal(t, 5*time.Second, s.ShutdownGrace)
-	require.Equal(t, Retention{KeepExports: 0, ExportMaxAge: 7 * 24 * time.Hour, KeepJobs: 1000, JobMaxAge: 48 * time.Hour}, s.Retention)
+	require.Equal(t, Retention{KeepExports: -1, ExportMaxAge: 7 * 24 * time.Hour, KeepJobs: 1000, JobMaxAge: 48 * time.Hour}, s.Retention)
 	require.Equal(t, Crew{ByDefault: true, Writer: WriterLLM, Memory: CrewMemory{Enabled: true, Entries: 8, MaxAge: time.Hour}}, s.Crew)
 	require.Equal(t, Monitor{Enabled: false, Interval: 10 * time.Second, Threshold: 0.02}, s.Monitor)
 	require.Equal(t, "json", cfg.Log.Format)
@@ -406,4 +413,40 @@ func TestSandboxDateOutsideTheRecordings(t *testing.T) {
 			require.ErrorContains(t, err, tt.want)
 		})
 	}
+}
+
+// TestServerZeroIsDefault checks the rule of the package doc: in the
+// server section a zero count or duration is accepted and means the
+// default (the packages apply it), and Default spells out the packages'
+// constants.
+func TestServerZeroIsDefault(t *testing.T) {
+	d := Default().Server
+	require.Equal(t, server.DefaultAddr, d.Listen)
+	require.Equal(t, server.DefaultAdminAddr, d.AdminListen)
+	require.Equal(t, jobs.DefaultWorkers, d.Workers)
+	require.Equal(t, jobs.DefaultCapacity, d.QueueCapacity)
+	require.Equal(t, jobs.DefaultTimeout, d.JobTimeout)
+	require.Equal(t, jobs.DefaultMaxAttempts, d.MaxAttempts)
+	require.Equal(t, server.DefaultShutdownTimeout, d.ShutdownGrace)
+	require.Equal(t, crew.DefaultMemoryEntries, d.Crew.Memory.Entries)
+	require.Equal(t, crew.DefaultMemoryAge, d.Crew.Memory.MaxAge)
+	require.Equal(t, monitor.DefaultInterval, d.Monitor.Interval)
+	require.Equal(t, monitor.DefaultThreshold, d.Monitor.Threshold)
+
+	file := writeFile(t, "config.yaml", `
+server:
+  workers: 0
+  queue_capacity: 0
+  max_attempts: 0
+  job_timeout: 0s
+  shutdown_grace: 0s
+  retention: {keep_exports: -1, export_max_age: -1s}
+  crew:
+    memory: {enabled: true, entries: 0, max_age: 0s}
+  monitor: {interval: 0s, threshold: 0}
+`, 0o644)
+	cfg, err := Load(LoadOptions{Path: file, DataDir: t.TempDir(), LookupEnv: envOf(map[string]string{"HOME": t.TempDir()})})
+	require.NoError(t, err)
+	require.Zero(t, cfg.Server.Workers)
+	require.Equal(t, -1, cfg.Server.Retention.KeepExports)
 }
