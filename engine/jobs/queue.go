@@ -461,6 +461,9 @@ func (q *Queue) requeue(job Job) {
 // Get returns job id, with the live progress of a running job.
 func (q *Queue) Get(ctx context.Context, id string) (Job, error) {
 	job, err := q.table.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return Job{}, err
+	}
 	if err != nil {
 		return Job{}, fmt.Errorf("jobs: get %s: %w", id, err)
 	}
@@ -562,7 +565,8 @@ func (q *Queue) Wait(ctx context.Context, id string) (Job, error) {
 			// The outcome is stored under q.mu and counted before it is
 			// released: once past it, Stats counts the job as finished.
 			q.mu.Lock()
-			q.mu.Unlock() //nolint:staticcheck // an empty critical section: a barrier
+			//lint:ignore SA2001 an empty critical section is the barrier
+			q.mu.Unlock()
 			return job, nil
 		}
 		select {
