@@ -230,11 +230,20 @@
 // iterations or fewer the run is too short to tell a plateau from a leak,
 // and tail is delta.
 //
+// Released counts, for fds and conns, the descriptors or connections that
+// were open before the final collection and closed by it: dropped without
+// Close, as the gc-released finding lists them. Where collections come
+// often (a process that allocates, or WithGCBudget above 1) finalizers
+// close such a leak soon after each iteration, so its count stays level
+// and only released shows it. It is 0 for other metrics and for another
+// process, which the harness cannot make collect.
+//
 // Shape sums it up: "flat" when delta is not above the metric's noise,
 // "grows" when tail is above it, "levels off" otherwise (a step, a pool that
 // filled). The noise is zero for counts and probes, 2 for threads (the
-// runtime starts threads on its own) and 64 KiB for bytes. The text report
-// shows shape in its GROWTH column ("grows steadily" when also steady).
+// runtime starts threads on its own), 1 MiB for rss and 64 KiB for the
+// heap. The text report shows shape in its GROWTH column ("grows
+// steadily" when also steady).
 //
 // # Thresholds
 //
@@ -242,15 +251,16 @@
 //
 //	expr     = stat op operand { ("+" | "-") operand }
 //	stat     = "baseline" | "final" | "delta" | "max" | "min" | "slope"
-//	         | "tail" | "tail_slope"
+//	         | "tail" | "tail_slope" | "released"
 //	op       = "<" | "<=" | ">" | ">=" | "==" | "!="
 //	operand  = number [unit] | stat
 //	unit     = "B" | "KB" | "KiB" | "MB" | "MiB" | "GB" | "GiB" | "%"
 //
 // for example tail<=0, delta<=0, slope<4KiB, tail_slope<8KiB, max<200,
-// final<=baseline+2 or delta<10%. See Statistics for each statistic. Spaces between tokens are allowed, units are case-insensitive,
-// KB and MB are powers of 1000 and KiB and MiB of 1024, and % is a
-// percentage of the baseline. Byte units are refused on count metrics.
+// final<=baseline+2 or delta<10%; see Statistics for each statistic.
+// Spaces between tokens are allowed, units are case-insensitive, KB and MB
+// are powers of 1000 and KiB and MiB of 1024, and % is a percentage of
+// the baseline. Byte units are refused on count metrics.
 // Errors (ThresholdError) name the metric, the expression and the bad
 // token.
 //
@@ -261,7 +271,8 @@
 // not to be measurable while sampling (a probe that returns
 // ErrUnsupported): the metric's verdict and the run's status are "error". The defaults are:
 //
-//	goroutines, fds, conns, children, unclosed   tail<=0
+//	goroutines, children, unclosed               tail<=0
+//	fds, conns                                   tail<=0, released<=0
 //	threads                                      tail<=2
 //	rss                                          tail<8MiB
 //	heap                                         tail_slope<8KiB
@@ -269,7 +280,9 @@
 //
 // They judge the last half of the run: a pool, cache or step that is level
 // by the middle of the run passes, whatever its size, and one resource more
-// per iteration fails (tail n/2). Threads may grow by a few when the
+// per iteration fails (tail n/2); released<=0 fails descriptors and
+// connections dropped without Close whose count the runtime's collections
+// keep level. Threads may grow by a few when the
 // runtime starts a thread for a blocking system call; RSS depends on the
 // allocator and the kernel, so its bound is 8 MiB over the tail (a leak of
 // 1 MiB an iteration shows 25 MiB in a default run); the heap is judged by

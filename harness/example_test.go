@@ -152,7 +152,7 @@ func ExampleParseThreshold() {
 	// slope<8KiB ok
 	// harness: threshold on heap "slope<8KX": unknown unit "KX" (want B, KB, KiB, MB, MiB, GB, GiB or %) (token "KX")
 	// harness: threshold on heap "delta=<0": unknown comparison "=<" (want <, <=, >, >=, == or !=) (token "=<")
-	// harness: threshold on heap "avg<2": unknown statistic "avg" (want baseline, final, delta, max, min, slope, tail, tail_slope) (token "avg")
+	// harness: threshold on heap "avg<2": unknown statistic "avg" (want baseline, final, delta, max, min, slope, tail, tail_slope, released) (token "avg")
 }
 
 // A snapshot is a value; Sub gives the growth between two.

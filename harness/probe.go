@@ -122,13 +122,15 @@ type builtin struct {
 // builtins lists the built-in metrics in report order, with their default
 // thresholds. They judge the tail, the last half of the run, so that a pool
 // or cache that fills early and then stays level passes while one resource
-// more per iteration fails; delta<=0 is the strict alternative (see
-// "Thresholds" in the package documentation).
+// more per iteration fails; released<=0 fails descriptors and connections
+// dropped without Close that the runtime's collections keep closing, a
+// level count too; delta<=0 is the strict alternative (see "Thresholds" in
+// the package documentation).
 var builtins = []builtin{
 	{MetricGoroutines, UnitCount, []string{"tail<=0"}},
 	{MetricGoroutinesLeaked, UnitCount, []string{"delta<=0"}},
-	{MetricFDs, UnitCount, []string{"tail<=0"}},
-	{MetricConns, UnitCount, []string{"tail<=0"}},
+	{MetricFDs, UnitCount, []string{"tail<=0", "released<=0"}},
+	{MetricConns, UnitCount, []string{"tail<=0", "released<=0"}},
 	{MetricThreads, UnitCount, []string{"tail<=2"}},
 	{MetricChildren, UnitCount, []string{"tail<=0"}},
 	{MetricRSS, UnitBytes, []string{"tail<8MiB"}},

@@ -554,7 +554,7 @@ func (r *runner) evaluate() {
 		m.Shape = shapeOf(m.Name, m.Unit, m.Delta, m.Tail)
 		m.Series = slices.Clone(series)
 		v := values{baseline: m.Baseline, final: m.Final, delta: m.Delta, max: m.Max, min: m.Min, slope: m.Slope,
-			tail: m.Tail, tailSlope: m.TailSlope}
+			tail: m.Tail, tailSlope: m.TailSlope, released: r.released(i, d.name)}
 		m.Verdict = VerdictNone
 		unknown := false
 		for _, th := range r.checks[i] {
@@ -586,6 +586,19 @@ func (r *runner) evaluate() {
 		res.Metrics = append(res.Metrics, m)
 	}
 	res.Findings = append(res.Findings, r.findings()...)
+}
+
+// released is the statistic of that name: how many of a metric's
+// descriptors or connections were open before the final collection and
+// closed by it (dropped without Close; the gc-released finding lists them).
+// It is 0 for other metrics, and where the harness does not collect (another
+// process).
+func (r *runner) released(i int, name string) float64 {
+	if !r.havePostGC || (name != MetricFDs && name != MetricConns) ||
+		math.IsNaN(r.final[i]) || math.IsNaN(r.postGC[i]) {
+		return 0
+	}
+	return max(r.final[i]-r.postGC[i], 0)
 }
 
 // firstFail returns the first measured iteration (1-based) after which the

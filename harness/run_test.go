@@ -484,7 +484,7 @@ func TestWriteText(t *testing.T) {
 	require.True(t, strings.HasPrefix(lines[0], "leakgate: text: LEAK, 10/10 iterations (warm-up 2) in "), lines[0])
 	require.Regexp(t, `^METRIC +BASELINE +FINAL +DELTA +TAIL +MAX +SLOPE/IT +GROWTH +THRESHOLD +VERDICT$`, lines[1])
 	// The tail of 10 iterations is the last 5.
-	require.Regexp(t, `(?m)^fds +\d+ +\d+ +\+10 +\+5 +\d+ +\+1\.00 +grows steadily +tail<=0 +FAIL \(tail 5\)$`, text)
+	require.Regexp(t, `(?m)^fds +\d+ +\d+ +\+10 +\+5 +\d+ +\+1\.00 +grows steadily +tail<=0, released<=0 +FAIL \(tail 5\)$`, text)
 	require.Regexp(t, `(?m)^    10 × file /dev/null$`, text)
 	require.Regexp(t, `(?m)^goroutines +\d+ +\d+ +(0|-\d+) +(0|-\d+) +\d+ +[-+0-9.]+ +flat +tail<=0 +pass$`, text)
 	require.Regexp(t, `(?m)^heap +[0-9.]+[KMG]?i?B +`, text)

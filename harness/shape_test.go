@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -337,4 +338,31 @@ func gaugeResource(*testing.T) (resource, []harness.Option) {
 			harness.WithProbes(harness.Gauge("pool_size", func() float64 { return float64(n.Load()) })),
 			harness.WithThreshold("pool_size", harness.DefaultThresholds(harness.MetricGoroutines)...),
 		}
+}
+
+// A file dropped without Close every iteration, with a collection after
+// every iteration, is closed by its finalizer soon after its sample: the
+// count stays level and tail passes, but the final collection closes the
+// last ones, and released<=0 fails (export-file-not-closed in
+// export/in-process is this leak).
+func TestDroppedFileCollectedEveryIterationIsALeak(t *testing.T) {
+	sc := harness.Scenario{Name: "dropped file, collected", Run: func(context.Context, int) error {
+		_, err := os.Open(os.DevNull)
+		return err
+	}}
+	for i := range 3 {
+		res, err := harness.Run(t.Context(), sc, harness.WithGCBudget(math.Inf(1)),
+			harness.WithSettleTimeout(100*time.Millisecond))
+		require.NoError(t, err)
+		m, _ := res.Metric(harness.MetricFDs)
+		require.Equal(t, harness.VerdictFail, m.Verdict, "run %d:\n%s", i+1, report(res))
+		var failed []string
+		for _, th := range m.Thresholds {
+			if !th.Passed {
+				failed = append(failed, th.Expr)
+			}
+		}
+		require.Contains(t, failed, "released<=0", "run %d:\n%s", i+1, report(res))
+		require.Equal(t, harness.ShapeLevelsOff, m.Shape, "run %d:\n%s", i+1, report(res))
+	}
 }

@@ -170,6 +170,8 @@ func TestShapeOf(t *testing.T) {
 		{"threads the runtime starts", MetricThreads, UnitCount, 5, 2, ShapeLevelsOff},
 		{"thread leak", MetricThreads, UnitCount, 50, 25, ShapeGrows},
 		{"heap noise", MetricHeap, UnitBytes, 40 << 10, 8 << 10, ShapeFlat},
+		{"rss noise over a pool", MetricRSS, UnitBytes, 12 << 20, 128 << 10, ShapeLevelsOff},
+		{"rss leak", MetricRSS, UnitBytes, 50 << 20, 25 << 20, ShapeGrows},
 		{"heap cache", MetricHeap, UnitBytes, 2 << 20, 4 << 10, ShapeLevelsOff},
 		{"heap leak", MetricHeap, UnitBytes, 800 << 10, 400 << 10, ShapeGrows},
 		{"probe", "cache", "", 1, 1, ShapeGrows},

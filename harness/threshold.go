@@ -27,9 +27,10 @@ type term struct {
 }
 
 // Statistics a threshold can compare. tail and tail_slope are the growth
-// over the last half of the run and that growth per iteration (see
-// "Statistics" in the package documentation).
-var stats = []string{"baseline", "final", "delta", "max", "min", "slope", "tail", "tail_slope"}
+// over the last half of the run and that growth per iteration; released
+// counts the descriptors or connections that only the final collection
+// closed (see "Statistics" in the package documentation).
+var stats = []string{"baseline", "final", "delta", "max", "min", "slope", "tail", "tail_slope", "released"}
 
 var ops = []string{"<=", ">=", "==", "!=", "<", ">"}
 
@@ -242,7 +243,7 @@ func (p *thresholdParser) operand(sign float64, first bool) (term, error) {
 
 // values are the statistics of one metric.
 type values struct {
-	baseline, final, delta, max, min, slope, tail, tailSlope float64
+	baseline, final, delta, max, min, slope, tail, tailSlope, released float64
 }
 
 func (v values) stat(name string) float64 {
@@ -263,6 +264,8 @@ func (v values) stat(name string) float64 {
 		return v.tail
 	case "tail_slope":
 		return v.tailSlope
+	case "released":
+		return v.released
 	}
 	return math.NaN()
 }

@@ -9,7 +9,7 @@ import (
 )
 
 func TestThresholdEval(t *testing.T) {
-	v := values{baseline: 10, final: 12, delta: 2, max: 15, min: 9, slope: 6 << 10, tail: 1, tailSlope: 3 << 10}
+	v := values{baseline: 10, final: 12, delta: 2, max: 15, min: 9, slope: 6 << 10, tail: 1, tailSlope: 3 << 10, released: 3}
 	tests := []struct {
 		metric    string
 		give      string
@@ -37,6 +37,8 @@ func TestThresholdEval(t *testing.T) {
 		{"heap", "tail_slope<4KiB", 4 << 10, true},
 		{"heap", "tail_slope<2KiB", 2 << 10, false},
 		{"heap", "slope<=tail_slope+3KiB", 6 << 10, true},
+		{"fds", "released<=0", 0, false},
+		{"fds", "released<=3", 3, true},
 		{"heap", "slope<8KiB", 8 << 10, true},
 		{"heap", "slope<8kib", 8 << 10, true},
 		{"heap", "slope<6KiB", 6 << 10, false},
@@ -77,8 +79,8 @@ func TestThresholdErrors(t *testing.T) {
 	}{
 		{"goroutines", "", "", `harness: threshold on goroutines "": empty expression`},
 		{"goroutines", "   ", "", `harness: threshold on goroutines "   ": empty expression`},
-		{"goroutines", "avg<2", "avg", `harness: threshold on goroutines "avg<2": unknown statistic "avg" (want baseline, final, delta, max, min, slope, tail, tail_slope)`},
-		{"goroutines", "<2", "<2", `harness: threshold on goroutines "<2": expected a statistic (baseline, final, delta, max, min, slope, tail, tail_slope), found "<2"`},
+		{"goroutines", "avg<2", "avg", `harness: threshold on goroutines "avg<2": unknown statistic "avg" (want baseline, final, delta, max, min, slope, tail, tail_slope, released)`},
+		{"goroutines", "<2", "<2", `harness: threshold on goroutines "<2": expected a statistic (baseline, final, delta, max, min, slope, tail, tail_slope, released), found "<2"`},
 		{"goroutines", "delta", "", `harness: threshold on goroutines "delta": missing comparison after "delta" (want <, <=, >, >=, == or !=)`},
 		{"goroutines", "delta 2", "2", `harness: threshold on goroutines "delta 2": unknown comparison "2" (want <, <=, >, >=, == or !=)`},
 		{"goroutines", "delta=0", "=", `harness: threshold on goroutines "delta=0": unknown comparison "=" (want <, <=, >, >=, == or !=)`},
@@ -87,7 +89,7 @@ func TestThresholdErrors(t *testing.T) {
 		{"goroutines", "delta<=", "", `harness: threshold on goroutines "delta<=": missing value after "<="`},
 		{"goroutines", "final<=baseline+", "", `harness: threshold on goroutines "final<=baseline+": missing value after "+"`},
 		{"goroutines", "delta<=1.2.3", "1.2.3", `harness: threshold on goroutines "delta<=1.2.3": bad number "1.2.3"`},
-		{"goroutines", "delta<=x", "x", `harness: threshold on goroutines "delta<=x": unknown statistic "x" (want a number or baseline, final, delta, max, min, slope, tail, tail_slope)`},
+		{"goroutines", "delta<=x", "x", `harness: threshold on goroutines "delta<=x": unknown statistic "x" (want a number or baseline, final, delta, max, min, slope, tail, tail_slope, released)`},
 		{"goroutines", "delta<=@", "@", `harness: threshold on goroutines "delta<=@": expected a number or statistic, found "@"`},
 		{"goroutines", "delta<=-", "-", `harness: threshold on goroutines "delta<=-": expected a number or statistic, found "-"`},
 		{"goroutines", "delta<=2 3", "3", `harness: threshold on goroutines "delta<=2 3": unexpected "3" after the value (want + or -)`},
