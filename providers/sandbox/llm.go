@@ -125,6 +125,12 @@ func (lv *llmVenue) route(r *http.Request, rest string) reply {
 	if req.Stream {
 		return llmStream(id, created, req.Model, content)
 	}
+	return llmCompletion(id, created, req.Model, content, prompt, completion)
+}
+
+// llmCompletion answers stream=false: one chat.completion with content
+// and the token usage.
+func llmCompletion(id string, created int64, model, content string, prompt, completion int) reply {
 	type message struct {
 		Role    string  `json:"role"`
 		Content string  `json:"content"`
@@ -150,7 +156,7 @@ func (lv *llmVenue) route(r *http.Request, rest string) reply {
 		Usage             usage    `json:"usage"`
 		SystemFingerprint string   `json:"system_fingerprint"`
 	}{
-		ID: id, Object: "chat.completion", Created: created, Model: req.Model,
+		ID: id, Object: "chat.completion", Created: created, Model: model,
 		Choices:           []choice{{Message: message{Role: "assistant", Content: content}, FinishReason: "stop"}},
 		Usage:             usage{prompt, completion, prompt + completion},
 		SystemFingerprint: "fp_sandbox",

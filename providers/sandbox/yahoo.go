@@ -97,10 +97,9 @@ func (yh *yahooVenue) route(r *http.Request, rest string) reply {
 			"Invalid input - interval="+interval+" is not supported. Valid intervals: ["+strings.Join(yahooIntervals, ", ")+"]")
 	}
 	s, n, _ := yh.view(norm)
-	rangeName := ""
-	p1S, p2S := q.Get("period1"), q.Get("period2")
 	var p1, p2 int64
-	if p1S == "" {
+	rangeName := ""
+	if q.Get("period1") == "" {
 		rangeName = q.Get("range")
 		if rangeName == "" {
 			rangeName = "1mo"
@@ -108,50 +107,78 @@ func (yh *yahooVenue) route(r *http.Request, rest string) reply {
 		if yahooRanges[rangeName] == nil {
 			return yahooError(http.StatusBadRequest, "Bad Request", "Invalid input - range="+rangeName+" is not supported.")
 		}
-		_, i, _ := yh.quoteIndex(norm) // a chart by range is how Yahoo clients quote
-		n = i + 1
-		nowStamp := yahooStamp(s, n-1)
-		p1 = yahooRanges[rangeName](time.Unix(nowStamp, 0).UTC()).Unix()
-		if days := map[string]int{"1d": 1, "5d": 5}[rangeName]; days > 0 {
-			p1 = yahooStamp(s, max(0, n-days)) // trading days, not calendar days
-		}
-		p2 = nowStamp + 1
+		p1, p2, n = yh.rangeWindow(s, norm, rangeName)
 	} else {
-		nowStamp := yahooStamp(s, n-1)
-		var err1, err2 error
-		p1, err1 = strconv.ParseInt(p1S, 10, 64)
-		p2 = nowStamp + 1
-		if p2S != "" {
-			p2, err2 = strconv.ParseInt(p2S, 10, 64)
-		}
-		if err1 != nil || err2 != nil || p1 > p2 {
-			return yahooError(http.StatusBadRequest, "Bad Request", "Invalid input - start date cannot be after end date. startDate = "+p1S+", endDate = "+p2S)
-		}
-		if p2 <= yahooStamp(s, 0) {
-			b := bytes.Replace(fixture("yahoo/v8_chart_error_400_data_doesnt_exist.json"),
-				[]byte("startDate = 1577836800, endDate = 1578009600"),
-				[]byte("startDate = "+strconv.FormatInt(p1, 10)+", endDate = "+strconv.FormatInt(p2, 10)), 1)
-			return bodyReply(http.StatusBadRequest, ctYahoo, b)
-		}
-		// A short window reaching past the latest bar is how Yahoo clients
-		// ask for a quote.
-		if p2 > nowStamp && p2-p1 <= yahooQuoteSpan {
-			_, i, _ := yh.quoteIndex(norm)
-			n = i + 1
+		var fail *reply
+		if p1, p2, n, fail = yh.periodWindow(s, norm, n, q.Get("period1"), q.Get("period2")); fail != nil {
+			return *fail
 		}
 	}
 	lo, hi := 0, 0
 	if interval == "1d" {
-		lo = s.search(time.Unix(p1, 0).UTC().Add(-24 * time.Hour))
-		for lo < n && yahooStamp(s, lo) < p1 {
-			lo++
-		}
-		hi = lo
-		for hi < n && yahooStamp(s, hi) < p2 {
-			hi++
-		}
+		lo, hi = yahooBars(s, n, p1, p2)
 	}
 	return bodyReply(http.StatusOK, ctYahoo, yahooChart(nil, s, info, n, lo, hi, interval, rangeName, q.Get("events")))
+}
+
+// rangeWindow serves a chart asked by range (a key of yahooRanges): the
+// Unix seconds [p1, p2) it covers, ending after the quoted bar, and the
+// bars visible. Asking by range is how Yahoo clients quote, so it moves a
+// StepPerQuote clock.
+func (yh *yahooVenue) rangeWindow(s *series, norm, rangeName string) (p1, p2 int64, n int) {
+	_, i, _ := yh.quoteIndex(norm)
+	n = i + 1
+	nowStamp := yahooStamp(s, n-1)
+	p1 = yahooRanges[rangeName](time.Unix(nowStamp, 0).UTC()).Unix()
+	if days := map[string]int{"1d": 1, "5d": 5}[rangeName]; days > 0 {
+		p1 = yahooStamp(s, max(0, n-days)) // trading days, not calendar days
+	}
+	return p1, nowStamp + 1, n
+}
+
+// periodWindow serves a chart asked by period1 and period2 (Unix seconds;
+// period2 defaults to after the latest of the n visible bars): the window
+// [p1, p2) and the bars visible, or Yahoo's answer to a window that is
+// invalid or ends before the first bar. A short window reaching past the
+// latest bar is how Yahoo clients quote, so it moves a StepPerQuote clock.
+func (yh *yahooVenue) periodWindow(s *series, norm string, n int, p1S, p2S string) (p1, p2 int64, bars int, fail *reply) {
+	nowStamp := yahooStamp(s, n-1)
+	var err1, err2 error
+	p1, err1 = strconv.ParseInt(p1S, 10, 64)
+	p2 = nowStamp + 1
+	if p2S != "" {
+		p2, err2 = strconv.ParseInt(p2S, 10, 64)
+	}
+	if err1 != nil || err2 != nil || p1 > p2 {
+		rep := yahooError(http.StatusBadRequest, "Bad Request", "Invalid input - start date cannot be after end date. startDate = "+p1S+", endDate = "+p2S)
+		return 0, 0, 0, &rep
+	}
+	if p2 <= yahooStamp(s, 0) {
+		b := bytes.Replace(fixture("yahoo/v8_chart_error_400_data_doesnt_exist.json"),
+			[]byte("startDate = 1577836800, endDate = 1578009600"),
+			[]byte("startDate = "+strconv.FormatInt(p1, 10)+", endDate = "+strconv.FormatInt(p2, 10)), 1)
+		rep := bodyReply(http.StatusBadRequest, ctYahoo, b)
+		return 0, 0, 0, &rep
+	}
+	if p2 > nowStamp && p2-p1 <= yahooQuoteSpan {
+		_, i, _ := yh.quoteIndex(norm)
+		n = i + 1
+	}
+	return p1, p2, n, nil
+}
+
+// yahooBars returns the daily bars [lo, hi) of the first n of s stamped in
+// [p1, p2) (Unix seconds).
+func yahooBars(s *series, n int, p1, p2 int64) (lo, hi int) {
+	lo = s.search(time.Unix(p1, 0).UTC().Add(-24 * time.Hour))
+	for lo < n && yahooStamp(s, lo) < p1 {
+		lo++
+	}
+	hi = lo
+	for hi < n && yahooStamp(s, hi) < p2 {
+		hi++
+	}
+	return lo, hi
 }
 
 // yahooStamp is a bar's Yahoo timestamp: the New York open (09:30) for
