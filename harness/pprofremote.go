@@ -158,12 +158,29 @@ func getHeapProfile(ctx context.Context, raw string, remote bool) ([]byte, error
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("heap profile %s: status %s", redacted, resp.Status)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxPprofBody+1))
+	if resp.ContentLength > MaxPprofBody {
+		return nil, fmt.Errorf("heap profile %s: %d bytes: %w", redacted, resp.ContentLength, errTooLarge)
+	}
+	data, err := readAtMost(resp.Body, MaxPprofBody)
 	if err != nil {
 		return nil, fmt.Errorf("heap profile %s: %w", redacted, err)
 	}
-	if len(data) > MaxPprofBody {
-		return nil, fmt.Errorf("heap profile %s: larger than %s", redacted, FormatBytes(MaxPprofBody))
+	return data, nil
+}
+
+// errTooLarge is a heap profile beyond MaxPprofBody, or beyond
+// maxPprofDecoded once decompressed.
+var errTooLarge = fmt.Errorf("larger than %s", FormatBytes(MaxPprofBody))
+
+// readAtMost reads r to its end, or fails with errTooLarge after limit
+// bytes.
+func readAtMost(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, errTooLarge
 	}
 	return data, nil
 }
@@ -180,11 +197,10 @@ func parseHeapProfile(data []byte, withStacks bool) (heapProfile, error) {
 		if err != nil {
 			return nil, fmt.Errorf("heap profile: %w", err)
 		}
-		if data, err = io.ReadAll(io.LimitReader(zr, maxPprofDecoded+1)); err != nil {
-			return nil, fmt.Errorf("heap profile: gunzip: %w", err)
-		}
-		if len(data) > maxPprofDecoded {
+		if data, err = readAtMost(zr, maxPprofDecoded); errors.Is(err, errTooLarge) {
 			return nil, fmt.Errorf("heap profile: larger than %s decompressed", FormatBytes(maxPprofDecoded))
+		} else if err != nil {
+			return nil, fmt.Errorf("heap profile: gunzip: %w", err)
 		}
 	}
 	p, err := profile.ParseData(data)

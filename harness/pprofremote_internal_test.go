@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -67,7 +68,7 @@ func (tp *testProfile) add(objects, bytes int64, frames ...string) {
 }
 
 // encode writes the profile gzipped, as /debug/pprof/heap serves it.
-func (tp *testProfile) encode(t *testing.T) []byte {
+func (tp *testProfile) encode(t testing.TB) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	require.NoError(t, tp.p.Write(&buf))
@@ -199,7 +200,9 @@ func TestFetchHeapProfile(t *testing.T) {
 		case "/ok/heap":
 			w.Write(body)
 		case "/big/heap":
-			w.Write(make([]byte, MaxPprofBody+1))
+			// Refused from its length, before its body.
+			w.Header().Set("Content-Length", strconv.Itoa(MaxPprofBody+1))
+			w.Write(body)
 		default:
 			http.NotFound(w, r)
 		}
@@ -215,7 +218,7 @@ func TestFetchHeapProfile(t *testing.T) {
 		name, url, wantErr string
 	}{
 		{name: "404", url: srv.URL + "/nope/", wantErr: "status 404"},
-		{name: "too large", url: srv.URL + "/big/", wantErr: "larger than 64.0MiB"},
+		{name: "too large", url: srv.URL + "/big/", wantErr: "67108865 bytes: larger than 64.0MiB"},
 		{name: "refused", url: "http://127.0.0.1:1/debug/pprof/", wantErr: "connect"},
 	}
 	for _, tt := range tests {
@@ -237,4 +240,23 @@ func TestFetchRefusesToConnectOffLoopback(t *testing.T) {
 	// 192.0.2.1 is TEST-NET-1: the dial is refused before any packet.
 	_, err := getHeapProfile(t.Context(), "http://192.0.2.1:6060/debug/pprof/heap", false)
 	require.ErrorIs(t, err, errNotLoopback)
+}
+
+func TestReadAtMost(t *testing.T) {
+	tests := []struct {
+		give    string
+		want    string
+		wantErr error
+	}{
+		{give: "", want: ""},
+		{give: "1234", want: "1234"},
+		{give: "12345", wantErr: errTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.give, func(t *testing.T) {
+			got, err := readAtMost(strings.NewReader(tt.give), 4)
+			require.ErrorIs(t, err, tt.wantErr)
+			require.Equal(t, tt.want, string(got))
+		})
+	}
 }
