@@ -33,8 +33,8 @@ const (
 	// (metricHeapLive). With the runtime's threads created beforehand
 	// (exportThreads), a healthy server measures under 250 bytes, on a
 	// loaded machine too; crew memory without a bound, the incident's
-	// leak, grows 1.3 to 1.9 KiB per cycle, under the harness's default of
-	// 8 KiB.
+	// leak, grows 1.3 to 1.9 KiB per cycle, which the harness's default
+	// heap threshold (8 KiB per iteration) lets through.
 	exportMaxSlope = "slope<640"
 	// exportThreads is more OS threads than the cycles block in system
 	// calls at once (a commit syncs up to 16 files in parallel).
@@ -195,10 +195,11 @@ func (c *exportClient) cycle(ctx context.Context, symbols ...string) error {
 //
 // Besides the harness's defaults (goroutines, descriptors, TCP
 // connections, threads back to their baseline), the live heap (heapLive)
-// must not grow by exportMaxSlope per cycle, the providers' unclosed-client counter
-// must not grow and their open clients must be back to the baseline, no
-// database connection may be in use at the end, the crew memory must stay
-// within its bound and no job may be left running or queued.
+// must not grow by exportMaxSlope per cycle, the providers' unclosed-client
+// counter must not grow and their open clients must be back to the
+// baseline, no database connection may be in use at the end, the crew
+// memory must stay within its bound and no job may be left running or
+// queued.
 func checkExportCycles(tb testing.TB, ht harness.TestingT) *harness.Result {
 	tb.Helper()
 	srv, err := sandbox.Start()
@@ -208,13 +209,13 @@ func checkExportCycles(tb testing.TB, ht harness.TestingT) *harness.Result {
 	env, err := exporttest.New(exporttest.Config{BaseURL: srv.BaseURL, Observer: m.ObserveProviderRequest})
 	require.NoError(tb, err)
 	tb.Cleanup(func() { require.NoError(tb, env.Close()) })
-	s := testServer(tb, env.MarketData, func(c *Config, d *Deps) {
+	s := testServer(tb, env.MarketData, func(c *testConfig, d *testDeps) {
 		d.Posts, d.Metrics = env.Posts, m
 		c.Subreddits = []string{"wallstreetbets"}
 		c.CrewMemory, c.CrewMemoryEntries = true, exportCrewMemory
 	})
 	base := serve(tb, s)
-	db := s.deps.DB.DB() // the store's pool
+	db := s.svc.DB().DB() // the store's pool
 
 	setup := func(ctx context.Context) error {
 		harness.PrewarmThreads(exportThreads)
