@@ -183,7 +183,13 @@ func (pg *polygonVenue) polygonRange(r *http.Request, ticker, multS, span, fromS
 	sym, known := polygonSymbol(ticker)
 	s, n, ok := pg.view(sym)
 	if known && ok && mult == 1 && span == "day" {
-		idx = polygonDays(s, n, from, to, desc)
+		lo, hi := polygonDays(s, n, from, to)
+		for i := lo; i < hi; i++ {
+			idx = append(idx, i) // a slice local to this function: its first growths stay on the stack
+		}
+		if desc {
+			slices.Reverse(idx)
+		}
 	}
 	var next string
 	if len(idx) > limit {
@@ -220,23 +226,18 @@ func (pg *polygonVenue) polygonRange(r *http.Request, ticker, multS, span, fromS
 	return bodyReply(http.StatusOK, ctJSON, append(b, '}'))
 }
 
-// polygonDays returns the indexes of the first n bars of s stamped from
-// from to to, inclusive, in time order or, with desc, newest first.
-func polygonDays(s *series, n int, from, to time.Time, desc bool) []int {
-	var idx []int
-	for i := s.search(from.Add(-24 * time.Hour)); i < n; i++ {
-		t := polygonStamp(s, i)
-		if t.After(to) {
-			break
-		}
-		if !t.Before(from) {
-			idx = append(idx, i)
-		}
+// polygonDays returns the bars [lo, hi) of the first n of s stamped from
+// from to to, inclusive.
+func polygonDays(s *series, n int, from, to time.Time) (lo, hi int) {
+	lo = s.search(from.Add(-24 * time.Hour))
+	for lo < n && polygonStamp(s, lo).Before(from) {
+		lo++
 	}
-	if desc {
-		slices.Reverse(idx)
+	hi = lo
+	for hi < n && !polygonStamp(s, hi).After(to) {
+		hi++
 	}
-	return idx
+	return lo, hi
 }
 
 // polygonNextURL is the next_url of an aggregates answer to r (query q)
