@@ -21,6 +21,7 @@ type reading struct {
 
 // backend is the Proc API that both backends implement.
 type backend interface {
+	Close() error
 	CountFDs(exact bool) (fds, tcp int, err error)
 	CountOnly() (int, error)
 	ReadStat() (threads int, rss int64, err error)
