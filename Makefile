@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 
 REPORTS  ?= out
 
-.PHONY: all build test unit test-short leakcheck soak load selftest vet staticcheck lint tidy-check cover bench fuzz clean
+.PHONY: all build test unit test-short leakcheck soak load selftest vet staticcheck lint tidy-check cover bench fuzz clean leakcheck-deep test-deep
 
 all: build test
 
@@ -44,6 +44,21 @@ selftest: bin/leakgate-leakinject
 
 bin/leakgate-leakinject: FORCE
 	$(GO) build -tags leakinject -o bin/leakgate-leakinject ./cmd/leakgate
+
+# The leak gate built with GOEXPERIMENT=goroutineleakprofile (Go 1.26): the
+# ci suite again, where the runtime also proves goroutines blocked forever on
+# unreachable channels and locks (goroutines_leaked); the workers are this
+# binary re-executed, so built the same way. Reports in $(REPORTS)/deep/.
+leakcheck-deep: bin/leakgate-deep
+	bin/leakgate-deep run --suite ci --report-dir $(REPORTS)/deep
+
+bin/leakgate-deep: FORCE
+	GOEXPERIMENT=goroutineleakprofile $(GO) build -ldflags "-X github.com/leakgate/leakgate/scenarios/cli.Version=$(VERSION)" -o bin/leakgate-deep ./cmd/leakgate
+
+# The harness tests that need GOEXPERIMENT=goroutineleakprofile: proven
+# deadlocks (goroutineleak_experiment_test.go).
+test-deep:
+	GOEXPERIMENT=goroutineleakprofile $(GO) test -count=1 -run '^TestGoroutineLeakProfile' ./harness/
 
 bin/leakgate: FORCE
 	$(GO) build -ldflags "-X github.com/leakgate/leakgate/scenarios/cli.Version=$(VERSION)" -o bin/leakgate ./cmd/leakgate
