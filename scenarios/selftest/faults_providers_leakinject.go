@@ -68,7 +68,7 @@ var providerFaults = []Fault{
 		Name: "cache-unbounded",
 		Leak: "providers/unified cache.put never evicts: the unified provider keeps every answer it was asked for",
 		Cases: []Case{
-			// About 8 KiB a new entry: too close to the heap's slope<8KiB
+			// About 8 KiB a new entry: too close to the heap's tail_slope<8KiB
 			// to be the metric expected.
 			{Scenario: "provider/unified", Modes: bothModes, Metrics: []string{"cache_entries"}},
 		},
