@@ -70,6 +70,8 @@ type Handler struct {
 // venue serves one upstream API in its wire format, under one prefix.
 type venue interface {
 	// route answers a request; rest is its path after the prefix, "/…".
+	// The router calls it on the concrete type (see the route function),
+	// so a new venue type needs a case there too.
 	route(r *http.Request, rest string) reply
 	// tooManyRequests is the API's rate-limit answer (status 429), to which
 	// the router adds Retry-After.
