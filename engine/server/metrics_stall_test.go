@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"io"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -23,6 +24,8 @@ const (
 	// scrapeBound is how fast /metrics must answer meanwhile: it reads
 	// counts in memory and nothing else.
 	scrapeBound = 100 * time.Millisecond
+	// scrapeTries is how many scrapes may try to meet scrapeBound.
+	scrapeTries = 3
 )
 
 // TestMetricsScrapeDoesNotWaitOnTheDatabase holds the database's write
@@ -62,6 +65,11 @@ func TestMetricsScrapeDoesNotWaitOnTheDatabase(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := testServer(t, &fakeMD{}, nil)
 			ctx := t.Context()
+			// A first scrape sets the collectors up (the Go runtime's
+			// metric descriptions): the measured one is not the first.
+			res := call(t, s.AdminHandler(), http.MethodGet, "/metrics", "", nil)
+			require.NoError(t, res.Body.Close())
+			require.Equal(t, http.StatusOK, res.StatusCode)
 
 			// Another connection takes the write lock and keeps it.
 			other, err := sql.Open("sqlite", s.deps.DB.Path())
@@ -86,30 +94,39 @@ func TestMetricsScrapeDoesNotWaitOnTheDatabase(t *testing.T) {
 				time.Sleep(time.Millisecond)
 			}
 
+			// A scrape that waited for the write could not answer before
+			// it; one that does not wait answers within scrapeBound unless
+			// the machine stalls the test itself, so a few tries are
+			// allowed, all while the write still waits.
 			start := time.Now()
-			res := call(t, s.AdminHandler(), http.MethodGet, "/metrics", "", nil)
-			took := time.Since(start)
-			body, err := io.ReadAll(res.Body)
-			require.NoError(t, err)
-			require.NoError(t, res.Body.Close())
-			require.Equal(t, http.StatusOK, res.StatusCode)
-			for _, line := range tt.before {
-				require.Contains(t, string(body), line+"\n")
+			var tries []time.Duration
+			for len(tries) < scrapeTries && (len(tries) == 0 || slices.Min(tries) >= scrapeBound) {
+				t0 := time.Now()
+				res = call(t, s.AdminHandler(), http.MethodGet, "/metrics", "", nil)
+				tries = append(tries, time.Since(t0))
+				body, err := io.ReadAll(res.Body)
+				require.NoError(t, err)
+				require.NoError(t, res.Body.Close())
+				require.Equal(t, http.StatusOK, res.StatusCode)
+				for _, line := range tt.before {
+					require.Contains(t, string(body), line+"\n")
+				}
+				select {
+				case err := <-wrote:
+					t.Fatalf("the write ended (%v) before a scrape answered within %s: scrapes took %v", err, scrapeBound, tries)
+				default:
+				}
 			}
-			require.Less(t, took, scrapeBound, "a scrape waited on the database write")
+			t.Logf("scrapes during the stalled write: %v", tries)
+			require.Less(t, slices.Min(tries), scrapeBound, "a scrape waited on the database write")
 
-			select {
-			case err := <-wrote:
-				t.Fatalf("the write returned while the lock was held: %v", err)
-			default:
-			}
 			time.Sleep(stallHold - time.Since(start)) // the lock stays held for stallHold in all
 			_, err = conn.ExecContext(ctx, "ROLLBACK")
 			require.NoError(t, err)
 			require.NoError(t, <-wrote)
 
 			res = call(t, s.AdminHandler(), http.MethodGet, "/metrics", "", nil)
-			body, err = io.ReadAll(res.Body)
+			body, err := io.ReadAll(res.Body)
 			require.NoError(t, err)
 			require.NoError(t, res.Body.Close())
 			for _, line := range tt.after {
