@@ -134,14 +134,11 @@ type Engine struct {
 	posts  providers.PostSource
 	src    *dataSource
 
-	// closers are released in reverse order of registration.
+	// closers are released in reverse order of registration; mu orders
+	// registrations after New (NewService) against Close.
+	mu      sync.Mutex
+	closed  bool
 	closers []closer
-
-	bgCtx    context.Context
-	bgCancel context.CancelFunc
-	bgMu     sync.Mutex // orders Go against Close
-	bgClosed bool
-	bg       sync.WaitGroup
 
 	execMu sync.Mutex // one execution at a time: risk checks see every fill
 
@@ -168,7 +165,6 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Engine, er
 		o.logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: LogLevel(cfg.Log.Level)}))
 	}
 	e := &Engine{cfg: cfg, log: o.logger, now: o.now}
-	e.bgCtx, e.bgCancel = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, e.Close(context.Background()))
@@ -242,8 +238,16 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Engine, er
 	return e, nil
 }
 
-func (e *Engine) register(name string, f func() error) {
+// register adds a resource Close releases. It fails with ErrClosed, and
+// leaves the resource to the caller, once Close has begun.
+func (e *Engine) register(name string, f func() error) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
 	e.closers = append(e.closers, closer{name: name, close: f})
+	return nil
 }
 
 // LogLevel parses a log.level setting; unknown values mean warn.
@@ -262,27 +266,22 @@ func LogLevel(s string) slog.Level {
 // DiscardLogger returns a logger that drops everything.
 func DiscardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// Close stops the engine's background goroutines (waiting for them until
-// ctx is done), then closes the platform, the providers and the store, in
-// that order. It is idempotent and safe to call concurrently; later calls
-// return the first call's result, which joins every step's error.
-func (e *Engine) Close(ctx context.Context) error {
+// Close releases everything in reverse order of creation: the service of
+// `ffe serve` when one was built (NewService; it interrupts the jobs still
+// running, which stay queued), then the platform, the providers and the
+// store. It is idempotent and safe to call concurrently; later calls
+// return the first call's result, which joins every step's error. ctx is
+// reserved for steps that may wait; none does yet.
+func (e *Engine) Close(_ context.Context) error {
 	e.closeOnce.Do(func() {
 		var errs []error
-		e.bgMu.Lock()
-		e.bgClosed = true
-		e.bgMu.Unlock()
-		e.bgCancel()
-		done := make(chan struct{})
-		go func() { e.bg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-ctx.Done():
-			errs = append(errs, fmt.Errorf("engine: background goroutines still running: %w", ctx.Err()))
-		}
-		for i := len(e.closers) - 1; i >= 0; i-- {
-			c := e.closers[i]
-			if leakinject.On(leakinject.EngineCloseSkipsProviders) && c.name != "store" {
+		e.mu.Lock()
+		e.closed = true
+		closers := e.closers
+		e.mu.Unlock()
+		for i := len(closers) - 1; i >= 0; i-- {
+			c := closers[i]
+			if leakinject.On(leakinject.EngineCloseSkipsProviders) && c.name != "store" && c.name != serviceCloser {
 				continue // the leak (THR-206): Close releases the store and forgets every provider client
 			}
 			if err := c.close(); err != nil {
@@ -292,19 +291,6 @@ func (e *Engine) Close(ctx context.Context) error {
 		e.closeErr = errors.Join(errs...)
 	})
 	return e.closeErr
-}
-
-// Go runs f in a goroutine owned by the engine: its context is canceled
-// when Close begins, and Close waits for f to return. It fails with
-// ErrClosed once Close has begun.
-func (e *Engine) Go(f func(ctx context.Context)) error {
-	e.bgMu.Lock()
-	defer e.bgMu.Unlock()
-	if e.bgClosed {
-		return ErrClosed
-	}
-	e.bg.Go(func() { f(e.bgCtx) })
-	return nil
 }
 
 // Config returns a copy of the engine's configuration.

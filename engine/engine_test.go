@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -12,6 +11,10 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/leakgate/leakgate/engine/config"
+	"github.com/leakgate/leakgate/engine/crew"
+	"github.com/leakgate/leakgate/engine/jobs"
+	"github.com/leakgate/leakgate/engine/monitor"
+	"github.com/leakgate/leakgate/engine/service"
 	"github.com/leakgate/leakgate/engine/store"
 	"github.com/leakgate/leakgate/providers"
 )
@@ -51,7 +54,8 @@ func TestNewCloseIdempotent(t *testing.T) {
 	}
 	wg.Wait()
 	require.Equal(t, base, providers.OpenClients(), "Close closes every client")
-	require.ErrorIs(t, e.Go(func(context.Context) {}), ErrClosed)
+	_, err = e.NewService(nil)
+	require.ErrorIs(t, err, ErrClosed)
 }
 
 func TestNewFailureClosesWhatItBuilt(t *testing.T) {
@@ -72,34 +76,61 @@ func TestNewFailureClosesWhatItBuilt(t *testing.T) {
 	require.Equal(t, base, providers.OpenClients())
 }
 
-func TestGoIsJoinedByClose(t *testing.T) {
-	e, err := New(t.Context(), testConfig(t), WithLogger(DiscardLogger()))
+// TestEngineClosesService checks that the engine owns the service of
+// ffe serve: Close stops what the service runs (goleak sees no workers,
+// monitor or retention loop left) before it closes the store the queue
+// writes to, and the service cannot start again.
+func TestEngineClosesService(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Server.ExportDir = filepath.Join(t.TempDir(), "exports")
+	cfg.Server.Monitor.Interval = time.Millisecond
+	e, err := New(t.Context(), cfg, WithLogger(DiscardLogger()))
 	require.NoError(t, err)
-	stopped := make(chan struct{})
-	require.NoError(t, e.Go(func(ctx context.Context) {
-		<-ctx.Done()
-		close(stopped)
-	}))
+	svc, err := e.NewService(nil)
+	require.NoError(t, err)
+	require.NoError(t, svc.Start())
+	require.NotNil(t, svc.Monitor())
 	require.NoError(t, e.Close(context.Background()))
-	select {
-	case <-stopped:
-	default:
-		t.Fatal("Close returned before the background goroutine stopped")
-	}
+	require.ErrorIs(t, svc.Start(), service.ErrStarted)
+	require.NoError(t, svc.Close(), "closed already, by the engine, without error")
 }
 
-func TestCloseTimesOutOnStuckGoroutine(t *testing.T) {
-	e, err := New(t.Context(), testConfig(t), WithLogger(DiscardLogger()))
-	require.NoError(t, err)
-	release := make(chan struct{})
-	require.NoError(t, e.Go(func(context.Context) { <-release }))
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	err = e.Close(ctx)
-	require.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
-	require.Equal(t, err, e.Close(context.Background()), "later calls return the first result")
-	close(release)
-	e.bg.Wait()
+// TestServiceConfig checks the mapping of the configuration onto
+// service.Config: field for field, zero the default on both sides and a
+// negative retention bound off on both.
+func TestServiceConfig(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = "/data"
+	got := serviceConfig(cfg)
+	require.Equal(t, jobs.DefaultWorkers, got.Workers)
+	require.Equal(t, jobs.DefaultCapacity, got.QueueCapacity)
+	require.Equal(t, jobs.DefaultTimeout, got.JobTimeout)
+	require.Equal(t, jobs.DefaultMaxAttempts, got.MaxAttempts)
+	require.Equal(t, service.DefaultKeepExports, got.KeepExports)
+	require.Equal(t, service.DefaultExportMaxAge, got.ExportMaxAge)
+	require.Equal(t, service.DefaultKeepJobs, got.KeepJobs)
+	require.Equal(t, service.DefaultJobMaxAge, got.JobMaxAge)
+	require.Equal(t, monitor.DefaultInterval, got.MonitorInterval)
+	require.Equal(t, monitor.DefaultThreshold, got.MonitorThreshold)
+	require.Equal(t, crew.DefaultMemoryEntries, got.CrewMemoryEntries)
+	require.Equal(t, crew.DefaultMemoryAge, got.CrewMemoryAge)
+	require.Equal(t, filepath.Join("/data", "exports"), got.ExportDir)
+	require.Equal(t, providers.Day, got.DefaultInterval)
+	require.Equal(t, cfg.Watchlist, got.Watchlist)
+	require.False(t, got.MonitorOff)
+	require.False(t, got.CrewMemory)
+	require.False(t, got.CrewByDefault)
+
+	cfg.Server.Retention = config.Retention{KeepExports: -1, ExportMaxAge: -1, KeepJobs: -1, JobMaxAge: -1}
+	cfg.Server.Workers, cfg.Server.JobTimeout = 0, 0
+	cfg.Server.Monitor.Enabled = false
+	got = serviceConfig(cfg)
+	require.Equal(t, service.Config{KeepExports: -1, ExportMaxAge: -1, KeepJobs: -1, JobMaxAge: -1},
+		service.Config{KeepExports: got.KeepExports, ExportMaxAge: got.ExportMaxAge, KeepJobs: got.KeepJobs, JobMaxAge: got.JobMaxAge},
+		"a negative bound is off in both")
+	require.Zero(t, got.Workers, "zero is the default in both")
+	require.Zero(t, got.JobTimeout)
+	require.True(t, got.MonitorOff)
 }
 
 // TestExecuteOnceUnderConcurrency executes one decision from several

@@ -10,7 +10,6 @@ import (
 
 	"github.com/leakgate/leakgate/engine"
 	"github.com/leakgate/leakgate/engine/config"
-	"github.com/leakgate/leakgate/engine/crew"
 	"github.com/leakgate/leakgate/engine/server"
 	"github.com/leakgate/leakgate/providers"
 )
@@ -114,23 +113,17 @@ func (a *app) serve(cmd *cobra.Command, addr, adminAddr string) (err error) {
 	m := server.NewMetrics()
 	obs := engine.WithProviderOptions(providers.WithObserver(m.ObserveProviderRequest))
 	return a.withEngineConfig(cmd, cfg, []engine.Option{obs}, func(ctx context.Context, e *engine.Engine) (err error) {
-		deps := server.Deps{MarketData: e.MarketData(), Posts: e.PostSource(), DB: e.Store(),
-			Metrics: m, Logger: e.Logger(), Clock: e.Now}
-		if sb := e.Sandbox(); sb != nil {
-			deps.MarketClock = sb.Date // relative ranges end at the recorded data's date
-		}
-		if cfg.Server.Crew.Writer == config.WriterLLM {
-			c, err := e.LLM()
-			if err != nil {
-				return engine.Usagef("server.crew.writer is %s: %w; or set server.crew.writer: %s", config.WriterLLM, err, config.WriterLocal)
-			}
-			deps.Writer, deps.WriterName = crew.NewLLMWriter(crew.FromLLM(c)), config.WriterLLM
-		}
-		srv, err := server.New(serverConfig(cfg), deps, server.WithTokenOutput(a.stderr), server.WithGetenv(a.getenv))
+		// The engine owns the service and closes it before its providers
+		// and store; the server goes first of all.
+		svc, err := e.NewService(m.ObserveJob)
 		if err != nil {
 			return err
 		}
-		// The server goes before the engine that owns its dependencies.
+		srv, err := server.New(serverConfig(cfg), svc, server.Deps{Metrics: m, Logger: e.Logger()},
+			server.WithTokenOutput(a.stderr), server.WithGetenv(a.getenv))
+		if err != nil {
+			return err
+		}
 		defer func() { err = errors.Join(err, srv.Close()) }()
 		fmt.Fprintf(a.stdout, "%shttp://%s\n", ServingPrefix, api.Addr())
 		if admin != nil {
@@ -173,41 +166,16 @@ func (a *app) listen(cmd *cobra.Command, cfg *config.Config) (api, admin net.Lis
 	return api, admin, nil
 }
 
-// serverConfig maps the server section (and the watchlist, data interval
-// and sentiment settings) onto server.Config. Fields it leaves zero take
-// engine/server's defaults: the default range and formats of a trigger,
-// the symbols fetched at once per job, and the retention interval.
+// serverConfig maps the server section's listeners, token and shutdown
+// grace onto server.Config; the rest of the section configures the
+// service (engine.Engine.NewService).
 func serverConfig(cfg *config.Config) server.Config {
 	s := cfg.Server
-	interval, _ := providers.ParseInterval(cfg.Data.Interval) // validated with cfg
-	c := server.Config{
-		Addr:              s.Listen,
-		AdminAddr:         s.AdminListen,
-		AdminPublic:       s.AdminPublic,
-		Token:             cfg.ServerToken(),
-		ExportDir:         cfg.ServerExportDir(),
-		Watchlist:         cfg.Watchlist,
-		DefaultInterval:   interval,
-		CrewByDefault:     s.Crew.ByDefault,
-		Workers:           s.Workers,
-		QueueCapacity:     s.QueueCapacity,
-		JobTimeout:        s.JobTimeout,
-		MaxAttempts:       s.MaxAttempts,
-		Subreddits:        cfg.Sentiment.Subreddits,
-		PostLimit:         cfg.Sentiment.Limit,
-		CrewMemory:        s.Crew.Memory.Enabled,
-		CrewMemoryEntries: s.Crew.Memory.Entries,
-		CrewMemoryAge:     s.Crew.Memory.MaxAge,
-		MonitorInterval:   s.Monitor.Interval,
-		MonitorThreshold:  s.Monitor.Threshold,
-		KeepExports:       s.Retention.KeepExports,
-		ExportMaxAge:      s.Retention.ExportMaxAge,
-		KeepJobs:          s.Retention.KeepJobs,
-		JobMaxAge:         s.Retention.JobMaxAge,
-		ShutdownTimeout:   s.ShutdownGrace,
+	return server.Config{
+		Addr:            s.Listen,
+		AdminAddr:       s.AdminListen,
+		AdminPublic:     s.AdminPublic,
+		Token:           cfg.ServerToken(),
+		ShutdownTimeout: s.ShutdownGrace,
 	}
-	if !s.Monitor.Enabled {
-		c.MonitorInterval = -1
-	}
-	return c
 }

@@ -24,9 +24,7 @@ import (
 	"github.com/leakgate/leakgate/engine/crew"
 	"github.com/leakgate/leakgate/engine/export"
 	"github.com/leakgate/leakgate/engine/jobs"
-	"github.com/leakgate/leakgate/engine/monitor"
 	"github.com/leakgate/leakgate/engine/server"
-	"github.com/leakgate/leakgate/providers"
 )
 
 // syncBuffer is a bytes.Buffer safe for a writer and readers in other
@@ -413,40 +411,20 @@ func TestConfigShowRedactsServerToken(t *testing.T) {
 
 // TestServerConfig checks the mapping of the server section onto
 // server.Config, and that the configuration's defaults are the server's.
+// The service's part is engine's TestServiceConfig.
 func TestServerConfig(t *testing.T) {
 	cfg := config.Default()
 	cfg.DataDir = "/data"
 	got := serverConfig(cfg)
 	require.Equal(t, server.DefaultAddr, got.Addr)
 	require.Equal(t, server.DefaultAdminAddr, got.AdminAddr)
-	require.Equal(t, jobs.DefaultWorkers, got.Workers)
-	require.Equal(t, jobs.DefaultCapacity, got.QueueCapacity)
-	require.Equal(t, jobs.DefaultTimeout, got.JobTimeout)
-	require.Equal(t, jobs.DefaultMaxAttempts, got.MaxAttempts)
 	require.Equal(t, server.DefaultShutdownTimeout, got.ShutdownTimeout)
-	require.Equal(t, server.DefaultKeepExports, got.KeepExports)
-	require.Equal(t, server.DefaultExportMaxAge, got.ExportMaxAge)
-	require.Equal(t, server.DefaultKeepJobs, got.KeepJobs)
-	require.Equal(t, server.DefaultJobMaxAge, got.JobMaxAge)
-	require.Equal(t, server.DefaultMonitorInterval, got.MonitorInterval)
-	require.Equal(t, monitor.DefaultThreshold, got.MonitorThreshold)
-	require.Equal(t, crew.DefaultMemoryEntries, got.CrewMemoryEntries)
-	require.Equal(t, crew.DefaultMemoryAge, got.CrewMemoryAge)
-	require.Equal(t, filepath.Join("/data", "exports"), got.ExportDir)
-	require.Equal(t, providers.Day, got.DefaultInterval)
-	require.Equal(t, cfg.Watchlist, got.Watchlist)
 	require.Empty(t, got.Token)
-	require.False(t, got.CrewMemory)
-	require.False(t, got.CrewByDefault)
+	require.False(t, got.AdminPublic)
 
-	cfg.Server.Retention = config.Retention{KeepExports: -1, ExportMaxAge: -1, KeepJobs: -1, JobMaxAge: -1}
-	cfg.Server.Monitor.Enabled = false
 	cfg.SetSecret(config.ServerSection, "token", "t0k")
+	cfg.Server.AdminListen = config.AdminOff
 	got = serverConfig(cfg)
-	require.Equal(t, -1, got.KeepExports, "negative in the config turns a bound off, as in the server")
-	require.Equal(t, time.Duration(-1), got.ExportMaxAge)
-	require.Equal(t, -1, got.KeepJobs)
-	require.Equal(t, time.Duration(-1), got.JobMaxAge)
-	require.Negative(t, got.MonitorInterval, "monitor off")
 	require.Equal(t, "t0k", got.Token)
+	require.Equal(t, server.AdminOff, got.AdminAddr)
 }

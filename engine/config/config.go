@@ -42,7 +42,7 @@
 //
 // Every default is written once, as an exported constant of the package
 // that uses it (jobs.DefaultWorkers, monitor.DefaultInterval,
-// server.DefaultKeepExports, …); Default and the flags' help refer to
+// service.DefaultKeepExports, …); Default and the flags' help refer to
 // those constants. In the server section and the packages behind it, a
 // zero count or duration means that default, the same as leaving the key
 // out. Turning something off is spelled explicitly: enabled: false for
@@ -56,7 +56,7 @@
 // The package owns the Config type, its loading, validation and
 // secrets. It imports the providers and their registry for names and the
 // packages of engine whose defaults it shows (jobs, crew, monitor,
-// server); none of them imports it.
+// service, server); none of them imports it.
 package config
 
 import (
@@ -76,6 +76,7 @@ import (
 	"github.com/leakgate/leakgate/engine/jobs"
 	"github.com/leakgate/leakgate/engine/monitor"
 	"github.com/leakgate/leakgate/engine/server"
+	"github.com/leakgate/leakgate/engine/service"
 	"github.com/leakgate/leakgate/providers"
 	"github.com/leakgate/leakgate/providers/registry"
 	"github.com/leakgate/leakgate/providers/sandbox"
@@ -456,8 +457,8 @@ func Default() *Config {
 			JobTimeout:    jobs.DefaultTimeout,
 			MaxAttempts:   jobs.DefaultMaxAttempts,
 			ShutdownGrace: server.DefaultShutdownTimeout,
-			Retention: Retention{KeepExports: server.DefaultKeepExports, ExportMaxAge: server.DefaultExportMaxAge,
-				KeepJobs: server.DefaultKeepJobs, JobMaxAge: server.DefaultJobMaxAge},
+			Retention: Retention{KeepExports: service.DefaultKeepExports, ExportMaxAge: service.DefaultExportMaxAge,
+				KeepJobs: service.DefaultKeepJobs, JobMaxAge: service.DefaultJobMaxAge},
 			Crew:    Crew{Writer: WriterLocal, Memory: CrewMemory{Entries: crew.DefaultMemoryEntries, MaxAge: crew.DefaultMemoryAge}},
 			Monitor: Monitor{Enabled: true, Interval: monitor.DefaultInterval, Threshold: monitor.DefaultThreshold},
 		},
@@ -947,10 +948,10 @@ func (r Retention) validate() error {
 		zero     bool
 		def      any
 	}{
-		{"keep_exports", "-1", r.KeepExports == 0, server.DefaultKeepExports},
-		{"export_max_age", "-1s", r.ExportMaxAge == 0, server.DefaultExportMaxAge},
-		{"keep_jobs", "-1", r.KeepJobs == 0, server.DefaultKeepJobs},
-		{"job_max_age", "-1s", r.JobMaxAge == 0, server.DefaultJobMaxAge},
+		{"keep_exports", "-1", r.KeepExports == 0, service.DefaultKeepExports},
+		{"export_max_age", "-1s", r.ExportMaxAge == 0, service.DefaultExportMaxAge},
+		{"keep_jobs", "-1", r.KeepJobs == 0, service.DefaultKeepJobs},
+		{"job_max_age", "-1s", r.JobMaxAge == 0, service.DefaultJobMaxAge},
 	} {
 		if f.zero {
 			return fmt.Errorf("server.retention.%s 0: 0 no longer turns the bound off; write %s to turn it off, "+

@@ -23,6 +23,7 @@ import (
 
 	"github.com/leakgate/leakgate/engine/export"
 	"github.com/leakgate/leakgate/engine/jobs"
+	"github.com/leakgate/leakgate/engine/service"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -177,7 +178,7 @@ func TestTriggerAnswersWithJobAndLinks(t *testing.T) {
 }
 
 func TestFullQueueAnswers429(t *testing.T) {
-	s := testServer(t, &fakeMD{}, func(c *Config, _ *Deps) { c.QueueCapacity = 2 })
+	s := testServer(t, &fakeMD{}, func(c *testConfig, _ *testDeps) { c.QueueCapacity = 2 })
 	for range 2 {
 		trigger(t, s.Handler(), nil)
 	}
@@ -421,7 +422,7 @@ func TestReadiness(t *testing.T) {
 	http.DefaultClient.CloseIdleConnections()
 
 	// A database that does not answer makes the server unready, not dead.
-	require.NoError(t, s.deps.DB.Close())
+	require.NoError(t, s.svc.DB().Close())
 	res = call(t, s.Handler(), http.MethodGet, "/readyz", "", nil)
 	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
 	require.Contains(t, decode[Problem](t, res).Detail, "database")
@@ -456,22 +457,20 @@ func TestTokenRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			dir := t.TempDir()
-			s, err := New(Config{Token: tt.token, ExportDir: dir + "/x", MonitorInterval: -1},
-				Deps{MarketData: &fakeMD{}, DB: openDB(t, dir+"/db"), Logger: quiet},
+			s := newServer(t, testConfig{Config: Config{Token: tt.token}, svcConfig: svcConfig{ExportDir: dir + "/x", MonitorOff: true}},
+				testDeps{Deps: Deps{Logger: quiet}, svcDeps: svcDeps{MarketData: &fakeMD{}, DB: openDB(t, dir+"/db"), Logger: quiet}},
 				WithTokenOutput(&out), WithGetenv(func(k string) string {
 					if k == TokenEnv {
 						return tt.env
 					}
 					return ""
 				}))
-			require.NoError(t, err)
-			defer s.Close()
 			if !tt.wantGenerated {
 				require.Equal(t, tt.wantToken, s.Token())
 			}
 			// A public address: refused without a configured token.
 			fl := &fakeListener{}
-			err = s.Serve(context.Background(), fl)
+			err := s.Serve(context.Background(), fl)
 			if tt.wantGenerated {
 				require.ErrorContains(t, err, "without a configured token")
 				require.True(t, fl.closed)
@@ -523,21 +522,23 @@ func TestNewRejects(t *testing.T) {
 	db := openDB(t, dir+"/db")
 	tests := []struct {
 		name string
-		cfg  Config
-		deps Deps
+		cfg  svcConfig
+		deps svcDeps
 		want string
 	}{
-		{name: "no market data", cfg: Config{ExportDir: dir}, deps: Deps{DB: db}, want: "required"},
-		{name: "no db", cfg: Config{ExportDir: dir}, deps: Deps{MarketData: &fakeMD{}}, want: "required"},
-		{name: "no export dir", deps: Deps{MarketData: &fakeMD{}, DB: db}, want: "ExportDir"},
-		{name: "bad default range", cfg: Config{ExportDir: dir, DefaultRange: "x"}, deps: Deps{MarketData: &fakeMD{}, DB: db}, want: "range"},
+		{name: "no market data", cfg: svcConfig{ExportDir: dir}, deps: svcDeps{DB: db}, want: "required"},
+		{name: "no db", cfg: svcConfig{ExportDir: dir}, deps: svcDeps{MarketData: &fakeMD{}}, want: "required"},
+		{name: "no export dir", deps: svcDeps{MarketData: &fakeMD{}, DB: db}, want: "ExportDir"},
+		{name: "bad default range", cfg: svcConfig{ExportDir: dir, DefaultRange: "x"}, deps: svcDeps{MarketData: &fakeMD{}, DB: db}, want: "range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(tt.cfg, tt.deps)
+			_, err := service.New(tt.cfg, tt.deps)
 			require.ErrorContains(t, err, tt.want)
 		})
 	}
+	_, err := New(Config{}, nil, Deps{})
+	require.ErrorContains(t, err, "nil service")
 }
 
 func TestNewLogger(t *testing.T) {

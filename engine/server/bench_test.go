@@ -23,7 +23,7 @@ const benchBody = `{"symbols":["AAPL","BTC-USD","EUR_USD"],"range":"2016-01-01/2
 // validate, store the job. It reports the 50th and 99th percentile of the
 // handler's latency.
 func BenchmarkTrigger(b *testing.B) {
-	s := testServer(b, &fakeMD{}, func(c *Config, _ *Deps) { c.QueueCapacity = 1 << 30 })
+	s := testServer(b, &fakeMD{}, func(c *testConfig, _ *testDeps) { c.QueueCapacity = 1 << 30 })
 	h := s.Handler()
 	var lat []time.Duration
 	for b.Loop() {
@@ -75,7 +75,7 @@ func BenchmarkJobThroughput(b *testing.B) {
 			env, err := exporttest.New(exporttest.Config{BaseURL: exporttest.InProcess, Transport: h.Transport()})
 			require.NoError(b, err)
 			defer env.Close()
-			s := testServer(b, env.MarketData, func(c *Config, d *Deps) {
+			s := testServer(b, env.MarketData, func(c *testConfig, d *testDeps) {
 				c.Workers = 8
 				if exportDir != "" {
 					c.ExportDir = exportDir

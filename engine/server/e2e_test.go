@@ -120,7 +120,7 @@ func TestExportEndToEnd(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			m := NewMetrics()
 			env, h := sandboxEnv(t, mode, m.ObserveProviderRequest)
-			s := testServer(t, env.MarketData, func(c *Config, d *Deps) {
+			s := testServer(t, env.MarketData, func(c *testConfig, d *testDeps) {
 				d.Posts, d.Metrics = env.Posts, m
 				c.Subreddits = []string{"wallstreetbets", "stocks"}
 			})
@@ -170,19 +170,22 @@ func TestExportEndToEndResumesAfterStop(t *testing.T) {
 	env, _ := sandboxEnv(t, "httpmock", nil)
 	gate := make(chan struct{})
 	md := &gatedMD{MarketData: env.MarketData, gate: gate, entered: make(chan struct{}, 1)}
-	s := testServer(t, md, func(c *Config, _ *Deps) { c.ShutdownTimeout = 10 * time.Millisecond })
+	var cfg testConfig
+	var deps testDeps
+	s := testServer(t, md, func(c *testConfig, d *testDeps) {
+		c.ShutdownTimeout = 10 * time.Millisecond
+		cfg, deps = *c, *d
+	})
 	_, stop := startServe(t, s)
 	j := trigger(t, s.Handler(), map[string]any{"symbols": []string{"AAPL"}, "range": "2016-01-01/2016-12-31"})
 	<-md.entered
 	require.NoError(t, stop())
 
 	// The next server over the same database and directory resumes it.
-	cfg, deps := s.cfg, s.deps
 	require.NoError(t, s.Close())
-	deps.Metrics, deps.MarketData = nil, env.MarketData
-	s2, err := New(cfg, deps)
-	require.NoError(t, err)
-	defer s2.Close()
+	require.NoError(t, s.svc.Close())
+	deps.MarketData = env.MarketData
+	s2 := newServer(t, cfg, deps)
 	serve(t, s2)
 	done := waitJob(t, s2, j.ID)
 	require.Equal(t, jobs.Succeeded, done.State, done.Error)
@@ -216,7 +219,7 @@ func (g *gatedMD) Bars(ctx context.Context, q providers.BarQuery) ([]providers.B
 // the recorded sandbox data is found although it ends years ago.
 func TestDefaultTriggerOnRecordedData(t *testing.T) {
 	env, _ := sandboxEnv(t, "httpmock", nil)
-	s := testServer(t, env.MarketData, func(c *Config, d *Deps) {
+	s := testServer(t, env.MarketData, func(c *testConfig, d *testDeps) {
 		d.MarketClock = nil
 		c.Watchlist = []string{"AAPL", "BTC-USD", "EUR_USD"}
 	})

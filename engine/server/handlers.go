@@ -82,7 +82,7 @@ type Timings struct {
 }
 
 func (s *Server) jobView(j jobs.Job) JobView {
-	now := s.deps.Clock()
+	now := s.svc.Now()
 	v := JobView{ID: j.ID, Kind: j.Kind, Status: j.State, Error: j.Error, Note: j.Note, Attempt: j.Attempt,
 		Progress: j.Progress, Params: j.Params, Result: j.Result, Created: j.Created, Started: j.Started, Finished: j.Finished,
 		Links: map[string]string{"self": "/api/jobs/" + j.ID}}
@@ -133,7 +133,7 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 	if !s.decodeStrict(w, r, &req) {
 		return
 	}
-	spec, err := req.Resolve(s.defaults, s.deps.MarketClock())
+	spec, err := req.Resolve(s.defaults, s.svc.MarketNow())
 	if err != nil {
 		validationProblem(w, r, err.Error(), export.FieldErrors(err)...)
 		return
@@ -475,7 +475,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.deps.DB.PingContext(ctx); err != nil {
+	if err := s.svc.DB().PingContext(ctx); err != nil {
 		writeProblem(w, r, Problem{Status: http.StatusServiceUnavailable, Detail: "database: " + err.Error()})
 		return
 	}
@@ -492,7 +492,7 @@ func jobNotFound(w http.ResponseWriter, r *http.Request, id string) {
 // goneReason says why the export of a succeeded job is missing.
 func (s *Server) goneReason() string {
 	return fmt.Sprintf("the export was deleted, by DELETE or by retention (at most %d exports kept, none older than %s); trigger the export again",
-		s.cfg.KeepExports, s.cfg.ExportMaxAge)
+		s.svc.Config().KeepExports, s.svc.Config().ExportMaxAge)
 }
 
 // exportMissing answers for an export that does not exist: 410 Gone when

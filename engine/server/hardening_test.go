@@ -98,7 +98,7 @@ func TestTriggerExpectContinue(t *testing.T) {
 // TestTriggerSlowBody answers 408, naming no socket address, for a body
 // that does not arrive within Config.BodyTimeout.
 func TestTriggerSlowBody(t *testing.T) {
-	s := testServer(t, &fakeMD{}, func(c *Config, _ *Deps) { c.BodyTimeout = 300 * time.Millisecond })
+	s := testServer(t, &fakeMD{}, func(c *testConfig, _ *testDeps) { c.BodyTimeout = 300 * time.Millisecond })
 	base := serve(t, s)
 	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"+
 		"Content-Length: 100\r\n\r\n{\"symbols\":", triggerPath, testToken)
@@ -159,7 +159,7 @@ func TestTriggerStrictFields(t *testing.T) {
 // TestShortTokenRefusedOffLoopback refuses a token shorter than
 // MinTokenLength beyond loopback and accepts it on loopback.
 func TestShortTokenRefusedOffLoopback(t *testing.T) {
-	s := testServer(t, &fakeMD{}, func(c *Config, _ *Deps) { c.Token = "x" })
+	s := testServer(t, &fakeMD{}, func(c *testConfig, _ *testDeps) { c.Token = "x" })
 	fl := &fakeListener{}
 	require.ErrorContains(t, s.Serve(context.Background(), fl), "at least 16")
 	require.True(t, fl.closed)

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leakgate/leakgate/engine/jobs"
+	"github.com/leakgate/leakgate/engine/service"
 	"github.com/leakgate/leakgate/engine/store"
 	"github.com/leakgate/leakgate/providers"
 )
@@ -92,25 +93,62 @@ func (f *fakeMD) barCalls() int {
 	return f.calls
 }
 
+// svcConfig and svcDeps name the service's types, so that testConfig and
+// testDeps can embed them beside the Server's.
+type (
+	svcConfig = service.Config
+	svcDeps   = service.Deps
+)
+
+// testConfig is what a test sets of a Server and of its service.
+type testConfig struct {
+	Config
+	svcConfig
+}
+
+// testDeps is what a test gives a Server and its service.
+type testDeps struct {
+	Deps
+	svcDeps
+}
+
 // testServer builds a Server over md with a fresh database and export
 // directory; edit adjusts the config.
-func testServer(t testing.TB, md providers.MarketData, edit func(*Config, *Deps)) *Server {
+func testServer(t testing.TB, md providers.MarketData, edit func(*testConfig, *testDeps)) *Server {
 	t.Helper()
 	dir := t.TempDir()
-	cfg := Config{
-		Token:           testToken,
-		ExportDir:       filepath.Join(dir, "exports"),
-		Watchlist:       []string{"AAPL", "SPY"},
-		DefaultRange:    "1y",
-		MonitorInterval: -1,
-		ShutdownTimeout: 10 * time.Second,
+	cfg := testConfig{
+		Config: Config{Token: testToken, ShutdownTimeout: 10 * time.Second},
+		svcConfig: svcConfig{
+			ExportDir:    filepath.Join(dir, "exports"),
+			Watchlist:    []string{"AAPL", "SPY"},
+			DefaultRange: "1y",
+			MonitorOff:   true,
+		},
 	}
-	deps := Deps{MarketData: md, DB: openDB(t, filepath.Join(dir, "ffe.db")), Logger: quiet,
-		MarketClock: func() time.Time { return marketNow }}
+	deps := testDeps{Deps: Deps{Logger: quiet}, svcDeps: svcDeps{MarketData: md, DB: openDB(t, filepath.Join(dir, "ffe.db")),
+		Logger: quiet, MarketClock: func() time.Time { return marketNow }}}
 	if edit != nil {
 		edit(&cfg, &deps)
 	}
-	s, err := New(cfg, deps)
+	return newServer(t, cfg, deps)
+}
+
+// newServer builds the service and the Server over it, as the engine and
+// ffe serve do, and closes both when the test ends: the Server, then the
+// service.
+func newServer(t testing.TB, cfg testConfig, deps testDeps, opts ...Option) *Server {
+	t.Helper()
+	if deps.Metrics == nil {
+		deps.Metrics = NewMetrics()
+	}
+	if deps.JobObserver == nil {
+		deps.JobObserver = deps.Metrics.ObserveJob
+	}
+	svc, err := service.New(cfg.svcConfig, deps.svcDeps)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, svc.Close()) })
+	s, err := New(cfg.Config, svc, deps.Deps, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	return s

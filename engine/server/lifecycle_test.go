@@ -18,7 +18,7 @@ import (
 
 func TestShutdownLetsRunningJobsFinish(t *testing.T) {
 	md := &fakeMD{gate: make(chan struct{})}
-	s := testServer(t, md, func(c *Config, _ *Deps) { c.Workers = 1 })
+	s := testServer(t, md, func(c *testConfig, _ *testDeps) { c.Workers = 1 })
 	_, stop := startServe(t, s)
 	running := trigger(t, s.Handler(), map[string]any{"symbols": []string{"AAPL"}})
 	waiting := trigger(t, s.Handler(), map[string]any{"symbols": []string{"SPY"}})
@@ -44,7 +44,7 @@ func TestShutdownLetsRunningJobsFinish(t *testing.T) {
 
 func TestShutdownDeadlineLeavesJobsQueued(t *testing.T) {
 	md := &fakeMD{gate: make(chan struct{})}
-	s := testServer(t, md, func(c *Config, _ *Deps) {
+	s := testServer(t, md, func(c *testConfig, _ *testDeps) {
 		c.Workers = 1
 		c.ShutdownTimeout = 20 * time.Millisecond
 	})
@@ -63,13 +63,14 @@ func TestShutdownDeadlineLeavesJobsQueued(t *testing.T) {
 
 func TestMonitorRecordsAlerts(t *testing.T) {
 	md := &fakeMD{prices: []float64{100, 100, 110}}
-	s := testServer(t, md, func(c *Config, _ *Deps) {
+	s := testServer(t, md, func(c *testConfig, _ *testDeps) {
 		c.Watchlist = []string{"AAPL"}
+		c.MonitorOff = false
 		c.MonitorInterval = time.Millisecond
 		c.MonitorThreshold = 0.05
 	})
 	_, stop := startServe(t, s)
-	sink := s.deps.DB.Alerts()
+	sink := s.svc.DB().Alerts()
 	for {
 		alerts, err := sink.List(context.Background(), "AAPL", 10)
 		require.NoError(t, err)
@@ -89,7 +90,7 @@ func TestMonitorRecordsAlerts(t *testing.T) {
 
 func TestAdminEndpoints(t *testing.T) {
 	m := NewMetrics()
-	s := testServer(t, &fakeMD{}, func(_ *Config, d *Deps) { d.Metrics = m })
+	s := testServer(t, &fakeMD{}, func(_ *testConfig, d *testDeps) { d.Metrics = m })
 	serve(t, s)
 	j := trigger(t, s.Handler(), map[string]any{"symbols": []string{"AAPL"}})
 	require.Equal(t, jobs.Succeeded, waitJob(t, s, j.ID).State)
@@ -122,7 +123,7 @@ func TestAdminEndpoints(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, res.StatusCode)
 
 	// One Metrics per server.
-	_, err = New(Config{ExportDir: t.TempDir()}, Deps{MarketData: &fakeMD{}, DB: s.deps.DB, Metrics: m, Logger: quiet})
+	_, err = New(Config{}, s.svc, Deps{Metrics: m, Logger: quiet})
 	require.ErrorContains(t, err, "another server")
 }
 
@@ -184,7 +185,7 @@ func TestCloseWaitsForServeAdmin(t *testing.T) {
 }
 
 func TestRun(t *testing.T) {
-	s := testServer(t, &fakeMD{}, func(c *Config, _ *Deps) {
+	s := testServer(t, &fakeMD{}, func(c *testConfig, _ *testDeps) {
 		c.Addr, c.AdminAddr = "127.0.0.1:0", "127.0.0.1:0"
 	})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -199,7 +200,7 @@ func TestRun(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer busy.Close()
-	s2 := testServer(t, &fakeMD{}, func(c *Config, _ *Deps) { c.Addr = busy.Addr().String() })
+	s2 := testServer(t, &fakeMD{}, func(c *testConfig, _ *testDeps) { c.Addr = busy.Addr().String() })
 	err = s2.Run(context.Background())
 	var opErr *net.OpError
 	require.True(t, errors.As(err, &opErr), "err: %v", err)

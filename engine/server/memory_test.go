@@ -25,7 +25,7 @@ func TestCrewMemoryBoundedOver200Jobs(t *testing.T) {
 		total   = 200
 		batch   = 20
 	)
-	s := testServer(t, &fakeMD{}, func(c *Config, _ *Deps) {
+	s := testServer(t, &fakeMD{}, func(c *testConfig, _ *testDeps) {
 		c.CrewMemory, c.CrewMemoryEntries, c.CrewMemoryAge = true, entries, time.Hour
 		c.KeepExports, c.RetentionInterval = 10, 50*time.Millisecond
 	})
@@ -65,7 +65,7 @@ func TestCrewMemoryMetrics(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := testServer(t, &fakeMD{}, func(c *Config, d *Deps) {
+			s := testServer(t, &fakeMD{}, func(c *testConfig, d *testDeps) {
 				c.CrewMemory, c.CrewMemoryEntries = tt.memory, 8
 				d.Metrics = NewMetrics()
 			})

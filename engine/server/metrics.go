@@ -38,7 +38,8 @@ const (
 // Metrics is the Prometheus registry of one server. Create it before the
 // providers so that their requests can be counted: pass
 // providers.WithObserver(m.ObserveProviderRequest) to every provider
-// client, then the Metrics in Deps. A Metrics serves one Server.
+// client, ObserveJob as the service's job observer, then the Metrics in
+// Deps. A Metrics serves one Server.
 type Metrics struct {
 	reg              *prometheus.Registry
 	jobDuration      *prometheus.HistogramVec
@@ -106,7 +107,9 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-func (m *Metrics) observeJob(j jobs.Job) {
+// ObserveJob records the run time of a finished job. Pass it as the
+// service's job observer (service.Deps.JobObserver).
+func (m *Metrics) ObserveJob(j jobs.Job) {
 	m.jobDuration.WithLabelValues(string(j.State)).Observe(j.Duration().Seconds())
 }
 

@@ -72,7 +72,7 @@ func TestMetricsScrapeDoesNotWaitOnTheDatabase(t *testing.T) {
 			require.Equal(t, http.StatusOK, res.StatusCode)
 
 			// Another connection takes the write lock and keeps it.
-			other, err := sql.Open("sqlite", s.deps.DB.Path())
+			other, err := sql.Open("sqlite", s.svc.DB().Path())
 			require.NoError(t, err)
 			defer other.Close()
 			conn, err := other.Conn(ctx)
@@ -85,7 +85,7 @@ func TestMetricsScrapeDoesNotWaitOnTheDatabase(t *testing.T) {
 			go func() { wrote <- tt.write(context.Background(), s) }()
 			// The write is under way once it holds a connection of the
 			// store's pool: it waits for the lock, holding the queue's.
-			for s.deps.DB.Stats().InUse == 0 {
+			for s.svc.DB().Stats().InUse == 0 {
 				select {
 				case err := <-wrote:
 					t.Fatalf("the write returned while the lock was held: %v", err)

@@ -36,7 +36,7 @@ func (c *testClock) add(d time.Duration) {
 // ExportMaxAge and JobMaxAge.
 func TestRetentionLoopPrunesByCountAndAge(t *testing.T) {
 	clock := &testClock{t: time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)}
-	s := testServer(t, &fakeMD{}, func(c *Config, d *Deps) {
+	s := testServer(t, &fakeMD{}, func(c *testConfig, d *testDeps) {
 		c.Workers = 1
 		c.KeepExports, c.ExportMaxAge = 2, time.Hour
 		c.KeepJobs, c.JobMaxAge = 3, 2*time.Hour

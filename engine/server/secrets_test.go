@@ -42,13 +42,11 @@ func TestNoSecretsInLogsAnswersOrExports(t *testing.T) {
 
 	dir := t.TempDir()
 	var tokenOut bytes.Buffer
-	s, err := New(Config{ExportDir: filepath.Join(dir, "exports"), Watchlist: []string{"AAPL", "SPY", "MSFT"},
-		MonitorInterval: -1, Subreddits: []string{"wallstreetbets"}},
-		Deps{MarketData: env.MarketData, Posts: env.Posts, DB: openDB(t, filepath.Join(dir, "ffe.db")), Logger: logger,
-			MarketClock: func() time.Time { return marketNow }},
+	s := newServer(t, testConfig{svcConfig: svcConfig{ExportDir: filepath.Join(dir, "exports"), Watchlist: []string{"AAPL", "SPY", "MSFT"},
+		MonitorOff: true, Subreddits: []string{"wallstreetbets"}}},
+		testDeps{Deps: Deps{Logger: logger}, svcDeps: svcDeps{MarketData: env.MarketData, Posts: env.Posts,
+			DB: openDB(t, filepath.Join(dir, "ffe.db")), Logger: logger, MarketClock: func() time.Time { return marketNow }}},
 		WithTokenOutput(&tokenOut), WithGetenv(func(string) string { return "" }))
-	require.NoError(t, err)
-	defer func() { require.NoError(t, s.Close()) }()
 	token := s.Token()
 	base := serve(t, s)
 	hc := &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}

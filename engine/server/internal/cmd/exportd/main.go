@@ -20,6 +20,7 @@ import (
 
 	"github.com/leakgate/leakgate/engine/export/exporttest"
 	"github.com/leakgate/leakgate/engine/server"
+	"github.com/leakgate/leakgate/engine/service"
 	"github.com/leakgate/leakgate/engine/store"
 	"github.com/leakgate/leakgate/providers/sandbox"
 )
@@ -93,18 +94,22 @@ func serve(ctx context.Context, stdout io.Writer, o options, logger *slog.Logger
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
 
-	s, err := server.New(server.Config{
-		Token:             o.token,
+	svc, err := service.New(service.Config{
 		ExportDir:         o.dir,
 		Watchlist:         []string{"AAPL", "SPY", "BTC-USD", "EUR_USD"},
 		MaxAttempts:       o.maxAttempts,
 		Workers:           o.workers,
 		SymbolConcurrency: o.concurrency,
-		MonitorInterval:   -1,
+		MonitorOff:        true,
 		Subreddits:        []string{"wallstreetbets"},
-		ShutdownTimeout:   o.shutdown,
-	}, server.Deps{MarketData: env.MarketData, Posts: env.Posts, DB: db, Metrics: metrics,
+	}, service.Deps{MarketData: env.MarketData, Posts: env.Posts, DB: db, JobObserver: metrics.ObserveJob,
 		Logger: logger, MarketClock: func() time.Time { return o.marketNow }})
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, svc.Close()) }()
+	s, err := server.New(server.Config{Token: o.token, ShutdownTimeout: o.shutdown}, svc,
+		server.Deps{Metrics: metrics, Logger: logger})
 	if err != nil {
 		return err
 	}
