@@ -274,7 +274,7 @@
 //	goroutines, children, unclosed               tail<=0
 //	fds, conns                                   tail<=0, released<=0
 //	threads                                      tail<=2
-//	rss                                          tail<8MiB
+//	rss                                          tail<16MiB
 //	heap                                         tail_slope<8KiB
 //	goroutines_leaked                            delta<=0
 //
@@ -282,13 +282,16 @@
 // by the middle of the run passes, whatever its size, and one resource more
 // per iteration fails (tail n/2); released<=0 fails descriptors and
 // connections dropped without Close whose count the runtime's collections
-// keep level. Threads may grow by a few when the
-// runtime starts a thread for a blocking system call; RSS depends on the
-// allocator and the kernel, so its bound is 8 MiB over the tail (a leak of
-// 1 MiB an iteration shows 25 MiB in a default run); the heap is judged by
-// its slope over the tail, which a one-time allocation does not move and a
-// per-iteration leak sets. For strictness, set delta<=0: any growth from
-// the baseline fails, a pool that fills during the run included. With
+// keep level. Threads may grow by a few when the runtime starts a thread
+// for a blocking system call. RSS depends on the allocator and the kernel,
+// and grows in steps of several MiB when the Go heap grows for a moment
+// (up to 9.5 MiB over the tail in the project's clean scenarios), so its
+// bound is 16 MiB over the tail: a leak of 1 MiB an iteration shows 25 MiB
+// in a default run, and fails from 32 iterations on (the former
+// delta<50MB needed 48). The heap is judged by its growth
+// per iteration over the tail, which a one-time allocation does not move
+// and a per-iteration leak sets. For strictness, set delta<=0: any growth
+// from the baseline fails, a pool that fills during the run included. With
 // three iterations or fewer, tail is delta. Added probes have no default
 // thresholds: they are reported until one is set; tail<=0 suits a count.
 //

@@ -133,7 +133,7 @@ var builtins = []builtin{
 	{MetricConns, UnitCount, []string{"tail<=0", "released<=0"}},
 	{MetricThreads, UnitCount, []string{"tail<=2"}},
 	{MetricChildren, UnitCount, []string{"tail<=0"}},
-	{MetricRSS, UnitBytes, []string{"tail<8MiB"}},
+	{MetricRSS, UnitBytes, []string{"tail<16MiB"}},
 	{MetricHeap, UnitBytes, []string{"tail_slope<8KiB"}},
 	{MetricUnclosed, UnitCount, []string{"tail<=0"}},
 }
