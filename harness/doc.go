@@ -435,6 +435,7 @@
 //	                  "unknown" (too few samples) or "error"
 //	  first_fail      for a failing metric, the first measured iteration
 //	                  after which its thresholds failed on the series so far
+//	                  and kept failing (len(series): only the final value)
 //	  breakdown       [{key, baseline, final}]: fds by kind, conns by state
 //	findings          [{metric, kind, count, summary, items, stack,
 //	                  leaked}]: leaked, for goroutines proven leaked

@@ -104,8 +104,9 @@ type MetricResult struct {
 	Thresholds []ThresholdResult `json:"thresholds"`
 	Verdict    Verdict           `json:"verdict"`
 	// FirstFail is, for a failing metric, the first measured iteration
-	// (1-based) after which its thresholds failed on the series so far:
-	// how soon the leak showed. 0 when the metric did not fail.
+	// (1-based) after which its thresholds failed on the series so far,
+	// and kept failing: how soon the leak showed. 0 when the metric did
+	// not fail.
 	FirstFail int            `json:"first_fail,omitempty"`
 	Breakdown []BreakdownRow `json:"breakdown,omitempty"`
 }

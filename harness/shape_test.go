@@ -193,10 +193,10 @@ func TestShapeStudy(t *testing.T) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "seed %d, %d runs per twin\n", seed, runs)
-	fmt.Fprintf(&b, "%-10s  %-17s  %5s  %10s  %5s  %6s  %-10s  %-15s  %s\n",
+	fmt.Fprintf(&b, "%-10s  %-21s  %5s  %10s  %5s  %6s  %-10s  %-15s  %s\n",
 		"METRIC", "DEFAULT", "CLEAN", "FALSE FAIL", "LEAKY", "MISSED", "OLD", "OLD FAILS CLEAN", "POOL SIZES")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%-10s  %-17s  %5d  %10d  %5d  %6d  %-10s  %-15s  %s\n",
+		fmt.Fprintf(&b, "%-10s  %-21s  %5d  %10d  %5d  %6d  %-10s  %-15s  %s\n",
 			r.metric, r.newExpr, r.clean, r.falseFail, r.leaky, r.missed, r.oldExpr,
 			fmt.Sprintf("%d/%d", r.oldFails, r.clean), r.sizes)
 	}
