@@ -96,7 +96,9 @@ func NewSampler(ctx context.Context, opts ...Option) (*Sampler, error) {
 }
 
 // Sample takes one snapshot: every count before a forced garbage
-// collection, then the heap and counters after it (for this process).
+// collection, then the heap and counters after it (for this process). In a
+// binary built with GOEXPERIMENT=goroutineleakprofile it also collects the
+// goroutine leak profile for goroutines_leaked, a second full collection.
 //
 // When some metrics could not be read (a probe failed, the metrics URL did
 // not answer), Sample returns the snapshot with the others, those at -1
