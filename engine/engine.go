@@ -1,7 +1,8 @@
 // Package engine is the finance feedback engine: one Engine owns the market
 // data providers (behind the unified provider), the SQLite store, the
-// trading platform client and every background goroutine, and releases all
-// of them in Close.
+// trading platform client and, for `ffe serve`, the service that runs the
+// job queue, crew, exporter, bundle store, stock monitor and retention loop
+// (NewService, engine/service), and releases all of them in Close.
 //
 // The commands of ffe are methods of Engine (Analyze, History, Balance,
 // Execute, RunAgent, LearningReport, PruneMemory, Backtest, …); the CLI in
@@ -10,9 +11,17 @@
 // # Lifecycle
 //
 // New builds everything or, on error, closes what it built and returns the
-// error: there is no half-open Engine. Close stops background goroutines
-// first, then closes the broker and the providers, then the store; it is
+// error: there is no half-open Engine. Close releases in reverse order of
+// creation: the service of `ffe serve` first (its goroutines stop and its
+// parts close), then the broker and the providers, then the store; it is
 // idempotent and joins the errors of every step.
+//
+// # What it owns and may import
+//
+// The engine imports engine/config, engine/store, engine/service, the
+// analysis packages (backtest, strategy, indicator, paper, crew, …) and
+// providers; engine/cli builds on it, and none of the packages it imports
+// imports it.
 //
 // # Thresholds
 //

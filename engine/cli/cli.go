@@ -9,9 +9,14 @@
 // in report 130 or 143 for a command that a SIGINT or SIGTERM stopped.
 //
 // `ffe serve` runs the export API of engine/server on top of the engine:
-// the engine owns the providers, the store and the LLM client, the server
-// owns its job queue, crew and stock monitor, and the server is closed
-// before the engine.
+// the engine owns the providers, the store, the LLM client and the service
+// (job queue, crew, exporter, bundles, stock monitor, retention) that
+// Engine.NewService builds; the server is the HTTP layer over the service
+// and is closed before the engine, which then closes the service.
+//
+// The package imports engine, engine/config and the packages whose types
+// its commands show or build (engine/server for serve); nothing imports it
+// but cmd/ffe and the scenarios that run ffe in-process.
 //
 // Run is the whole program minus os.Exit and signal handling, so tests and
 // the leak harness can run any command line in-process, many times.

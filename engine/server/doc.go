@@ -1,6 +1,7 @@
-// Package server is the HTTP API of `ffe serve`: download-tracker export
-// jobs, their bundles, the stock monitor, and an admin listener with
-// Prometheus metrics and pprof.
+// Package server is the HTTP layer of `ffe serve`: the export API
+// (download-tracker jobs and their bundles) and an admin listener with
+// Prometheus metrics and pprof, over an engine/service Service that owns
+// the job queue, the bundles, the crew, the stock monitor and retention.
 //
 // # API
 //
@@ -36,9 +37,21 @@
 //
 // # Lifecycle
 //
-// New acquires everything (the bundle directory, the job tables, the
-// crew); Serve or Run start the workers, the monitor and retention and
-// serve until their context ends; then they shut down gracefully. Close
-// releases what New acquired. The Deps (providers, database, logger) belong
-// to the caller, which closes them after Close.
+// New builds the handlers over a service and registers the metrics of its
+// queue, monitor and crew memory; it creates none of the service's parts.
+// Serve or Run start the service (service.Service.Start) and serve until
+// their context ends; then they shut down gracefully: the listener closes
+// while the service's running jobs finish up to Config.ShutdownTimeout
+// (service.Service.Shutdown), the rest staying queued. Close ends serving.
+// The service belongs to the caller (in `ffe serve`, the Engine), which
+// closes it after the Server.
+//
+// # What it owns and may import
+//
+// It owns the handlers, the middleware (token, body limits, path checks,
+// request metrics), the metrics registry and exposition, and the
+// listeners. It imports engine/service and the types the handlers show
+// (engine/jobs, engine/export, engine/exportbundle, engine/crew,
+// engine/monitor) and providers for the request counter; it does not
+// import engine, engine/config or engine/cli, which build on it.
 package server
