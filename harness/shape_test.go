@@ -1,3 +1,7 @@
+//go:build unix
+
+// The study's rss resource maps memory with mmap(2).
+
 package harness_test
 
 import (

@@ -1,3 +1,8 @@
+//go:build linux
+
+// The processes of these tests read /dev/stdin, FIFOs and /proc, and take
+// Unix signals.
+
 package main
 
 import (

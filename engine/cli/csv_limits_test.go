@@ -1,3 +1,7 @@
+//go:build unix
+
+// These tests read /dev/zero and a FIFO.
+
 package cli
 
 import (
