@@ -235,7 +235,9 @@
 // Close, as the gc-released finding lists them. Where collections come
 // often (a process that allocates, or WithGCBudget above 1) finalizers
 // close such a leak soon after each iteration, so its count stays level
-// and only released shows it. It is 0 for other metrics and for another
+// and only released shows it. It is at most delta: a descriptor dropped
+// before the baseline (by an earlier test) and collected only at the end
+// is no growth of the run. It is 0 for other metrics and for another
 // process, which the harness cannot make collect.
 //
 // Shape sums it up: "flat" when delta is not above the metric's noise,

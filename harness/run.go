@@ -590,15 +590,16 @@ func (r *runner) evaluate() {
 
 // released is the statistic of that name: how many of a metric's
 // descriptors or connections were open before the final collection and
-// closed by it (dropped without Close; the gc-released finding lists them).
-// It is 0 for other metrics, and where the harness does not collect (another
-// process).
+// closed by it (dropped without Close; the gc-released finding lists them),
+// at most delta: one dropped before the baseline (by an earlier test, say)
+// and collected only now is no growth of the run. It is 0 for other
+// metrics, and where the harness does not collect (another process).
 func (r *runner) released(i int, name string) float64 {
 	if !r.havePostGC || (name != MetricFDs && name != MetricConns) ||
-		math.IsNaN(r.final[i]) || math.IsNaN(r.postGC[i]) {
+		math.IsNaN(r.final[i]) || math.IsNaN(r.postGC[i]) || math.IsNaN(r.base[i]) {
 		return 0
 	}
-	return max(r.final[i]-r.postGC[i], 0)
+	return max(min(r.final[i]-r.postGC[i], r.final[i]-r.base[i]), 0)
 }
 
 // firstFail returns the first measured iteration (1-based) after which the

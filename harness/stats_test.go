@@ -222,3 +222,22 @@ func TestMetricJSONWithoutTail(t *testing.T) {
 	require.Equal(t, 0.5, back.TailSlope)
 	require.Equal(t, ShapeGrows, back.Shape)
 }
+
+// released counts what only the final collection closed, at most delta: a
+// descriptor dropped before the baseline and collected at the end is no
+// growth of the run.
+func TestReleased(t *testing.T) {
+	nan := math.NaN()
+	r := &runner{havePostGC: true,
+		base:   []float64{10, 28, 28, 5, 10},
+		final:  []float64{10, 35, 35, 9, nan},
+		postGC: []float64{9, 28, 27, 5, 9},
+	}
+	require.Equal(t, 0.0, r.released(0, MetricFDs), "dropped before the baseline")
+	require.Equal(t, 7.0, r.released(1, MetricFDs))
+	require.Equal(t, 7.0, r.released(2, MetricConns), "one of the 8 was there at the baseline")
+	require.Equal(t, 0.0, r.released(3, MetricGoroutines), "fds and conns only")
+	require.Equal(t, 0.0, r.released(4, MetricFDs))
+	r.havePostGC = false
+	require.Equal(t, 0.0, r.released(1, MetricFDs), "another process: no collection")
+}
