@@ -225,3 +225,27 @@ func TestAttributionNeedsThisProcess(t *testing.T) {
 		harness.WithTarget(harness.Process(os.Getppid())), harness.WithAttribution(true))
 	require.ErrorContains(t, err, "WithAttribution")
 }
+
+// Check attributes by itself in a parallel test, and not otherwise.
+func TestCheckAttributesWhenParallel(t *testing.T) {
+	noop := harness.Scenario{Name: "noop", Run: func(context.Context, int) error { return nil }}
+	opts := []harness.Option{harness.WithIterations(2), harness.WithWarmup(0), harness.WithSettleTimeout(10 * time.Millisecond)}
+	t.Run("serial", func(t *testing.T) {
+		res := harness.Check(t, noop, opts...)
+		m, _ := res.Metric(harness.MetricGoroutines)
+		require.Empty(t, m.Note)
+	})
+	t.Run("parallel", func(t *testing.T) {
+		t.Parallel()
+		res := harness.Check(t, noop, opts...)
+		m, _ := res.Metric(harness.MetricGoroutines)
+		require.Contains(t, m.Note, harness.LabelRun+"=noop#")
+		// Measured process-wide, other parallel tests add to the counts:
+		// nothing here may fail.
+		res = harness.Check(t, noop, append(opts, harness.WithAttribution(false), harness.WithThreshold(harness.MetricGoroutines),
+			harness.WithoutProbes(harness.MetricGoroutinesLeaked, harness.MetricFDs, harness.MetricConns, harness.MetricThreads,
+				harness.MetricChildren, harness.MetricRSS, harness.MetricHeap))...)
+		m, _ = res.Metric(harness.MetricGoroutines)
+		require.Empty(t, m.Note, "WithAttribution(false) wins")
+	})
+}
