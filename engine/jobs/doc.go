@@ -32,7 +32,8 @@
 // counts every state change it stores, right after storing it, under a
 // lock of their own that is never held across a call to the Table. Reading
 // them (for /metrics) never waits on the database, even while the queue's
-// writes wait on a busy one.
+// writes wait on a busy one. The running jobs, whose live progress Get and
+// List add, are kept under that lock too.
 //
 // One Queue must own a table's jobs: two Queues over the same table would
 // each recover the other's running jobs, and their counts would disagree

@@ -82,10 +82,9 @@ type Queue struct {
 
 	// mu orders the queue's writes and guards the fields below; it is held
 	// across the Table's writes, so it may wait on the database. Readers
-	// of the counts take only c.
+	// of the counts and of the running jobs take only c.
 	mu       sync.Mutex
 	handlers map[string]Handler
-	running  map[string]*runningJob
 	started  bool
 	stopping bool
 	avg      time.Duration   // moving average of job run times
@@ -100,20 +99,20 @@ type Queue struct {
 	c counters
 }
 
-// counters are the queue's counts. Their lock is never held across a call
-// to the Table, so reading them (Stats, and through it /metrics) does not
-// wait on the database. They change under Queue.mu too, right after the
-// write they reflect, so they move in the order of the stored changes.
+// counters are the queue's counts and its running jobs. Their lock is
+// never held across a call to the Table, so reading them (Stats, and
+// through it /metrics; the live progress of Get and List) does not wait on
+// the database. They change under Queue.mu too, right after the write they
+// reflect, so they move in the order of the stored changes.
 type counters struct {
 	mu      sync.Mutex
-	byState map[State]int // stored jobs per state
-	running int           // jobs this process runs
+	byState map[State]int          // stored jobs per state
+	running map[string]*runningJob // jobs this process runs
 }
 
 // move records that n jobs went from state from to state to; an empty
-// state is none (a new or deleted job). running is added to the jobs this
-// process runs.
-func (c *counters) move(from, to State, n, running int) {
+// state is none (a new or deleted job).
+func (c *counters) move(from, to State, n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if from != "" {
@@ -122,7 +121,36 @@ func (c *counters) move(from, to State, n, running int) {
 	if to != "" {
 		c.byState[to] += n
 	}
-	c.running += running
+}
+
+// start records that this process runs job id, which the table now holds
+// as running.
+func (c *counters) start(id string, rj *runningJob) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.byState[Queued]--
+	c.byState[Running]++
+	c.running[id] = rj
+}
+
+// end records that this process no longer runs job id, whose stored state
+// went from running to state (an empty state: the write failed and the
+// job stays running in the table).
+func (c *counters) end(id string, state State) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if state != "" {
+		c.byState[Running]--
+		c.byState[state]++
+	}
+	delete(c.running, id)
+}
+
+// job returns the running job id, or nil.
+func (c *counters) job(id string) *runningJob {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.running[id]
 }
 
 func (c *counters) queued() int {
@@ -152,7 +180,7 @@ func Open(ctx context.Context, table Table, opts ...Option) (*Queue, error) {
 	if table == nil {
 		return nil, errors.New("jobs: nil table")
 	}
-	q := &Queue{table: table, o: o, handlers: map[string]Handler{}, running: map[string]*runningJob{},
+	q := &Queue{table: table, o: o, handlers: map[string]Handler{},
 		avg: time.Second, changed: make(chan struct{}), stop: make(chan struct{}), wake: make(chan struct{}, 1)}
 	q.baseCtx, q.cancel = context.WithCancel(context.Background())
 	if err := q.recover(ctx); err != nil {
@@ -165,6 +193,7 @@ func Open(ctx context.Context, table Table, opts ...Option) (*Queue, error) {
 		return nil, fmt.Errorf("jobs: count stored jobs: %w", err)
 	}
 	q.c.byState = make(map[State]int, len(States))
+	q.c.running = map[string]*runningJob{}
 	for _, s := range States {
 		q.c.byState[s] = counts[s]
 	}
@@ -215,7 +244,7 @@ func (q *Queue) Enqueue(ctx context.Context, kind string, params any) (Job, erro
 	if err := q.table.Insert(ctx, job); err != nil {
 		return Job{}, fmt.Errorf("jobs: enqueue: %w", err)
 	}
-	q.c.move("", Queued, 1, 0)
+	q.c.move("", Queued, 1)
 	q.signal()
 	return job, nil
 }
@@ -292,10 +321,12 @@ func (q *Queue) Stop(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		q.mu.Lock()
-		n := len(q.running)
-		for _, rj := range q.running {
+		q.c.mu.Lock()
+		n := len(q.c.running)
+		for _, rj := range q.c.running {
 			rj.cancel(ErrShutdown)
 		}
+		q.c.mu.Unlock()
 		q.mu.Unlock()
 		<-done
 		if n > 0 {
@@ -353,10 +384,10 @@ func (q *Queue) claim() (Job, *runningJob, context.Context, error) {
 	if !ok {
 		return Job{}, nil, nil, nil
 	}
-	q.c.move(Queued, Running, 1, 1)
+
 	jctx, cancel := context.WithCancelCause(q.baseCtx)
 	rj := &runningJob{cancel: cancel, tracker: newTracker()}
-	q.running[job.ID] = rj
+	q.c.start(job.ID, rj)
 	q.broadcastLocked()
 	return job, rj, jctx, nil
 }
@@ -430,11 +461,10 @@ func (q *Queue) finish(job Job) {
 		// The job stays running in the database and is recovered by the
 		// next Open.
 		q.o.logger.Error("jobs: store job outcome", "job", job.ID, "status", job.State, "err", err)
-		q.c.move("", "", 0, -1)
+		q.c.end(job.ID, "")
 	} else {
-		q.c.move(Running, job.State, 1, -1)
+		q.c.end(job.ID, job.State)
 	}
-	delete(q.running, job.ID)
 	if d := job.Duration(); d > 0 {
 		q.avg = (4*q.avg + d) / 5
 	}
@@ -450,11 +480,10 @@ func (q *Queue) requeue(job Job) {
 	defer q.mu.Unlock()
 	if err := q.table.Requeue(ctx, job.ID, "interrupted by a shutdown; queued again", q.o.now()); err != nil {
 		q.o.logger.Error("jobs: queue interrupted job again", "job", job.ID, "err", err)
-		q.c.move("", "", 0, -1)
+		q.c.end(job.ID, "")
 	} else {
-		q.c.move(Running, Queued, 1, -1)
+		q.c.end(job.ID, Queued)
 	}
-	delete(q.running, job.ID)
 	q.broadcastLocked()
 }
 
@@ -468,10 +497,7 @@ func (q *Queue) Get(ctx context.Context, id string) (Job, error) {
 		return Job{}, fmt.Errorf("jobs: get %s: %w", id, err)
 	}
 	if job.State == Running {
-		q.mu.Lock()
-		rj := q.running[id]
-		q.mu.Unlock()
-		if rj != nil {
+		if rj := q.c.job(id); rj != nil {
 			job.Progress = rj.tracker.Progress()
 		}
 	}
@@ -500,13 +526,14 @@ func (q *Queue) List(ctx context.Context, f Filter) ([]Job, error) {
 	if out == nil {
 		out = []Job{}
 	}
-	q.mu.Lock()
 	for i := range out {
-		if rj := q.running[out[i].ID]; rj != nil && out[i].State == Running {
+		if out[i].State != Running {
+			continue
+		}
+		if rj := q.c.job(out[i].ID); rj != nil {
 			out[i].Progress = rj.tracker.Progress()
 		}
 	}
-	q.mu.Unlock()
 	return out, nil
 }
 
@@ -516,7 +543,7 @@ func (q *Queue) List(ctx context.Context, f Filter) ([]Job, error) {
 // finished job is returned with ErrFinished.
 func (q *Queue) Cancel(ctx context.Context, id string) (Job, error) {
 	q.mu.Lock()
-	if rj, ok := q.running[id]; ok {
+	if rj := q.c.job(id); rj != nil {
 		rj.cancel(ErrCancelled)
 		q.mu.Unlock()
 		job, err := q.Get(ctx, id)
@@ -531,7 +558,7 @@ func (q *Queue) Cancel(ctx context.Context, id string) (Job, error) {
 		return Job{}, fmt.Errorf("jobs: cancel %s: %w", id, err)
 	}
 	if cancelled {
-		q.c.move(Queued, Cancelled, 1, 0)
+		q.c.move(Queued, Cancelled, 1)
 		q.broadcastLocked()
 	}
 	q.mu.Unlock()
@@ -593,7 +620,7 @@ type Stats struct {
 func (q *Queue) Stats() Stats {
 	q.c.mu.Lock()
 	defer q.c.mu.Unlock()
-	return Stats{Queued: q.c.byState[Queued], Running: q.c.running, Capacity: q.o.capacity, Workers: q.o.workers,
+	return Stats{Queued: q.c.byState[Queued], Running: len(q.c.running), Capacity: q.o.capacity, Workers: q.o.workers,
 		Jobs: maps.Clone(q.c.byState)}
 }
 
@@ -613,7 +640,7 @@ func (q *Queue) Prune(ctx context.Context, keep int, maxAge time.Duration) (int,
 	}
 	n := 0
 	for s, k := range deleted {
-		q.c.move(s, "", k, 0)
+		q.c.move(s, "", k)
 		n += k
 	}
 	return n, nil
