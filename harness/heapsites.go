@@ -206,11 +206,15 @@ func allocSiteFindings(base, final heapProfile, note string) []Finding {
 
 // describeStack returns the first frame outside the runtime and the
 // standard library's allocation paths ("x.go:42 in pkg.F"), and the stack's
-// first frames, one per line; "" when the stack is the harness's own.
+// first frames above the runtime's allocator, one per line; "" when the
+// stack is the harness's own.
 func describeStack(frames []siteFrame) (site, trace string) {
 	var lines []string
 	for _, f := range frames {
-		if f.function != "" && len(lines) < allocSiteDepth {
+		// The allocator's own frames (mallocgc, makeslice, growslice) say
+		// nothing about the leak: the printed stack starts above them.
+		skip := len(lines) == 0 && strings.HasPrefix(f.function, "runtime.")
+		if f.function != "" && !skip && len(lines) < allocSiteDepth {
 			lines = append(lines, fmt.Sprintf("%s\n\t%s:%d", f.function, f.file, f.line))
 		}
 		if site == "" && f.function != "" && !allocInternal(f.function) {
