@@ -52,12 +52,16 @@ Once listening, serve prints on stdout:
   %shttp://HOST:PORT
   %shttp://HOST:PORT
 On SIGINT or SIGTERM it stops accepting requests, lets running jobs finish up to
-server.shutdown_grace (the rest stay queued for the next start), closes everything
-and exits 0. A second signal ends the process at once.
+server.shutdown_grace (default %s; the rest stay queued for the next start), closes
+everything and exits 0. A second signal ends the process at once.
+
+In the server section a count or duration of 0 means its default; a retention bound
+is turned off with -1 (-1s for an age).
 
 Exit status: 0 after a graceful shutdown, 1 on failure (such as an address in use),
 2 on a usage error (bad --addr, a non-loopback address without a token, an unknown
---log-format, an invalid configuration).`, server.TokenEnv, server.TokenEnv, server.DefaultAdminAddr, ServingPrefix, AdminPrefix),
+--log-format, an invalid configuration).`, server.TokenEnv, server.TokenEnv, server.DefaultAdminAddr, ServingPrefix, AdminPrefix,
+			server.DefaultShutdownTimeout),
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd, addr, adminAddr) },
 	}

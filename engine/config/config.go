@@ -425,7 +425,7 @@ func Default() *Config {
 	return &Config{
 		Data: Data{
 			Source:      SourceSandbox,
-			Interval:    "1d",
+			Interval:    string(providers.Day),
 			HistoryBars: 250,
 			BarsTTL:     5 * time.Minute,
 			QuoteTTL:    5 * time.Second,
