@@ -170,6 +170,7 @@ type Service struct {
 	closed   bool
 	bgCancel context.CancelFunc
 	bg       sync.WaitGroup // the goroutines the Service owns
+	stopDone chan struct{}  // closed when the first Shutdown has returned
 
 	closeOnce sync.Once
 	closeErr  error
@@ -195,7 +196,7 @@ func New(cfg Config, deps Deps) (_ *Service, err error) {
 	if deps.MarketClock == nil {
 		deps.MarketClock = deps.Clock
 	}
-	s := &Service{cfg: cfg, deps: deps, log: deps.Logger}
+	s := &Service{cfg: cfg, deps: deps, log: deps.Logger, stopDone: make(chan struct{})}
 	s.defaults = export.Defaults{Symbols: cfg.Watchlist, Range: cfg.DefaultRange, Interval: cfg.DefaultInterval,
 		Formats: cfg.DefaultFormats, Crew: cfg.CrewByDefault}
 	if _, err := (export.Request{}).Resolve(export.Defaults{Symbols: []string{"AAPL"}, Range: cfg.DefaultRange,
@@ -296,11 +297,11 @@ func (s *Service) Start() error {
 		return ErrStarted
 	}
 	s.started = true
+	var ctx context.Context
+	ctx, s.bgCancel = context.WithCancel(context.Background())
 	if err := s.queue.Start(); err != nil {
 		return fmt.Errorf("service: %w", err)
 	}
-	var ctx context.Context
-	ctx, s.bgCancel = context.WithCancel(context.Background())
 	if s.monitor != nil {
 		if err := s.monitor.Start(ctx); err != nil {
 			s.log.Error("server: start monitor", "err", err)
@@ -314,18 +315,23 @@ func (s *Service) Start() error {
 // claiming jobs at once and running jobs get until ctx is done, then are
 // interrupted and stay queued, with the jobs not yet started, for the
 // next process; then the retention loop and the monitor stop. It returns
-// the queue's error when jobs had to be interrupted. Later calls return
-// nil; the parts stay open until Close.
+// the queue's error when jobs had to be interrupted. Later calls wait
+// until the first has returned, then return nil; the parts stay open
+// until Close.
 func (s *Service) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	if !s.started || s.stopped {
-		s.stopped = true
+	if s.stopped {
 		s.mu.Unlock()
+		<-s.stopDone
 		return nil
 	}
 	s.stopped = true
-	cancel := s.bgCancel
+	started, cancel := s.started, s.bgCancel
 	s.mu.Unlock()
+	defer close(s.stopDone)
+	if !started {
+		return nil
+	}
 
 	err := s.queue.Stop(ctx)
 	cancel()
