@@ -288,7 +288,7 @@ func gcReleasedFinding(metric string, n int, gone []procfs.FD) Finding {
 		Metric:  metric,
 		Kind:    FindingGCReleased,
 		Count:   n,
-		Summary: fmt.Sprintf("%d %s released only by garbage collection: dropped without Close", n, noun),
+		Summary: noun + " released only by garbage collection: dropped without Close",
 	}
 	for _, fd := range gone {
 		if metric == MetricConns && fd.Conn == nil {

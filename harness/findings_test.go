@@ -54,7 +54,7 @@ func TestFDAndConnFindings(t *testing.T) {
 
 	gone := goneFDs(final, base)
 	require.Equal(t, Finding{Metric: "conns", Kind: "gc-released", Count: 4,
-		Summary: "4 TCP connections released only by garbage collection: dropped without Close",
+		Summary: "TCP connections released only by garbage collection: dropped without Close",
 		Items: []string{
 			"fd 9: socket tcp 127.0.0.1:41234->127.0.0.1:9090 ESTABLISHED",
 			"fd 10: socket tcp 127.0.0.1:41236->127.0.0.1:9090 ESTABLISHED",

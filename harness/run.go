@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/leakgate/leakgate/harness/internal/procfs"
-	"github.com/leakgate/leakgate/harness/internal/stack"
 )
 
 // Limits of the phases that run after cancellation or that must not hang.
@@ -112,12 +111,15 @@ type runner struct {
 	completed    int
 	series       [][]float64 // [metric][iteration]
 
-	base, final, postGC  []float64
-	settleMin            []float64 // lowest goroutines, fds and conns while settling
-	baseAt, finalAt      time.Time
-	baseDet, finalDet    details
-	baseGoroutines       []int             // IDs, sorted
-	finalGoroutines      []stack.Goroutine // only when there are more than at the baseline
+	base, final, postGC []float64
+	settleMin           []float64 // lowest goroutines, fds and conns while settling
+	baseAt, finalAt     time.Time
+	baseDet, finalDet   details
+	// afterGC lists the descriptors after the final collection, when it
+	// closed some: what it released is finalDet's minus these.
+	afterGC              []procfs.FD
+	baseGoroutines       []int     // IDs, sorted
+	goroutineFinds       []Finding // only when there are more than at the baseline
 	havePostGC, haveBase bool
 	gcPaused             bool
 	midDone              bool        // WithDuration's middle heap point was taken
@@ -486,6 +488,18 @@ func (r *runner) finalSnapshot(ctx context.Context) error {
 		return err
 	}
 	r.finalDet = det
+	// Goroutine stacks cost milliseconds with thousands of goroutines: dump
+	// them only when there are more goroutines than at the baseline, and
+	// before the collection, whose finalizers may end some of them (an
+	// unclosed transport's connection loops): the findings then list what
+	// the final count counted.
+	// The dump is grouped at once and dropped: it is the harness's memory,
+	// not the scenario's, when the collection measures the heap.
+	if i := r.s.index(MetricGoroutines); i >= 0 && r.final[i] > r.base[i] {
+		if err := r.groupGoroutines(); err != nil {
+			return err
+		}
+	}
 	r.resumeGC()
 	if r.s.self {
 		r.s.collect(finalizerWait)
@@ -493,6 +507,13 @@ func (r *runner) finalSnapshot(ctx context.Context) error {
 			return err
 		}
 		r.havePostGC = true
+		// List what is left now, before Teardown closes anything: the
+		// descriptors the collection released are the difference.
+		if r.s.proc != nil && r.releasedAny() {
+			if after, err := r.s.proc.FDs(); err == nil {
+				r.afterGC = after
+			}
+		}
 		if r.baseHeap != nil {
 			r.finalHeap = readHeapProfile(true) // as of the final collection
 		}
@@ -508,12 +529,25 @@ func (r *runner) finalSnapshot(ctx context.Context) error {
 	} else if r.baseHeap != nil {
 		r.finalHeap, r.heapNote = r.s.remoteHeap(ctx, r.o.target, true)
 	}
-	// Goroutine stacks cost milliseconds with thousands of goroutines: dump
-	// them only when there are more goroutines than at the baseline.
-	if i := r.s.index(MetricGoroutines); i >= 0 && r.final[i] > r.base[i] {
-		if r.finalGoroutines, err = r.s.goroutines(); err != nil {
+	// Proven leaks are marked in dumps taken after the collection that
+	// found them: dump again when there are new ones.
+	if i := r.s.index(MetricGoroutinesLeaked); i >= 0 && r.final[i] > r.base[i] {
+		if err := r.groupGoroutines(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// groupGoroutines dumps this process's goroutines and groups those that are
+// new since the baseline into findings.
+func (r *runner) groupGoroutines() error {
+	gs, err := r.s.goroutines()
+	if err != nil {
+		return err
+	}
+	if r.s.self {
+		r.goroutineFinds = goroutineFindings(r.baseGoroutines, gs)
 	}
 	return nil
 }
@@ -696,9 +730,7 @@ func (r *runner) breakdown(metric string) []BreakdownRow {
 
 func (r *runner) findings() []Finding {
 	var out []Finding
-	if r.s.index(MetricGoroutines) >= 0 && r.s.self {
-		out = append(out, goroutineFindings(r.baseGoroutines, r.finalGoroutines)...)
-	}
+	out = append(out, r.goroutineFinds...)
 	fresh := newFDs(r.baseDet.fds, r.finalDet.fds)
 	if r.s.index(MetricFDs) >= 0 {
 		out = append(out, fdFindings(r.finalDet.fds, fresh)...)
@@ -729,19 +761,26 @@ func (r *runner) gcReleased() []Finding {
 	}
 	var out []Finding
 	var gone []procfs.FD
-	listed := false
+	if r.afterGC != nil {
+		gone = goneFDs(r.finalDet.fds, r.afterGC)
+	}
 	for _, name := range []string{MetricFDs, MetricConns} {
 		i := r.s.index(name)
 		if i < 0 || math.IsNaN(r.final[i]) || math.IsNaN(r.postGC[i]) || r.postGC[i] >= r.final[i] {
 			continue
 		}
-		if !listed && r.s.proc != nil {
-			if after, err := r.s.proc.FDs(); err == nil {
-				gone = goneFDs(r.finalDet.fds, after)
-			}
-			listed = true
-		}
 		out = append(out, gcReleasedFinding(name, int(r.final[i]-r.postGC[i]), gone))
 	}
 	return out
+}
+
+// releasedAny reports whether the final collection closed descriptors or
+// connections.
+func (r *runner) releasedAny() bool {
+	for _, name := range []string{MetricFDs, MetricConns} {
+		if i := r.s.index(name); i >= 0 && r.postGC[i] < r.final[i] {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,93 @@
+package harness_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/leakgate/leakgate/harness"
+)
+
+// parked is a resource whose goroutine ends only when the resource is
+// garbage-collected, like an http.Transport's connection loops once its
+// connection is dropped without Close.
+type parked struct{ buf [64]byte }
+
+func newParked() *parked {
+	p := &parked{}
+	done, exited := make(chan struct{}), make(chan struct{})
+	// The cleanup returns once the goroutine has ended, so that the
+	// harness, which waits for cleanups, sees it gone.
+	runtime.AddCleanup(p, func(done chan struct{}) { close(done); <-exited }, done)
+	go parkedLoop(done, exited)
+	return p
+}
+
+func parkedLoop(done, exited chan struct{}) {
+	<-done
+	close(exited)
+}
+
+// The goroutines counted at the end are the ones the findings list, even
+// when the final collection ends them.
+func TestGoroutineFindingsBeforeTheFinalCollection(t *testing.T) {
+	var keep *parked
+	sc := harness.Scenario{Name: "dropped without Close", Run: func(context.Context, int) error {
+		keep = newParked() // the previous one is dropped
+		return nil
+	}}
+	res, err := harness.Run(t.Context(), sc, harness.WithIterations(10), harness.WithWarmup(1),
+		harness.WithSettleTimeout(0))
+	require.NoError(t, err)
+	runtime.KeepAlive(keep)
+	g, _ := res.Metric(harness.MetricGoroutines)
+	require.Equal(t, harness.VerdictFail, g.Verdict, report(res))
+	listed := 0
+	for _, f := range res.FindingsFor(harness.MetricGoroutines) {
+		require.Contains(t, f.Summary, "created by github.com/leakgate/leakgate/harness_test.newParked", report(res))
+		listed += f.Count
+	}
+	require.GreaterOrEqual(t, listed, int(g.Delta), "every goroutine counted is listed\n%s", report(res))
+	keep = nil
+	runtime.GC()
+}
+
+// The descriptors the final collection released are told apart from what
+// Teardown closes afterwards.
+func TestReleasedDescriptorsExcludeTeardown(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("descriptor listings need /proc")
+	}
+	var ln net.Listener
+	sc := harness.Scenario{
+		Name: "files dropped without Close",
+		Setup: func(context.Context) (err error) {
+			ln, err = net.Listen("tcp", "127.0.0.1:0")
+			return err
+		},
+		Run: func(context.Context, int) error {
+			_, err := os.Open(os.DevNull) // dropped: closed by its finalizer
+			return err
+		},
+		Teardown: func(context.Context) error { return ln.Close() },
+	}
+	res, err := harness.Run(t.Context(), sc, harness.WithIterations(10), harness.WithWarmup(1),
+		harness.WithSettleTimeout(0))
+	require.NoError(t, err)
+	var released *harness.Finding
+	for _, f := range res.FindingsFor(harness.MetricFDs) {
+		if f.Kind == harness.FindingGCReleased {
+			released = &f
+		}
+	}
+	require.NotNil(t, released, report(res))
+	require.NotEmpty(t, released.Items, report(res))
+	for _, item := range released.Items {
+		require.True(t, strings.Contains(item, os.DevNull), "only the dropped files: %s\n%s", item, report(res))
+	}
+}
