@@ -105,7 +105,9 @@ func tailStart(k int) int { return max(k-max(k/2, minTail), 0) }
 
 // tailer computes the tail statistics of any prefix of a series: tail, the
 // final value minus the value at the start of the tail window (or the
-// baseline, if higher), and tail_slope, tail per iteration of the window.
+// baseline, if higher), and tail_slope, tail per iteration of the window
+// (over a window of ten iterations or more, between the medians of the five
+// points at each end).
 // Each prefix costs O(1), so that firstFail stays linear in the length of
 // a soak run.
 //
@@ -152,5 +154,51 @@ func (t *tailer) at(k int, final float64) (tail, tailSlope float64) {
 	if k == j {
 		return tail, math.NaN()
 	}
-	return tail, tail / float64(k-j)
+	if k-j < 2*levelPoints {
+		return tail, tail / float64(k-j)
+	}
+	// Over a longer window, each end is the median of the points around
+	// it, so that one high or low point at either end (a buffer a pool
+	// keeps for a moment) neither hides a steady leak nor makes one.
+	start, cs := t.level(max(j-levelPoints/2, 0), j+levelPoints/2, k, final)
+	end, ce := t.level(k-levelPoints+1, k, k, final)
+	if math.IsNaN(start) || math.IsNaN(end) || ce <= cs {
+		return tail, tail / float64(k-j)
+	}
+	return tail, (end - max(t.base, start)) / (ce - cs)
+}
+
+// levelPoints is how many points the median at each end of a long tail
+// window takes.
+const levelPoints = 5
+
+// level returns the median of the points with a value in pts[lo..hi],
+// with final in place of pts[k], and the mean of their indices; NaN when
+// none has a value.
+func (t *tailer) level(lo, hi, k int, final float64) (median, center float64) {
+	var buf [levelPoints]float64
+	vs := buf[:0]
+	var sum, n float64
+	for i := lo; i <= hi && len(vs) < levelPoints; i++ {
+		y := t.pts[i]
+		if i == k {
+			y = final
+		}
+		if math.IsNaN(y) {
+			continue
+		}
+		vs = append(vs, y)
+		sum += float64(i)
+		n++
+	}
+	if n == 0 {
+		return math.NaN(), math.NaN()
+	}
+	slices.Sort(vs)
+	if len(vs)%2 == 1 {
+		median = vs[len(vs)/2]
+	} else {
+		median = (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2
+	}
+	return median, sum / n
 }

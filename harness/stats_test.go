@@ -111,9 +111,17 @@ func TestTail(t *testing.T) {
 		// after iteration 25.
 		{"one per iteration", 10, series(50, func(i int) float64 { return 10 + float64(i) }), 60, 25, 1},
 		{"pool filled by iteration 4", 10, series(50, func(i int) float64 { return 10 + float64(min(i, 4)*8) }), 42, 0, 0},
-		{"pool filled at iteration 26", 10, series(50, func(i int) float64 { return 10 + 5*step(i >= 26) }), 15, 5, 0.2},
+		// Over ten iterations or more, tail_slope runs between the medians
+		// of five points at each end (centred on iterations 25 and 48).
+		{"pool filled at iteration 26", 10, series(50, func(i int) float64 { return 10 + 5*step(i >= 26) }), 15, 5, 5.0 / 23},
 		{"pool filled at iteration 25", 10, series(50, func(i int) float64 { return 10 + 5*step(i >= 25) }), 15, 0, 0},
-		{"settled below the last point", 10, series(50, func(i int) float64 { return 12 + float64(min(i, 4)) }), 14, -2, -0.08},
+		{"settled below the last point", 10, series(50, func(i int) float64 { return 12 + float64(min(i, 4)) }), 14, -2, 0},
+		// A steady leak of 12 per iteration whose window starts on a high
+		// point: the medians keep tail_slope near 12, where the endpoints
+		// alone give 8.
+		{"high point at the window's start", 0, series(50, func(i int) float64 { return 12*float64(i) + 100*step(i == 25) }), 600,
+			200, (576.0 - 312) / 23},
+		{"low final point", 0, series(50, func(i int) float64 { return 12 * float64(i) }), 500, 200, (564.0 - 300) / 23},
 		// A dip below the baseline at the start of the window: a return to
 		// the baseline is no growth.
 		{"dip at the middle", 10, series(50, func(i int) float64 { return 10 - 2*step(i == 25) }), 10, 0, 0},
