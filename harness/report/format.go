@@ -64,7 +64,7 @@ func fmtSlope(unit string, v float64) string {
 // "delta<=0").
 func lhs(expr string) string {
 	expr = strings.TrimSpace(expr)
-	end := strings.IndexFunc(expr, func(r rune) bool { return r < 'a' || r > 'z' })
+	end := strings.IndexFunc(expr, func(r rune) bool { return (r < 'a' || r > 'z') && r != '_' })
 	if end < 0 {
 		return expr
 	}
@@ -90,9 +90,69 @@ func limitLine(m harness.MetricResult, t harness.ThresholdResult) (float64, bool
 
 // Verdict marks, for tables.
 const (
-	markPass = "✓"
-	markFail = "✗"
+	markPass   = "✓"
+	markFail   = "✗"
+	markLeaked = "!!" // a finding the runtime proved leaked
 )
+
+// growthText is the shape of a metric's growth: "flat", "levels off",
+// "grows", or "grows steadily" when the whole run's growth was steady too;
+// "-" when the run could not tell (an unmeasured metric, a result written
+// before shapes existed).
+func growthText(m harness.MetricResult) string {
+	switch {
+	case m.Shape == "":
+		return "-"
+	case m.Shape == harness.ShapeGrows && m.Steady:
+		return "grows steadily"
+	}
+	return string(m.Shape)
+}
+
+// processWide reports whether a metric's note says that it counts the
+// whole process, not the run (an attributed run among parallel tests).
+func processWide(m harness.MetricResult) bool {
+	return strings.HasPrefix(m.Note, "process-wide")
+}
+
+// note is one note of a case and the metrics it is about.
+type note struct {
+	Metrics []string
+	Note    string
+}
+
+// text is "goroutines, heap: the note".
+func (n note) text() string { return strings.Join(n.Metrics, ", ") + ": " + n.Note }
+
+// notes groups the metrics' notes, in the order they first appear: which
+// goroutines an attributed run counted, which metrics are process-wide.
+func notes(ms []harness.MetricResult) []note {
+	var out []note
+	for _, m := range ms {
+		if m.Note == "" {
+			continue
+		}
+		i := slices.IndexFunc(out, func(n note) bool { return n.Note == m.Note })
+		if i < 0 {
+			out = append(out, note{Note: m.Note})
+			i = len(out) - 1
+		}
+		out[i].Metrics = append(out[i].Metrics, m.Name)
+	}
+	return out
+}
+
+// leakedCount is the number of goroutines the runtime proved leaked among
+// findings.
+func leakedCount(fs []harness.Finding) int {
+	n := 0
+	for _, f := range fs {
+		if f.Leaked {
+			n += f.Count
+		}
+	}
+	return n
+}
 
 // verdictText is the last column of a metric row: a mark and, where it
 // helps, why.
@@ -115,6 +175,9 @@ func verdictText(m harness.MetricResult) string {
 		}
 		return "unsupported"
 	case harness.VerdictNone:
+		if processWide(m) {
+			return "- (not attributed)"
+		}
 		return "-"
 	}
 	return string(m.Verdict)
@@ -123,9 +186,9 @@ func verdictText(m harness.MetricResult) string {
 // fmtStat formats the actual value of a threshold in the metric's unit.
 func fmtStat(m harness.MetricResult, t harness.ThresholdResult) string {
 	switch lhs(t.Expr) {
-	case "slope":
+	case "slope", "tail_slope":
 		return fmtSlope(m.Unit, t.Actual) + "/it"
-	case "delta":
+	case "delta", "tail":
 		return fmtValue(m.Unit, t.Actual, true)
 	}
 	return fmtValue(m.Unit, t.Actual, false)

@@ -102,7 +102,7 @@ func TestWriteJUnitRealRun(t *testing.T) {
 		if c.Failure == nil {
 			continue
 		}
-		require.Regexp(t, `goroutines tail \d+ \(tail<=0\)`, c.Failure.Message)
+		require.Regexp(t, `goroutines tail \+\d+ \(tail<=0\)`, c.Failure.Message)
 		require.Contains(t, c.Failure.Text, "created by")
 		require.Contains(t, c.Failure.Text, "report_test.realResult")
 	}
