@@ -40,6 +40,7 @@ func metric(name, unit string, baseline float64, series []float64, exprs map[str
 	}
 	m.Slope = (n*sxy - sx*sy) / (n*sxx - sx*sx)
 	m.Steady = m.Slope > 0.5
+	m.Tail, m.TailSlope, m.Shape = tailOf(name, unit, baseline, series)
 	for _, expr := range sortedExprs(exprs) {
 		limit := exprs[expr]
 		var actual float64
@@ -59,6 +60,45 @@ func metric(name, unit string, baseline float64, series []float64, exprs map[str
 	}
 	return m
 }
+
+// tailOf computes tail, tail_slope and the shape as the harness does: the
+// window is the last half of the iterations (at least three), starting at
+// the last measured point at or before its start, or the baseline.
+func tailOf(name, unit string, baseline float64, series []float64) (tail, tailSlope float64, shape harness.Shape) {
+	pts := append([]float64{baseline}, series...)
+	k := len(series)
+	j := max(k-max(k/2, 3), 0)
+	for j > 0 && math.IsNaN(pts[j]) {
+		j--
+	}
+	final := series[k-1]
+	tail = final - max(baseline, pts[j])
+	tailSlope = tail / float64(k-j)
+	noise := 0.0
+	switch {
+	case name == harness.MetricRSS:
+		noise = 1 << 20
+	case unit == harness.UnitBytes:
+		noise = 64 << 10
+	case name == harness.MetricThreads:
+		noise = 2
+	}
+	switch {
+	case tail > noise:
+		shape = harness.ShapeGrows
+	case final-baseline > noise:
+		shape = harness.ShapeLevelsOff
+	default:
+		shape = harness.ShapeFlat
+	}
+	return tail, tailSlope, shape
+}
+
+// Notes of an attributed run, as the harness writes them.
+const (
+	noteOwn         = "this run's goroutines only: labelled leakgate.run=quote-live"
+	noteProcessWide = "process-wide: not attributable to this run; other parallel tests add to it"
+)
 
 func sortedExprs(m map[string]float64) []string { return slices.Sorted(maps.Keys(m)) }
 
@@ -101,6 +141,16 @@ func handResult(scenario string, leaky bool) *harness.Result {
 	res.DurationSeconds = 1.25
 	if leaky {
 		res.Status = harness.StatusLeak
+		// An attributed run: goroutines are the run's own, threads and
+		// rss the whole process's; threads has no threshold then.
+		gm, th, rss := &res.Metrics[0], &res.Metrics[3], &res.Metrics[4]
+		gm.Note, th.Note, rss.Note = noteOwn, noteProcessWide, noteProcessWide
+		th.Thresholds, th.Verdict = nil, harness.VerdictNone
+		// The heap grew in the first half and levelled off.
+		hm := &res.Metrics[5]
+		*hm = metric(harness.MetricHeap, harness.UnitBytes, 4<<20,
+			[]float64{4<<20 + 100<<10, 4<<20 + 200<<10, 4<<20 + 300<<10, nan, 4<<20 + 300<<10, nan, nan, nan, nan, 4<<20 + 300<<10},
+			map[string]float64{"slope<64KiB": 64 << 10})
 		res.Findings = []harness.Finding{
 			{
 				Metric: harness.MetricGoroutines, Kind: harness.FindingGoroutine, Count: 10,
@@ -108,9 +158,19 @@ func handResult(scenario string, leaky bool) *harness.Result {
 				Stack:   "goroutine 31 [chan receive]:\nmain.leak(0xc000012345)\n\t/src/main.go:12 +0x25\ncreated by main.run in goroutine 1\n\t/src/main.go:20 +0x45",
 			},
 			{
+				Metric: harness.MetricGoroutines, Kind: harness.FindingGoroutine, Count: 2, Leaked: true,
+				Summary: harness.LeakedSummary + ": [chan send] main.stuck, created by main.run",
+				Stack:   "goroutine 44 [chan send]:\nmain.stuck(0xc000054321)\n\t/src/main.go:30 +0x31",
+			},
+
+			{
 				Metric: harness.MetricFDs, Kind: harness.FindingFD, Count: 10,
 				Summary: "socket tcp 127.0.0.1:41234->127.0.0.1:8080 ESTABLISHED",
 				Items:   []string{"fd 11", "fd 12", "fd 13", "fd 14"},
+			},
+			{
+				Metric: harness.MetricFDs, Kind: harness.FindingGCReleased, Count: 1,
+				Summary: "released only by a forced collection: socket tcp 127.0.0.1:41299->127.0.0.1:8080",
 			},
 		}
 	}

@@ -69,7 +69,7 @@ func TestWriteHTMLOrder(t *testing.T) {
 	require.Equal(t, []string{"leak", "error", "error", "cancelled", "pass", "skipped"}, order)
 	// Failed cases are open; findings are in <details>.
 	require.True(t, strings.Contains(page, "10 × [chan receive] main.leak, created by main.run"))
-	require.True(t, strings.Contains(page, "1 finding for goroutines"))
+	require.True(t, strings.Contains(page, "2 findings for goroutines"))
 	require.True(t, strings.Contains(page, "socket tcp 127.0.0.1:41234-&gt;127.0.0.1:8080 ESTABLISHED"))
 }
 

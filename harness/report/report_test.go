@@ -7,9 +7,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -239,4 +241,53 @@ func TestWriteFormatErrors(t *testing.T) {
 	require.ErrorIs(t, handReport().Write(&bytes.Buffer{}, "yaml"), report.ErrFormat)
 	_, err = handReport().WriteFiles(filepath.Join(t.TempDir(), "missing"), "text")
 	require.ErrorContains(t, err, "leakgate.txt")
+}
+
+func TestWriteTextTailShapeNotes(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, handReport().WriteText(&b))
+	out := b.String()
+	tests := []struct {
+		name string
+		want string // a line of the report, as a regular expression
+	}{
+		{"columns", `(?m)^  METRIC +BASELINE → FINAL +DELTA +TAIL +SLOPE/IT +GROWTH +THRESHOLD +VERDICT$`},
+		{"steady growth", `(?m)^  goroutines +4 → 14 +\+10 +\+5 +\+1\.00 +grows steadily +delta<=0 +✗ delta \+10$`},
+		{"levels off", `(?m)^  heap +4\.0MiB → 4\.3MiB +\+300\.0KiB +0B +\+16\.9KiB +levels off +slope<64KiB +✓$`},
+		{"flat", `(?m)^  rss +12\.0MiB → 12\.6MiB +\+640\.0KiB +\+320\.0KiB +\+64\.0KiB +flat +delta<50MB +✓$`},
+		{"not attributed", `(?m)^  threads +7 → 8 +\+1 +0 +0 +flat +- \(not attributed\)$`},
+		{"proven leak", `(?m)^   !! 2 × leaked: blocked forever on unreachable synchronisation: \[chan send\] main\.stuck`},
+		{"own note", `(?m)^  note: goroutines: this run's goroutines only: labelled leakgate\.run=quote-live$`},
+		{"process-wide note", `(?m)^  note: threads, rss: process-wide: not attributable`},
+		{"gc-released", `(?m)^      1 × released only by a forced collection: `},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Regexp(t, tt.want, out)
+		})
+	}
+	// The notes belong to the leaking case alone.
+	require.Equal(t, 2, strings.Count(out, "\n  note: "))
+	// A table stays readable on a 120-column terminal.
+	for line := range strings.SplitSeq(out, "\n") {
+		if strings.HasPrefix(line, "  ") && !strings.HasPrefix(line, "  note:") && !strings.HasPrefix(line, "   ") &&
+			!strings.HasPrefix(line, "  skipped:") && !strings.HasPrefix(line, "  error:") {
+			require.LessOrEqual(t, utf8.RuneCountInString(line), 120, line)
+		}
+	}
+}
+
+func TestWriteTextOldResult(t *testing.T) {
+	// A result written before tails and shapes existed reads as unknown
+	// ("-"), not as zero growth.
+	res := handResult("quote", false)
+	var b bytes.Buffer
+	require.NoError(t, res.WriteJSON(&b))
+	old := regexp.MustCompile(`\s*"(tail|tail_slope|shape)": [^,\n]*,`).ReplaceAllString(b.String(), "")
+	require.NotContains(t, old, `"tail"`)
+	r, err := report.Read(strings.NewReader(old))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	require.NoError(t, r.WriteText(&out))
+	require.Regexp(t, `(?m)^  goroutines +4 → 4 +0 +- +0 +- +delta<=0 +✓$`, out.String())
 }

@@ -23,8 +23,10 @@ const (
 // status, duration), then one block per case, failures first (leak, error,
 // cancelled, then pass, then skipped). A case's block starts with
 // "scenario [mode]: STATUS"; a measured case has a table of its metrics
-// (baseline → final, delta, slope per iteration, thresholds, ✓ or ✗) with
-// the findings of each failing metric under its row; a skipped case shows
+// (baseline → final, delta, tail, slope per iteration, the shape of the
+// growth, thresholds, ✓ or ✗) with the findings of each failing metric
+// under its row (proven goroutine leaks marked "!!"), and the metrics'
+// notes under the table; a skipped case shows
 // the reason and an errored one the reason and the tail of its log. The
 // output depends only on the report, so it suits golden tests.
 func (r *Report) WriteText(w io.Writer) error {
@@ -124,13 +126,16 @@ func writeCaseText(w *bufio.Writer, c Case) {
 }
 
 func writeMetricTable(w *bufio.Writer, res *harness.Result) {
-	rows := [][]string{{"METRIC", "BASELINE → FINAL", "DELTA", "SLOPE/IT", "THRESHOLD", "VERDICT"}}
+	rows := [][]string{{"METRIC", "BASELINE → FINAL", "DELTA", "TAIL", "SLOPE/IT", "GROWTH", "THRESHOLD", "VERDICT"}}
 	for _, m := range res.Metrics {
 		span := fmtValue(m.Unit, m.Baseline, false) + " → " + fmtValue(m.Unit, m.Final, false)
 		if !m.Supported {
 			span = "-"
 		}
-		rows = append(rows, []string{m.Name, span, fmtValue(m.Unit, m.Delta, true), fmtSlope(m.Unit, m.Slope), thresholdsText(m), verdictText(m)})
+		rows = append(rows, []string{
+			m.Name, span, fmtValue(m.Unit, m.Delta, true), fmtValue(m.Unit, m.Tail, true),
+			fmtSlope(m.Unit, m.Slope), growthText(m), thresholdsText(m), verdictText(m),
+		})
 	}
 	widths := make([]int, len(rows[0]))
 	for _, row := range rows {
@@ -152,6 +157,9 @@ func writeMetricTable(w *bufio.Writer, res *harness.Result) {
 			writeFindings(w, res.FindingsFor(res.Metrics[ri-1].Name))
 		}
 	}
+	for _, n := range notes(res.Metrics) {
+		w.WriteString(indent("note: "+n.text(), "  ") + "\n")
+	}
 }
 
 // writeFindings writes findings under a metric row: "count × summary", a
@@ -160,7 +168,13 @@ func writeFindings(w *bufio.Writer, fs []harness.Finding) {
 	more := len(fs) - maxFindings
 	fs = fs[:min(len(fs), maxFindings)]
 	for _, f := range fs {
-		fmt.Fprintf(w, "      %d × %s\n", f.Count, f.Summary)
+		// A proven leak stands out in the gutter, on top of its summary's
+		// "leaked: blocked forever…".
+		gutter := "      "
+		if f.Leaked {
+			gutter = "   " + markLeaked + " "
+		}
+		fmt.Fprintf(w, "%s%d × %s\n", gutter, f.Count, f.Summary)
 		shown := f.Items[:min(len(f.Items), maxItems)]
 		for _, item := range shown {
 			w.WriteString(indent(item, "          ") + "\n")
