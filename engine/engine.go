@@ -338,7 +338,7 @@ func (e *Engine) LLM() (*llm.Client, error) {
 	}
 	if c.llm == nil {
 		return nil, fmt.Errorf("engine: no LLM is configured: set %s (any non-empty value for a server that ignores keys) "+
-			"and providers.llm.base_url for a server other than OpenAI, or use the local crew writer", config.EnvName("llm.api_key"))
+			"and providers.llm.base_url for a server other than OpenAI, or use the local crew writer", strings.Join(secretEnvs(config.LLM), " and "))
 	}
 	return c.llm, nil
 }

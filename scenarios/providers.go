@@ -21,9 +21,9 @@ import (
 	"github.com/leakgate/leakgate/providers/oanda"
 	"github.com/leakgate/leakgate/providers/polygon"
 	"github.com/leakgate/leakgate/providers/reddit"
+	prov "github.com/leakgate/leakgate/providers/registry"
 	"github.com/leakgate/leakgate/providers/sandbox"
 	"github.com/leakgate/leakgate/providers/unified"
-	"github.com/leakgate/leakgate/providers/yahoo"
 )
 
 // providerScenarios lists the provider-fetch and Reddit-scan scenarios.
@@ -36,7 +36,12 @@ func providerScenarios() []Scenario {
 			Modes:       []Mode{Mock, Live},
 			Build: func(env *Env) (*Run, error) {
 				return clientRun(env, "provider/"+p.name, func(ctx context.Context, m *Market, _ int) error {
-					return fetchOnce(ctx, p.name, func() (closer, error) { return p.open(m) }, p.do)
+					return fetchOnce(ctx, p.name, func() (client, error) {
+						if p.open == nil {
+							return openSandbox(m, p.name)
+						}
+						return p.open(m)
+					}, p.do)
 				}), nil
 			},
 		})
@@ -185,8 +190,72 @@ func sandboxOptions(m *Market, extra ...providers.Option) []providers.Option {
 // baseURL is the base URL of the API under prefix in the market.
 func baseURL(m *Market, prefix string) string { return m.URL() + "/" + prefix }
 
+// client is a provider client as the registry's constructors build it: the
+// roles it plays, closed as one.
+type client struct{ prov.Clients }
+
+// Close closes the client.
+func (c client) Close() error { return c.Clients.Close() }
+
+// provider returns the registry's entry for name, which must be there.
+func provider(name string) prov.Provider {
+	p, ok := prov.Lookup(name)
+	if !ok {
+		panic("scenarios: no provider " + name + " in providers/registry (a bug in this package)")
+	}
+	return p
+}
+
+// sandboxSettings are the constructor settings of provider name against
+// the market, as the engine builds them against a sandbox: each API at
+// the route prefix the registry gives it, each secret the sandbox's
+// stand-in, and sandboxOptions with extra.
+func sandboxSettings(m *Market, name string, extra ...providers.Option) prov.Settings {
+	p := provider(name)
+	s := prov.Settings{URLs: map[string]string{}, Secrets: map[string]string{},
+		Options: sandboxOptions(m, extra...), Sandbox: true}
+	for _, e := range p.Endpoints {
+		s.URLs[e.Setting] = baseURL(m, e.Prefix)
+	}
+	for _, sec := range p.Secrets {
+		s.Secrets[sec.Name] = sec.Sandbox
+	}
+	return s
+}
+
+// openSandbox builds the client of provider name against the market with
+// the registry's constructor and sandboxSettings.
+func openSandbox(m *Market, name string, extra ...providers.Option) (client, error) {
+	return buildClient(name, sandboxSettings(m, name, extra...))
+}
+
+// buildClient builds the client of provider name from s with the registry's
+// constructor.
+func buildClient(name string, s prov.Settings) (client, error) {
+	c, err := provider(name).New(s)
+	if err != nil {
+		return client{}, err
+	}
+	return client{c}, nil
+}
+
+// newLLM builds an LLM client from s, as the registry's constructor does,
+// with cfg's other fields: the scenarios send one attempt per completion,
+// which the registry's settings do not say.
+func newLLM(s prov.Settings, cfg llm.Config) (client, error) {
+	cfg.BaseURL, cfg.APIKey = s.URLs[prov.BaseURL], s.Secrets[prov.APIKey]
+	if cfg.Model == "" {
+		cfg.Model = s.Model
+	}
+	c, err := llm.New(cfg, s.Options...)
+	if err != nil {
+		return client{}, err
+	}
+	return client{prov.Clients{LLM: c, Close: c.Close}}, nil
+}
+
 // fetchOnce opens a client, runs do on it and closes it, on every path.
-func fetchOnce(ctx context.Context, name string, open func() (closer, error), do func(ctx context.Context, c closer) error) (err error) {
+func fetchOnce(ctx context.Context, name string, open func() (client, error), do func(ctx context.Context, c client) error) (err error) {
 	c, err := open()
 	if err != nil {
 		return fmt.Errorf("%s: new client: %w", name, err)
@@ -240,13 +309,14 @@ func quoteOf(ctx context.Context, md providers.MarketData, symbol string) error 
 type sandboxProvider struct {
 	name  string
 	fetch string // for the description
-	open  func(m *Market) (closer, error)
-	do    func(ctx context.Context, c closer) error
+	// open builds the client; nil means openSandbox of name.
+	open func(m *Market) (client, error)
+	do   func(ctx context.Context, c client) error
 }
 
 // mdFetch adapts a MarketData fetch to the do of a provider scenario.
-func mdFetch(f func(ctx context.Context, md providers.MarketData) error) func(ctx context.Context, c closer) error {
-	return func(ctx context.Context, c closer) error { return f(ctx, c.(providers.MarketData)) }
+func mdFetch(f func(ctx context.Context, md providers.MarketData) error) func(ctx context.Context, c client) error {
+	return func(ctx context.Context, c client) error { return f(ctx, c.MarketData) }
 }
 
 // llmPrompt is the chat the llm scenarios send.
@@ -257,75 +327,54 @@ var llmPrompt = []llm.Message{
 
 var sandboxProviders = []sandboxProvider{
 	{
-		name: "alphavantage", fetch: "quote AAPL (GLOBAL_QUOTE)",
-		open: func(m *Market) (closer, error) {
-			return alphavantage.New(alphavantage.Config{BaseURL: baseURL(m, "alphavantage"), APIKey: sandbox.Key}, sandboxOptions(m)...)
-		},
+		name: prov.AlphaVantage, fetch: "quote AAPL (GLOBAL_QUOTE)",
 		do: mdFetch(func(ctx context.Context, c providers.MarketData) error { return quoteOf(ctx, c, "AAPL") }),
 	},
 	{
-		name: "coinbase", fetch: "a month of BTC-USD daily candles",
-		open: func(m *Market) (closer, error) {
-			return coinbase.New(coinbase.Config{BaseURL: baseURL(m, "coinbase"), ExchangeURL: baseURL(m, "coinbase-exchange"),
-				KeyName: sandbox.CoinbaseKeyName, PrivateKey: sandbox.CoinbasePrivateKey}, sandboxOptions(m)...)
-		},
+		name: prov.Coinbase, fetch: "a month of BTC-USD daily candles",
 		do: mdFetch(func(ctx context.Context, c providers.MarketData) error {
 			return barsOf(ctx, c, "BTC-USD", "2017-12-01", "2017-12-31")
 		}),
 	},
 	{
-		name: "oanda", fetch: "a month of EUR_USD daily candles",
-		open: func(m *Market) (closer, error) {
-			return oanda.New(oanda.Config{BaseURL: baseURL(m, "oanda"), Token: sandbox.Key, AccountID: sandbox.OandaAccountID},
-				sandboxOptions(m)...)
-		},
+		name: prov.OANDA, fetch: "a month of EUR_USD daily candles",
 		do: mdFetch(func(ctx context.Context, c providers.MarketData) error {
 			return barsOf(ctx, c, "EUR_USD", "2018-06-01", "2018-06-30")
 		}),
 	},
 	{
-		name: "polygon", fetch: "a month of AAPL daily aggregates",
-		open: func(m *Market) (closer, error) {
-			return polygon.New(polygon.Config{BaseURL: baseURL(m, "polygon"), APIKey: sandbox.Key}, sandboxOptions(m)...)
-		},
+		name: prov.Polygon, fetch: "a month of AAPL daily aggregates",
 		do: mdFetch(func(ctx context.Context, c providers.MarketData) error {
 			return barsOf(ctx, c, "AAPL", "2017-12-01", "2017-12-31")
 		}),
 	},
 	{
-		name: "finnhub", fetch: "quote AAPL",
-		open: func(m *Market) (closer, error) {
-			return finnhub.New(finnhub.Config{BaseURL: baseURL(m, "finnhub"), APIKey: sandbox.Key}, sandboxOptions(m)...)
-		},
+		name: prov.Finnhub, fetch: "quote AAPL",
 		do: mdFetch(func(ctx context.Context, c providers.MarketData) error { return quoteOf(ctx, c, "AAPL") }),
 	},
 	{
-		name: "yahoo", fetch: "a month of SPY daily bars",
-		open: func(m *Market) (closer, error) {
-			return yahoo.New(yahoo.Config{BaseURL: baseURL(m, "yahoo")}, sandboxOptions(m)...)
-		},
+		name: prov.Yahoo, fetch: "a month of SPY daily bars",
 		do: mdFetch(func(ctx context.Context, c providers.MarketData) error {
 			return barsOf(ctx, c, "SPY", "2020-03-01", "2020-03-31")
 		}),
 	},
 	{
-		name: "reddit", fetch: "list the newest posts of r/stocks (token, then one page)",
-		open: func(m *Market) (closer, error) { return newRedditClient(m) },
-		do:   listPosts,
+		name: prov.Reddit, fetch: "list the newest posts of r/stocks (token, then one page)",
+		do: listPosts,
 	},
 	{
-		name: "llm", fetch: "one chat completion",
-		open: func(m *Market) (closer, error) {
-			return llm.New(llm.Config{BaseURL: baseURL(m, "llm"), APIKey: sandbox.Key, MaxAttempts: 1}, sandboxOptions(m)...)
+		name: prov.LLM, fetch: "one chat completion",
+		open: func(m *Market) (client, error) {
+			return newLLM(sandboxSettings(m, prov.LLM), llm.Config{MaxAttempts: 1})
 		},
-		do: func(ctx context.Context, c closer) error { return completeOnce(ctx, c.(*llm.Client)) },
+		do: func(ctx context.Context, c client) error { return completeOnce(ctx, c.LLM) },
 	},
 }
 
 // listPosts lists the 25 newest posts of r/stocks and checks there are
 // some.
-func listPosts(ctx context.Context, c closer) error {
-	posts, err := c.(providers.PostSource).Posts(ctx, providers.PostQuery{Subreddit: "stocks", Limit: 25})
+func listPosts(ctx context.Context, c client) error {
+	posts, err := c.Posts.Posts(ctx, providers.PostQuery{Subreddit: "stocks", Limit: 25})
 	if err != nil {
 		return fmt.Errorf("posts r/stocks: %w", err)
 	}
@@ -349,9 +398,8 @@ func completeOnce(ctx context.Context, c *llm.Client) error {
 
 // newRedditClient builds a Reddit client against the market, with the
 // sandbox's credentials.
-func newRedditClient(m *Market, extra ...providers.Option) (*reddit.Client, error) {
-	return reddit.New(reddit.Config{BaseURL: baseURL(m, "reddit"), AuthURL: baseURL(m, "reddit-www"),
-		ClientID: sandbox.Key, ClientSecret: "sandbox-secret"}, sandboxOptions(m, extra...)...)
+func newRedditClient(m *Market, extra ...providers.Option) (client, error) {
+	return openSandbox(m, prov.Reddit, extra...)
 }
 
 // unifiedCacheBound is the cache bound of provider/unified's unified
@@ -419,25 +467,29 @@ func newUnified(m *Market) (_ *unified.Provider, err error) {
 			}
 		}
 	}()
-	refused, err := polygon.New(polygon.Config{BaseURL: baseURL(m, "polygon"), APIKey: sandbox.RevokedKey}, sandboxOptions(m)...)
+	revoked := sandboxSettings(m, prov.Polygon)
+	revoked.Secrets[prov.APIKey] = sandbox.RevokedKey
+	refused, err := buildClient(prov.Polygon, revoked)
 	if err != nil {
 		return nil, fmt.Errorf("polygon: %w", err)
 	}
 	children = append(children, refused)
-	yc, err := yahoo.New(yahoo.Config{BaseURL: baseURL(m, "yahoo")}, sandboxOptions(m)...)
+	yc, err := openSandbox(m, prov.Yahoo)
 	if err != nil {
 		return nil, fmt.Errorf("yahoo: %w", err)
 	}
 	children = append(children, yc)
-	cb, err := coinbase.New(coinbase.Config{BaseURL: baseURL(m, "coinbase"), ExchangeURL: baseURL(m, "coinbase-exchange")},
-		sandboxOptions(m)...)
+	// Coinbase without its key pair: the market data is public.
+	keyless := sandboxSettings(m, prov.Coinbase)
+	clear(keyless.Secrets)
+	cb, err := buildClient(prov.Coinbase, keyless)
 	if err != nil {
 		return nil, fmt.Errorf("coinbase: %w", err)
 	}
 	children = append(children, cb)
 	u, err := unified.New(unified.Routes{
-		providers.Equity: {refused, yc},
-		providers.Crypto: {cb, yc},
+		providers.Equity: {refused.MarketData, yc.MarketData},
+		providers.Crypto: {cb.MarketData, yc.MarketData},
 	}, unified.WithLogger(discardLogger), unified.WithCallTimeout(30*time.Second), unified.WithMaxEntries(unifiedCacheBound))
 	if err != nil {
 		return nil, fmt.Errorf("unified: %w", err)
@@ -504,7 +556,7 @@ func scanOnce(ctx context.Context, m *Market) (n int, err error) {
 			err = fmt.Errorf("reddit: close: %w", cerr)
 		}
 	}()
-	_, n, err = redditScan(ctx, c, scanSubreddits, scanSymbol, scanLimit)
+	_, n, err = redditScan(ctx, c.Posts, scanSubreddits, scanSymbol, scanLimit)
 	if err != nil {
 		return 0, fmt.Errorf("reddit scan of %s: %w", scanSymbol, err)
 	}
@@ -515,7 +567,7 @@ func scanOnce(ctx context.Context, m *Market) (n int, err error) {
 // under the reddit prefix (the listings, not the token endpoint) has an
 // even chance of a truncated body, drawn from a generator seeded with seed.
 func midwayFaults(seed uint64) sandbox.Faults {
-	return sandbox.Faults{Seed: seed, Malformed: sandbox.Chance{P: 0.5, Prefix: "reddit"}}
+	return sandbox.Faults{Seed: seed, Malformed: sandbox.Chance{P: 0.5, Prefix: provider(prov.Reddit).Prefix()}}
 }
 
 // errNoMidwaySeed is returned when no seed makes the faults break the scan
@@ -551,7 +603,7 @@ func scanFailsMidway(ctx context.Context, m *Market, seed uint64, scan func(cont
 	h.SetFaults(midwayFaults(seed))
 	_, err := scan(ctx, m)
 	h.SetFaults(sandbox.Faults{})
-	st := h.Stats()["reddit"]
+	st := h.Stats()[provider(prov.Reddit).Prefix()]
 	intact := st.Requests
 	for _, n := range st.Faults {
 		intact -= n
@@ -576,8 +628,10 @@ type realProvider struct {
 	env   []string // variables that must all be set
 	fetch string   // for the description
 	limit rate.Limit
-	open  func(env *Env, opts []providers.Option) (closer, error)
-	do    func(ctx context.Context, c closer) error
+	// open builds the client; nil means the registry's constructor with
+	// realSettings.
+	open func(env *Env, opts []providers.Option) (client, error)
+	do   func(ctx context.Context, c client) error
 }
 
 // realIterations are the iterations recommended against a real API: each
@@ -595,6 +649,12 @@ func (r realProvider) build(env *Env) (*Run, error) {
 	name := "real/" + r.name
 	pace := rate.NewLimiter(r.limit, 1)
 	opts := []providers.Option{providers.WithLogger(discardLogger)}
+	open := func() (client, error) {
+		if r.open != nil {
+			return r.open(env, opts)
+		}
+		return buildClient(r.name, realSettings(env, r.name, opts))
+	}
 	return &Run{
 		Scenario: harness.Scenario{
 			Name: name,
@@ -602,100 +662,87 @@ func (r realProvider) build(env *Env) (*Run, error) {
 				if err := pace.Wait(ctx); err != nil {
 					return fmt.Errorf("%s: wait for the API's rate limit: %w", name, err)
 				}
-				return fetchOnce(ctx, name, func() (closer, error) { return r.open(env, opts) }, r.do)
+				return fetchOnce(ctx, name, open, r.do)
 			},
 		},
 		Options: append(clientProbes(), realIterations...),
 	}, nil
 }
 
-// realBaseURL is the base URL the user set for provider (the same variable
-// as ffe's providers.<name>.base_url), or "" for the real host.
-func realBaseURL(env *Env, provider string) string {
-	return env.Getenv(config.EnvName("providers." + provider + ".base_url"))
+// providerEnv is the variable ffe reads the setting key of provider name
+// from, such as FFE_PROVIDERS_OANDA_ACCOUNT_ID.
+func providerEnv(name, key string) string { return config.EnvName("providers." + name + "." + key) }
+
+// realSettings are the constructor settings of provider name against its
+// real API, from the variables ffe reads: each API's base URL (unset
+// means the real host), each secret from the registry's variable, and
+// OANDA's account and live switch, Reddit's user agent and the LLM's
+// model.
+func realSettings(env *Env, name string, opts []providers.Option) prov.Settings {
+	get := func(key string) string { return env.Getenv(providerEnv(name, key)) }
+	live := get("live")
+	s := prov.Settings{URLs: map[string]string{}, Secrets: map[string]string{}, Options: opts,
+		AccountID: get("account_id"), Live: live == "true" || live == "1", UserAgent: get("user_agent"), Model: get("model")}
+	p := provider(name)
+	for _, e := range p.Endpoints {
+		s.URLs[e.Setting] = get(e.Setting)
+	}
+	for _, sec := range p.Secrets {
+		s.Secrets[sec.Name] = env.Getenv(sec.Env)
+	}
+	return s
 }
 
 // secretEnv is the variable ffe reads a provider's secret from, such as
 // FFE_ALPHAVANTAGE_API_KEY.
-func secretEnv(provider, secret string) string {
-	for _, s := range config.SecretSpecs() {
-		if s.Provider == provider && s.Name == secret {
-			return s.Env
-		}
+func secretEnv(name, secret string) string {
+	sec, ok := provider(name).Secret(secret)
+	if !ok {
+		panic("scenarios: no secret " + name + "." + secret + " in providers/registry (a bug in this package)")
 	}
-	panic("scenarios: no secret " + provider + "." + secret + " in engine/config (a bug in this package)")
+	return sec.Env
 }
 
 var realProviders = []realProvider{
 	{
-		name: "alphavantage", env: []string{secretEnv(config.AlphaVantage, "api_key")}, fetch: "quote AAPL",
+		name: prov.AlphaVantage, env: []string{secretEnv(prov.AlphaVantage, prov.APIKey)}, fetch: "quote AAPL",
 		limit: alphavantage.DefaultRateLimit,
-		open: func(env *Env, opts []providers.Option) (closer, error) {
-			return alphavantage.New(alphavantage.Config{BaseURL: realBaseURL(env, config.AlphaVantage),
-				APIKey: env.Getenv(secretEnv(config.AlphaVantage, "api_key"))}, opts...)
-		},
-		do: mdFetch(func(ctx context.Context, c providers.MarketData) error { return quoteOf(ctx, c, "AAPL") }),
+		do:    mdFetch(func(ctx context.Context, c providers.MarketData) error { return quoteOf(ctx, c, "AAPL") }),
 	},
 	{
-		name: "polygon", env: []string{secretEnv(config.Polygon, "api_key")}, fetch: "quote AAPL",
+		name: prov.Polygon, env: []string{secretEnv(prov.Polygon, prov.APIKey)}, fetch: "quote AAPL",
 		limit: polygon.DefaultRateLimit,
-		open: func(env *Env, opts []providers.Option) (closer, error) {
-			return polygon.New(polygon.Config{BaseURL: realBaseURL(env, config.Polygon),
-				APIKey: env.Getenv(secretEnv(config.Polygon, "api_key"))}, opts...)
-		},
-		do: mdFetch(func(ctx context.Context, c providers.MarketData) error { return quoteOf(ctx, c, "AAPL") }),
+		do:    mdFetch(func(ctx context.Context, c providers.MarketData) error { return quoteOf(ctx, c, "AAPL") }),
 	},
 	{
-		name: "finnhub", env: []string{secretEnv(config.Finnhub, "api_key")}, fetch: "quote AAPL",
+		name: prov.Finnhub, env: []string{secretEnv(prov.Finnhub, prov.APIKey)}, fetch: "quote AAPL",
 		limit: finnhub.DefaultRateLimit,
-		open: func(env *Env, opts []providers.Option) (closer, error) {
-			return finnhub.New(finnhub.Config{BaseURL: realBaseURL(env, config.Finnhub),
-				APIKey: env.Getenv(secretEnv(config.Finnhub, "api_key"))}, opts...)
-		},
-		do: mdFetch(func(ctx context.Context, c providers.MarketData) error { return quoteOf(ctx, c, "AAPL") }),
+		do:    mdFetch(func(ctx context.Context, c providers.MarketData) error { return quoteOf(ctx, c, "AAPL") }),
 	},
 	{
 		// The quote is public; the key makes the run the user's choice.
-		name: "coinbase", env: []string{secretEnv(config.Coinbase, "key_name"), secretEnv(config.Coinbase, "private_key")},
+		name:  prov.Coinbase,
+		env:   []string{secretEnv(prov.Coinbase, prov.KeyName), secretEnv(prov.Coinbase, prov.PrivateKey)},
 		fetch: "quote BTC-USD", limit: coinbase.ExchangeRateLimit,
-		open: func(env *Env, opts []providers.Option) (closer, error) {
-			return coinbase.New(coinbase.Config{BaseURL: realBaseURL(env, config.Coinbase),
-				ExchangeURL: env.Getenv(config.EnvName("providers.coinbase.exchange_url")),
-				KeyName:     env.Getenv(secretEnv(config.Coinbase, "key_name")),
-				PrivateKey:  env.Getenv(secretEnv(config.Coinbase, "private_key"))}, opts...)
-		},
 		do: mdFetch(func(ctx context.Context, c providers.MarketData) error { return quoteOf(ctx, c, "BTC-USD") }),
 	},
 	{
-		name: "oanda", env: []string{secretEnv(config.OANDA, "token"), config.EnvName("providers.oanda.account_id")},
+		name: prov.OANDA, env: []string{secretEnv(prov.OANDA, prov.Token), providerEnv(prov.OANDA, "account_id")},
 		fetch: "quote EUR_USD", limit: oanda.RateLimit,
-		open: func(env *Env, opts []providers.Option) (closer, error) {
-			live := env.Getenv(config.EnvName("providers.oanda.live"))
-			return oanda.New(oanda.Config{BaseURL: realBaseURL(env, config.OANDA), Live: live == "true" || live == "1",
-				Token:     env.Getenv(secretEnv(config.OANDA, "token")),
-				AccountID: env.Getenv(config.EnvName("providers.oanda.account_id"))}, opts...)
-		},
 		do: mdFetch(func(ctx context.Context, c providers.MarketData) error { return quoteOf(ctx, c, "EUR_USD") }),
 	},
 	{
-		name: "reddit", env: []string{secretEnv(config.Reddit, "client_id"), secretEnv(config.Reddit, "client_secret")},
+		name:  prov.Reddit,
+		env:   []string{secretEnv(prov.Reddit, prov.ClientID), secretEnv(prov.Reddit, prov.ClientSecret)},
 		fetch: "list the 25 newest posts of r/stocks", limit: reddit.DefaultRate,
-		open: func(env *Env, opts []providers.Option) (closer, error) {
-			return reddit.New(reddit.Config{BaseURL: realBaseURL(env, config.Reddit),
-				AuthURL:      env.Getenv(config.EnvName("providers.reddit.auth_url")),
-				ClientID:     env.Getenv(secretEnv(config.Reddit, "client_id")),
-				ClientSecret: env.Getenv(secretEnv(config.Reddit, "client_secret")),
-				UserAgent:    env.Getenv(config.EnvName("providers.reddit.user_agent"))}, opts...)
-		},
 		do: listPosts,
 	},
 	{
-		name: "llm", env: []string{secretEnv(config.LLM, "api_key")}, fetch: "one short chat completion (billed)",
+		name: prov.LLM, env: []string{secretEnv(prov.LLM, prov.APIKey)}, fetch: "one short chat completion (billed)",
 		limit: llm.DefaultRate,
-		open: func(env *Env, opts []providers.Option) (closer, error) {
-			return llm.New(llm.Config{BaseURL: realBaseURL(env, config.LLM), APIKey: env.Getenv(secretEnv(config.LLM, "api_key")),
-				Model: env.Getenv(config.EnvName("providers.llm.model")), MaxTokens: 32, MaxAttempts: 1}, opts...)
+		open: func(env *Env, opts []providers.Option) (client, error) {
+			return newLLM(realSettings(env, prov.LLM, opts), llm.Config{MaxTokens: 32, MaxAttempts: 1})
 		},
-		do: func(ctx context.Context, c closer) error { return completeOnce(ctx, c.(*llm.Client)) },
+		do: func(ctx context.Context, c client) error { return completeOnce(ctx, c.LLM) },
 	},
 }

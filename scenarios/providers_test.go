@@ -13,7 +13,7 @@ import (
 
 	"github.com/leakgate/leakgate/harness"
 	"github.com/leakgate/leakgate/providers"
-	"github.com/leakgate/leakgate/providers/finnhub"
+	prov "github.com/leakgate/leakgate/providers/registry"
 	"github.com/leakgate/leakgate/providers/sandbox"
 )
 
@@ -196,12 +196,12 @@ func TestProviderLeakyTwinSkipsClose(t *testing.T) {
 			env := &Env{Mode: mode, Dir: t.TempDir()}
 			sc := marketScenario(env, "provider/finnhub-without-close", nil, nil, leaked.closeAll,
 				func(ctx context.Context, m *Market, _ int) error {
-					c, err := finnhub.New(finnhub.Config{BaseURL: baseURL(m, "finnhub"), APIKey: sandbox.Key}, sandboxOptions(m)...)
+					c, err := openSandbox(m, prov.Finnhub)
 					if err != nil {
 						return err
 					}
 					leaked.add(c) // no Close
-					return quoteOf(ctx, c, "AAPL")
+					return quoteOf(ctx, c.MarketData, "AAPL")
 				})
 			runLeaky(t, sc, clientProbes(), "open_clients", harness.MetricUnclosed)
 		})
@@ -221,7 +221,7 @@ func TestProviderLeakyTwinScanClosesOnlyOnSuccess(t *testing.T) {
 				if err != nil {
 					return 0, err
 				}
-				_, n, err := redditScan(ctx, c, scanSubreddits, scanSymbol, scanLimit)
+				_, n, err := redditScan(ctx, c.Posts, scanSubreddits, scanSymbol, scanLimit)
 				if err != nil {
 					leaked.add(c) // the error path forgets Close
 					return 0, err

@@ -14,11 +14,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/leakgate/leakgate/providers"
-	"github.com/leakgate/leakgate/providers/polygon"
-	"github.com/leakgate/leakgate/providers/reddit"
-	"github.com/leakgate/leakgate/providers/sandbox"
+	"github.com/leakgate/leakgate/providers/registry"
 	"github.com/leakgate/leakgate/providers/unified"
-	"github.com/leakgate/leakgate/providers/yahoo"
 )
 
 // Config says where the sandbox is and how to reach it.
@@ -67,26 +64,47 @@ func New(cfg Config) (*Env, error) {
 	if cfg.Observer != nil {
 		opts = append(opts, providers.WithObserver(cfg.Observer))
 	}
-	pg, err := polygon.New(polygon.Config{BaseURL: cfg.BaseURL("polygon"), APIKey: sandbox.Key}, opts...)
+	pg, err := build(registry.Polygon, cfg, opts)
 	if err != nil {
-		return nil, fmt.Errorf("exporttest: %w", err)
+		return nil, err
 	}
-	yh, err := yahoo.New(yahoo.Config{BaseURL: cfg.BaseURL("yahoo")}, opts...)
+	yh, err := build(registry.Yahoo, cfg, opts)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("exporttest: %w", err), pg.Close())
+		return nil, errors.Join(err, pg.Close())
 	}
-	route := []providers.MarketData{pg, yh}
+	route := []providers.MarketData{pg.MarketData, yh.MarketData}
 	md, err := unified.New(unified.Routes{providers.Equity: route, providers.Crypto: route, providers.Forex: route},
 		unified.WithTTL(cfg.CacheTTL, cfg.CacheTTL), unified.WithLogger(cfg.Logger))
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("exporttest: %w", err), pg.Close(), yh.Close())
 	}
-	rd, err := reddit.New(reddit.Config{BaseURL: cfg.BaseURL("reddit"), AuthURL: cfg.BaseURL("reddit-www"),
-		ClientID: sandbox.Key, ClientSecret: sandbox.Key}, opts...)
+	rd, err := build(registry.Reddit, cfg, opts)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("exporttest: %w", err), md.Close())
+		return nil, errors.Join(err, md.Close())
 	}
-	return &Env{MarketData: md, Posts: rd}, nil
+	return &Env{MarketData: md, Posts: rd.Posts}, nil
+}
+
+// build builds provider name's client with the registry's constructor:
+// each of its APIs at cfg.BaseURL of the sandbox prefix the registry gives
+// it, each secret the sandbox's stand-in.
+func build(name string, cfg Config, opts []providers.Option) (registry.Clients, error) {
+	p, ok := registry.Lookup(name)
+	if !ok {
+		return registry.Clients{}, fmt.Errorf("exporttest: no provider %s in the registry", name)
+	}
+	s := registry.Settings{URLs: map[string]string{}, Secrets: map[string]string{}, Options: opts, Sandbox: true}
+	for _, e := range p.Endpoints {
+		s.URLs[e.Setting] = cfg.BaseURL(e.Prefix)
+	}
+	for _, sec := range p.Secrets {
+		s.Secrets[sec.Name] = sec.Sandbox
+	}
+	c, err := p.New(s)
+	if err != nil {
+		return registry.Clients{}, fmt.Errorf("exporttest: %s: %w", name, err)
+	}
+	return c, nil
 }
 
 // Close closes the providers.
