@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -215,7 +214,7 @@ func checkExportCycles(tb testing.TB, ht harness.TestingT) *harness.Result {
 		c.CrewMemory, c.CrewMemoryEntries = true, exportCrewMemory
 	})
 	base := serve(tb, s)
-	db := s.svc.DB().DB() // the store's pool
+	db := s.svc.DB() // the store, for its pool
 
 	setup := func(ctx context.Context) error {
 		harness.PrewarmThreads(exportThreads)
@@ -224,21 +223,8 @@ func checkExportCycles(tb testing.TB, ht harness.TestingT) *harness.Result {
 		// connections the cycles open at once depends on how requests
 		// overlap, and each holds descriptors. A connection a leak holds
 		// shows in db_in_use.
-		var conns []*sql.Conn
-		defer func() {
-			for _, c := range conns {
-				c.Close()
-			}
-		}()
-		for range db.Stats().MaxOpenConnections {
-			c, err := db.Conn(ctx)
-			if err != nil {
-				return fmt.Errorf("open the database pool: %w", err)
-			}
-			conns = append(conns, c)
-			if err := c.PingContext(ctx); err != nil {
-				return fmt.Errorf("open the database pool: %w", err)
-			}
+		if err := db.WarmPool(ctx); err != nil {
+			return fmt.Errorf("open the database pool: %w", err)
 		}
 		return nil
 	}

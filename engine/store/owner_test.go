@@ -136,3 +136,61 @@ func TestTableUsersHoldNoSQL(t *testing.T) {
 	}
 	require.Empty(t, found)
 }
+
+// TestStoreHandsOutNoPool checks that no package outside the store can
+// reach its connection pool: no exported function or method of the store
+// returns a *sql.DB, *sql.Conn or *sql.Tx, so every use of the database
+// goes through the store's own methods (Stats, PingContext, WarmPool for
+// the pool itself).
+func TestStoreHandsOutNoPool(t *testing.T) {
+	var found []string
+	seen := 0
+	for _, sf := range moduleSources(t) {
+		if filepath.ToSlash(filepath.Dir(sf.rel)) != "engine/store" {
+			continue
+		}
+		seen++
+		found = append(found, poolResults(sf)...)
+	}
+	require.Positive(t, seen)
+	require.Empty(t, found, "the store's pool stays in the store: add a narrow method instead")
+}
+
+// poolResults lists the exported functions and methods of sf that return
+// a *sql.DB, *sql.Conn or *sql.Tx.
+func poolResults(sf sourceFile) []string {
+	sqlName := ""
+	for _, imp := range sf.file.Imports {
+		if p, _ := strconv.Unquote(imp.Path.Value); p == "database/sql" {
+			sqlName = "sql"
+			if imp.Name != nil {
+				sqlName = imp.Name.Name
+			}
+		}
+	}
+	if sqlName == "" {
+		return nil
+	}
+	var out []string
+	for _, d := range sf.file.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || !fn.Name.IsExported() || fn.Type.Results == nil {
+			continue
+		}
+		for _, r := range fn.Type.Results.List {
+			star, ok := r.Type.(*ast.StarExpr)
+			if !ok {
+				continue
+			}
+			sel, ok := star.X.(*ast.SelectorExpr)
+			if !ok {
+				continue
+			}
+			if x, ok := sel.X.(*ast.Ident); ok && x.Name == sqlName &&
+				(sel.Sel.Name == "DB" || sel.Sel.Name == "Conn" || sel.Sel.Name == "Tx") {
+				out = append(out, sf.rel+": "+fn.Name.Name+" returns *"+sqlName+"."+sel.Sel.Name)
+			}
+		}
+	}
+	return out
+}

@@ -154,14 +154,6 @@ func (s *Store) init(ctx context.Context) error {
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
 
-// DB returns the store's connection pool, for tests and diagnostics that
-// manage or watch the pool itself (how many connections it holds open).
-// It is not a way to keep tables: every table of the database is created by
-// the store's migrations and reached through the store's types (Jobs,
-// Alerts, and the Store's own methods). The Store owns the pool: do not
-// close it, and stop using it before Close.
-func (s *Store) DB() *sql.DB { return s.db }
-
 // Close closes the database. It is idempotent; later calls return the
 // first call's result.
 func (s *Store) Close() error {
@@ -331,6 +323,31 @@ func ValidID(s string) bool {
 // Stats returns the connection pool's statistics. InUse is 0 whenever no
 // call is running: every query closes its rows before returning.
 func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
+
+// WarmPool opens every connection the pool may hold and leaves them idle
+// in it, for diagnostics that watch how many connections the store's users
+// hold (Stats().InUse) without counting the ones a first query opens. The
+// pool keeps as many idle connections as it may open, so they stay open
+// until Close.
+func (s *Store) WarmPool(ctx context.Context) error {
+	var conns []*sql.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close() // back to the pool; Close of a *sql.Conn returns it
+		}
+	}()
+	for range s.db.Stats().MaxOpenConnections {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("store: open the pool: %w", err)
+		}
+		conns = append(conns, c)
+		if err := c.PingContext(ctx); err != nil {
+			return fmt.Errorf("store: open the pool: %w", err)
+		}
+	}
+	return nil
+}
 
 // PingContext checks that the database answers.
 func (s *Store) PingContext(ctx context.Context) error {

@@ -329,13 +329,18 @@ func TestCanceledContext(t *testing.T) {
 	require.True(t, errors.Is(err, context.Canceled), "%v", err)
 }
 
-func TestDBIsThePool(t *testing.T) {
+func TestPoolPingAndWarm(t *testing.T) {
 	s := openTest(t)
-	require.Same(t, s.db, s.DB())
 	var mode string
-	require.NoError(t, s.DB().QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode))
+	require.NoError(t, s.db.QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode))
 	require.Equal(t, "wal", mode)
 	require.NoError(t, s.PingContext(t.Context()))
+	require.NoError(t, s.WarmPool(t.Context()))
+	st := s.Stats()
+	require.Equal(t, st.MaxOpenConnections, st.OpenConnections, "WarmPool opens the whole pool")
+	require.Equal(t, st.MaxOpenConnections, st.Idle, "and leaves it idle")
+	require.Zero(t, st.InUse)
 	require.NoError(t, s.Close())
 	require.Error(t, s.PingContext(t.Context()), "a closed store does not answer")
+	require.Error(t, s.WarmPool(t.Context()), "a closed store opens no connection")
 }
