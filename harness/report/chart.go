@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -107,6 +108,15 @@ func chartSVG(m harness.MetricResult, full bool) (template.HTML, error) {
 		names = append(names, "limit "+l.exprs[i])
 		colors = append(colors, colorLimit)
 	}
+	// Two invisible lines at the top and the bottom of what is drawn:
+	// their paths give the x of every iteration and the y extent, where
+	// markTail draws the tail window. They have no legend entry.
+	lo, hi := extent(values)
+	window := n >= 2 && !math.IsNaN(lo)
+	if window {
+		values = append(values, flat(hi), flat(lo))
+		colors = append(colors, colorProbeHi, colorProbeLo)
+	}
 
 	opt := charts.NewLineChartOptionWithData(values)
 	opt.Theme = charts.GetTheme(charts.ThemeLight).WithSeriesColors(colors)
@@ -150,7 +160,100 @@ func chartSVG(m harness.MetricResult, full bool) (template.HTML, error) {
 	if err != nil {
 		return "", fmt.Errorf("chart of %s: %w", m.Name, err)
 	}
-	return inlineSVG(string(svg), m.Name), nil
+	out := string(svg)
+	if window {
+		out = markTail(out, n)
+	}
+	return inlineSVG(out, m.Name), nil
+}
+
+// Colors of the probe lines, which markTail replaces by the tail window:
+// all but transparent, and used by nothing else.
+var (
+	colorProbeHi = charts.Color{R: 1, G: 2, B: 3, A: 1}
+	colorProbeLo = charts.Color{R: 3, G: 2, B: 1, A: 1}
+)
+
+// Colors of the tail window: a light shade and its dashed start.
+const (
+	tailFill   = "rgba(245,158,11,0.14)"
+	tailStroke = "rgb(217,119,6)"
+)
+
+// extent returns the lowest and highest value of the lines, NaN when none
+// has one.
+func extent(lines [][]float64) (lo, hi float64) {
+	lo, hi = math.NaN(), math.NaN()
+	null := charts.GetNullValue()
+	for _, line := range lines {
+		for _, v := range line {
+			if v == null || math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			if math.IsNaN(lo) || v < lo {
+				lo = v
+			}
+			if math.IsNaN(hi) || v > hi {
+				hi = v
+			}
+		}
+	}
+	return lo, hi
+}
+
+// tailStart is where the tail window of n measured iterations starts, as
+// the harness places it: the last half of the iterations, at least three
+// of them. 0 is the baseline, i the point after iteration i.
+func tailStart(n int) int { return max(n-max(n/2, 3), 0) }
+
+// probePath matches a probe line's path: its points, and its color.
+var probePath = regexp.MustCompile(`<path d="(M [-\d.]+ [-\d.]+(?:\s+L [-\d.]+ [-\d.]+)*)" style="[^"]*stroke:rgba\((1,2,3|3,2,1),[^"]*"/>`)
+
+// markTail replaces the two probe lines of a chart of n iterations by the
+// tail window: a shaded region from the window's start (the middle of the
+// measured iterations) to the last iteration, over the height of the lines,
+// with a dashed vertical line at its start. A chart whose probes are not
+// found is returned without them and unmarked.
+func markTail(svg string, n int) string {
+	var xs []float64
+	yHi, yLo := math.NaN(), math.NaN()
+	for _, m := range probePath.FindAllStringSubmatch(svg, -1) {
+		pts := strings.Fields(strings.NewReplacer("M", " ", "L", " ").Replace(m[1]))
+		var px, py []float64
+		for i := 0; i+1 < len(pts); i += 2 {
+			x, errX := strconv.ParseFloat(pts[i], 64)
+			y, errY := strconv.ParseFloat(pts[i+1], 64)
+			if errX != nil || errY != nil {
+				return probePath.ReplaceAllString(svg, "")
+			}
+			px, py = append(px, x), append(py, y)
+		}
+		if len(px) != n {
+			return probePath.ReplaceAllString(svg, "")
+		}
+		xs = px
+		if m[2] == "1,2,3" {
+			yHi = py[0]
+		} else {
+			yLo = py[0]
+		}
+	}
+	svg = probePath.ReplaceAllString(svg, "")
+	if xs == nil || math.IsNaN(yHi) || math.IsNaN(yLo) {
+		return svg
+	}
+	j := tailStart(n)
+	x0 := xs[max(j-1, 0)]
+	top, bottom := min(yHi, yLo)-3, max(yHi, yLo)+3
+	mark := fmt.Sprintf(`<g class="tail-window"><title>tail window: iterations %d–%d, the last half the verdict judged</title>`+
+		`<rect x="%g" y="%g" width="%g" height="%g" style="fill:%s;stroke:none"/>`+
+		`<line x1="%g" y1="%g" x2="%g" y2="%g" style="stroke:%s;stroke-width:1;stroke-dasharray:3 2"/></g>`,
+		j+1, n, x0, top, xs[n-1]-x0, bottom-top, tailFill, x0, top, x0, bottom, tailStroke)
+	// Under the lines: after the chart's background, its first element.
+	if i := strings.Index(svg, "/>"); i >= 0 {
+		return svg[:i+2] + mark + svg[i+2:]
+	}
+	return svg
 }
 
 // inlineSVG makes the library's SVG document an element of an HTML page:

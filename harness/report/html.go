@@ -15,15 +15,20 @@ import (
 //go:embed report.html.tmpl
 var htmlSource string
 
-var htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"join": func(s []string) string { return strings.Join(s, ", ") },
+}).Parse(htmlSource))
 
 // WriteHTML writes the report as one self-contained HTML page: it loads
 // nothing (no script, font, stylesheet or image from anywhere, enforced by
 // its Content-Security-Policy) and opens from a file. It has a summary, an
 // index of the cases, then a card per case, failures first, with the
-// metric table, the findings of failing metrics (in <details>), and a
-// chart per measured metric: the value per iteration with the baseline
-// and each threshold's limit as horizontal lines. Failed cases are open and
+// metric table (with each metric's tail and the shape of its growth), the
+// findings of failing metrics (in <details>; proven goroutine leaks
+// highlighted), the metrics' notes, and a chart per measured metric: the
+// value per iteration with the baseline and each threshold's limit as
+// horizontal lines, and the tail window, the last half of the iterations
+// that the tail statistics and the shape judge, shaded. Failed cases are open and
 // have full charts with axes; the others are collapsed and have small
 // charts of the lines alone, which keeps a page of 80 cases of 9 metrics
 // to a few MB. All text is escaped by html/template.
@@ -78,12 +83,15 @@ type htmlCase struct {
 	Open, FullCharts                          bool
 	Reason, ReasonLabel, ResultError          string
 	Metrics                                   []htmlMetric
+	Notes                                     []note
+	Leaked                                    int // goroutines the runtime proved leaked
 	Log                                       string
 	LogCut, LogLines                          int
 }
 
 type htmlMetric struct {
 	Name, Span, Delta, Max, Slope, Thresholds string
+	Tail, Growth, GrowthClass                 string
 	Verdict, VerdictClass                     string
 	OpenFindings                              bool
 	Findings                                  []htmlFinding
@@ -97,6 +105,7 @@ type htmlFinding struct {
 	Kind, Summary, Stack string
 	Count, More          int
 	Items                []string
+	Leaked               bool // proven leaked by the runtime
 }
 
 func newHTMLCase(i int, c Case) htmlCase {
@@ -136,6 +145,9 @@ func newHTMLCase(i int, c Case) htmlCase {
 			Name:         m.Name,
 			Span:         fmtValue(m.Unit, m.Baseline, false) + " → " + fmtValue(m.Unit, m.Final, false),
 			Delta:        fmtValue(m.Unit, m.Delta, true),
+			Tail:         fmtValue(m.Unit, m.Tail, true),
+			Growth:       growthText(m),
+			GrowthClass:  growthClass(m.Shape),
 			Max:          fmtValue(m.Unit, m.Max, false),
 			Slope:        fmtSlope(m.Unit, m.Slope),
 			Thresholds:   thresholdsText(m),
@@ -153,6 +165,7 @@ func newHTMLCase(i int, c Case) htmlCase {
 			for _, f := range fs[:min(len(fs), maxFindings)] {
 				hm.Findings = append(hm.Findings, newHTMLFinding(f))
 			}
+			hc.Leaked += leakedCount(fs)
 		}
 		if l, ok := linesOf(m); ok {
 			hm.Limits = strings.Join(limitTexts(m, l), ", ")
@@ -165,6 +178,7 @@ func newHTMLCase(i int, c Case) htmlCase {
 		hc.Metrics = append(hc.Metrics, hm)
 	}
 	hc.Failing = strings.Join(failingNames, ", ")
+	hc.Notes = notes(res.Metrics)
 	return hc
 }
 
@@ -178,7 +192,7 @@ func limitTexts(m harness.MetricResult, l chartLines) []string {
 }
 
 func newHTMLFinding(f harness.Finding) htmlFinding {
-	hf := htmlFinding{Kind: f.Kind, Summary: f.Summary, Count: f.Count}
+	hf := htmlFinding{Kind: f.Kind, Summary: f.Summary, Count: f.Count, Leaked: f.Leaked}
 	hf.Items = f.Items[:min(len(f.Items), maxItems*3)]
 	if n := max(f.Count, len(f.Items)) - len(hf.Items); n > 0 && len(hf.Items) > 0 {
 		hf.More = n
@@ -211,6 +225,19 @@ func verdictClass(code int) string {
 		return string(StatusLeak)
 	}
 	return string(StatusError)
+}
+
+// growthClass is the CSS class of a growth shape.
+func growthClass(s harness.Shape) string {
+	switch s {
+	case harness.ShapeGrows:
+		return "grows"
+	case harness.ShapeLevelsOff:
+		return "levels"
+	case harness.ShapeFlat:
+		return "flat"
+	}
+	return "na"
 }
 
 func verdictClassOf(v harness.Verdict) string {
