@@ -218,12 +218,19 @@
 // of a steady leak, and for the heap of another process, which moves in
 // steps at that process's collections, no more than one step's height
 // divided by the window (a least-squares fit over half the run would
-// weigh a step in its middle half as much again).
+// weigh a step in its middle half as much again); over ten iterations or
+// more it runs between the medians of the five points at each end, so that
+// one high or low point there changes it little.
 //
 // Why half: a pool or cache that fills by the middle of the run is level
 // over the whole window, while a leak of one resource per iteration shows
 // as n/2 in it (25 in the default 50 iterations), far above the jitter of
-// a count; a leak of one resource every few iterations still shows.
+// a count. The start of the window is a sample taken right after an
+// iteration, the final value a settled one: goroutines an iteration leaves
+// running for a moment (an HTTP connection's loops) count at the start
+// and not at the end, so tail reads low by their number. A leak of one
+// per iteration still shows by far; a leak slower than those goroutines
+// per iteration needs delta, or more iterations, to be seen.
 // A shorter window would pass pools that fill later but lose that margin,
 // and divide a step of noise by fewer iterations in tail_slope. The start
 // is then the middle iteration, which always has a heap point. With three
