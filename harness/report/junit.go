@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -72,8 +73,9 @@ type junitSkipped struct {
 // WriteJUnit writes the report as JUnit XML: one testsuite named after the
 // suite ("leakgate" when unnamed) with a testcase per case, classname
 // "leakgate.<mode>" and name the scenario. A leak is a <failure
-// type="leak"> whose message names the failing metrics and whose text is
-// the case's text block, findings included; an error or cancellation is an
+// type="leak"> whose message names the failing metrics (with the shape of
+// their growth and their tail) and any proven goroutine leak, and whose
+// text is the case's text block, findings and notes included; an error or cancellation is an
 // <error> with the reason and the log's tail; a skipped case is <skipped>
 // with the reason. Attributes are escaped by encoding/xml, texts are CDATA
 // sections (split where they hold "]]>"), and characters XML cannot hold
@@ -138,7 +140,10 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	return nil
 }
 
-// leakMessage names the failing thresholds: "goroutines delta +50 (delta<=0); heap …".
+// leakMessage names the failing thresholds, with the shape of each
+// metric's growth and its tail where the failing statistic is not the tail
+// itself: "goroutines delta +50 (delta<=0), grows steadily, tail +25;
+// heap …", then the goroutines the runtime proved leaked.
 func leakMessage(res *harness.Result) string {
 	if res == nil {
 		return "leak"
@@ -150,15 +155,31 @@ func leakMessage(res *harness.Result) string {
 		}
 		for _, t := range m.Thresholds {
 			if !t.Passed {
-				parts = append(parts, fmt.Sprintf("%s %s %s (%s)", m.Name, lhs(t.Expr), fmtStat(m, t), t.Expr))
+				parts = append(parts, fmt.Sprintf("%s %s %s (%s)%s", m.Name, lhs(t.Expr), fmtStat(m, t), t.Expr, shapeSuffix(m, lhs(t.Expr))))
 				break
 			}
 		}
+	}
+	if n := leakedCount(res.Findings); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d goroutines proven leaked (blocked forever)", n))
 	}
 	if len(parts) == 0 {
 		return "leak"
 	}
 	return "leak: " + strings.Join(parts, "; ")
+}
+
+// shapeSuffix is ", grows steadily, tail +25" for a metric whose failing
+// statistic is stat: the shape, and the tail unless stat is a tail.
+func shapeSuffix(m harness.MetricResult, stat string) string {
+	if m.Shape == "" {
+		return ""
+	}
+	out := ", " + growthText(m)
+	if stat != "tail" && stat != "tail_slope" && !math.IsNaN(m.Tail) {
+		out += ", tail " + fmtValue(m.Unit, m.Tail, true)
+	}
+	return out
 }
 
 func junitTime(s float64) string {

@@ -73,8 +73,11 @@ func TestWriteJUnit(t *testing.T) {
 			require.Equal(t, "quote", c.Name)
 			require.Equal(t, "1.400", c.Time)
 			require.Equal(t, "leak", c.Failure.Type)
-			require.Contains(t, c.Failure.Message, "goroutines delta +10 (delta<=0)")
-			require.Contains(t, c.Failure.Message, "fds delta +10 (delta<=0)")
+			require.Equal(t, "leak: goroutines delta +10 (delta<=0), grows steadily, tail +5; "+
+				"fds delta +10 (delta<=0), grows steadily, tail +5; 2 goroutines proven leaked (blocked forever)", c.Failure.Message)
+			require.Contains(t, c.Failure.Text, "TAIL")
+			require.Contains(t, c.Failure.Text, "note: threads, rss: process-wide")
+			require.Contains(t, c.Failure.Text, "   !! 2 × leaked: blocked forever")
 			require.Contains(t, c.Failure.Text, "10 × [chan receive] main.leak, created by main.run")
 			require.Contains(t, c.Failure.Text, "main.leak(0xc000012345)")
 			require.Contains(t, c.Failure.Text, "socket tcp 127.0.0.1:41234->127.0.0.1:8080 ESTABLISHED")
@@ -102,7 +105,8 @@ func TestWriteJUnitRealRun(t *testing.T) {
 		if c.Failure == nil {
 			continue
 		}
-		require.Regexp(t, `goroutines tail \+\d+ \(tail<=0\)`, c.Failure.Message)
+		require.Regexp(t, `goroutines tail \+\d+ \(tail<=0\), grows`, c.Failure.Message)
+		require.NotRegexp(t, `\(tail<=0\)[^;]*, tail `, c.Failure.Message, "the tail is not named twice")
 		require.Contains(t, c.Failure.Text, "created by")
 		require.Contains(t, c.Failure.Text, "report_test.realResult")
 	}

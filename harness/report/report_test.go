@@ -291,3 +291,36 @@ func TestWriteTextOldResult(t *testing.T) {
 	require.NoError(t, r.WriteText(&out))
 	require.Regexp(t, `(?m)^  goroutines +4 → 4 +0 +- +0 +- +delta<=0 +✓$`, out.String())
 }
+
+func TestReadMergeKeepTailShapeNotes(t *testing.T) {
+	back, err := report.Read(strings.NewReader(jsonOf(t, handReport())))
+	require.NoError(t, err)
+	merged, err := report.Merge(back, &report.Report{Schema: report.Schema, Suite: "ci"})
+	require.NoError(t, err)
+	want := handReport().Cases[1].Result
+	require.Equal(t, harness.StatusLeak, want.Status)
+	for name, r := range map[string]*report.Report{"read": back, "merged": merged} {
+		t.Run(name, func(t *testing.T) {
+			var got *harness.Result
+			for _, c := range r.Cases {
+				if c.ID() == "quote [live]" {
+					got = c.Result
+				}
+			}
+			require.NotNil(t, got)
+			for _, wm := range want.Metrics {
+				gm, ok := got.Metric(wm.Name)
+				require.True(t, ok, wm.Name)
+				require.Equal(t, wm.Tail, gm.Tail, wm.Name)
+				require.Equal(t, wm.TailSlope, gm.TailSlope, wm.Name)
+				require.Equal(t, wm.Shape, gm.Shape, wm.Name)
+				require.Equal(t, wm.Note, gm.Note, wm.Name)
+			}
+			g, _ := got.Metric(harness.MetricGoroutines)
+			require.Equal(t, harness.ShapeGrows, g.Shape)
+			require.Equal(t, want.Findings, got.Findings)
+			require.True(t, got.Findings[1].Leaked)
+			require.Equal(t, harness.FindingGCReleased, got.Findings[3].Kind)
+		})
+	}
+}
