@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/leakgate/leakgate/engine/config"
 	"github.com/leakgate/leakgate/engine/store"
 	"github.com/leakgate/leakgate/engine/strategy"
 )
@@ -156,12 +157,14 @@ func (e *Engine) LearningReport(ctx context.Context) (*LearningReport, error) {
 	return rep, nil
 }
 
-// PruneOptions selects what PruneMemory removes. Zero fields take the
-// configuration's memory settings.
+// PruneOptions selects what PruneMemory removes. When both OlderThan and
+// Keep are zero, PruneMemory applies the configuration's memory.retention
+// and memory.keep instead.
 type PruneOptions struct {
-	// OlderThan removes trades closed longer ago than this.
+	// OlderThan removes trades closed longer ago than this; zero (with a
+	// Keep) removes none by age.
 	OlderThan time.Duration
-	// Keep removes all but the newest Keep trades.
+	// Keep removes all but the newest Keep trades; zero means no limit.
 	Keep int
 	// DryRun reports without removing.
 	DryRun bool
@@ -174,11 +177,24 @@ func (e *Engine) PruneMemory(ctx context.Context, o PruneOptions) (store.PruneRe
 		return store.PruneResult{}, Usagef("--older-than and --keep must not be negative")
 	}
 	if o.OlderThan == 0 && o.Keep == 0 {
-		o.OlderThan, o.Keep = e.cfg.Memory.Retention, e.cfg.Memory.Keep
+		o.OlderThan, o.Keep = memoryRetention(e.cfg.Memory.Retention), e.cfg.Memory.Keep
 	}
 	var cutoff time.Time
 	if o.OlderThan > 0 {
 		cutoff = e.now().Add(-o.OlderThan)
 	}
 	return e.st.PruneMemory(ctx, cutoff, o.Keep, o.DryRun)
+}
+
+// memoryRetention is the age bound of the configured memory.retention r:
+// 0 is config.DefaultMemoryRetention, and a negative r (-1s) is none
+// (returned as 0: no trade is removed by age).
+func memoryRetention(r time.Duration) time.Duration {
+	switch {
+	case r == 0:
+		return config.DefaultMemoryRetention
+	case r < 0:
+		return 0
+	}
+	return r
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/leakgate/leakgate/engine"
+	"github.com/leakgate/leakgate/engine/config"
 	"github.com/leakgate/leakgate/engine/store"
 )
 
@@ -378,8 +379,9 @@ func (a *app) pruneMemoryCmd() *cobra.Command {
 		Use:   "prune-memory",
 		Short: "Remove old closed trades from the portfolio memory",
 		Long: `prune-memory removes closed trades older than --older-than, or beyond the newest --keep,
-and reports what it removed. Without either flag it applies memory.retention and
-memory.keep.
+and reports what it removed. Without either flag it applies memory.retention
+(default ` + fmt.Sprintf("%dd", config.DefaultMemoryRetention/(24*time.Hour)) + `; -1s keeps every trade whatever its age) and memory.keep
+(default 0, no limit).
 
 JSON fields: removed_by_age, removed_by_count, removed [trade…], remaining, dry_run.`,
 		Args: noArgs,

@@ -49,7 +49,9 @@
 // the stock monitor and the crew memory, a negative value (-1, -1s) for a
 // retention bound. A retention bound of 0, which turned the bound off in
 // earlier versions, is an error naming -1, so no file silently changes
-// meaning.
+// meaning. memory.retention follows the same rule: left out it is
+// DefaultMemoryRetention, -1s keeps every trade, and 0, which used to keep
+// every trade, is an error naming -1s.
 //
 // # What it owns and imports
 //
@@ -302,10 +304,17 @@ type Sentiment struct {
 	Limit int `yaml:"limit"`
 }
 
+// DefaultMemoryRetention is memory.retention when it is left out or 0:
+// prune-memory without flags removes trades closed more than a year ago.
+const DefaultMemoryRetention = 365 * 24 * time.Hour
+
 // Memory configures retention of the closed-trade memory.
 type Memory struct {
-	// Retention is the default --older-than of prune-memory; 0 keeps
-	// everything.
+	// Retention is the default --older-than of prune-memory, by default
+	// DefaultMemoryRetention; a negative value (-1s) keeps every trade
+	// whatever its age. 0 used to keep everything, so Validate refuses it
+	// and names -1s (prune-memory reads a 0 that reaches it as the
+	// default).
 	Retention time.Duration `yaml:"retention"`
 	// Keep is the default --keep of prune-memory; 0 means no limit.
 	Keep int `yaml:"keep"`
@@ -448,7 +457,7 @@ func Default() *Config {
 		Watchlist: []string{"AAPL", "SPY", "BTC-USD", "EUR_USD"},
 		Agent:     Agent{Interval: 15 * time.Minute, ConfidenceThreshold: 0.6},
 		Sentiment: Sentiment{Subreddits: []string{"wallstreetbets", "stocks"}, Limit: 50},
-		Memory:    Memory{Retention: 365 * 24 * time.Hour},
+		Memory:    Memory{Retention: DefaultMemoryRetention},
 		Server: Server{
 			Listen:        server.DefaultAddr,
 			AdminListen:   server.DefaultAdminAddr,
@@ -868,10 +877,17 @@ func (s Sentiment) validate() error {
 	return nil
 }
 
-// validate checks the memory section.
+// validate checks the memory section. A retention of 0 used to keep
+// every trade; it now means the default, so that spelling is refused and
+// the error names the new one (-1s), rather than prune-memory silently
+// starting to remove a year-old trade.
 func (m Memory) validate() error {
-	if m.Retention < 0 || m.Keep < 0 {
-		return errors.New("memory.retention and memory.keep must not be negative")
+	if m.Retention == 0 {
+		return fmt.Errorf("memory.retention 0: 0 no longer keeps every trade; write -1s to keep them whatever their age, "+
+			"or leave the key out for the default (%s)", DefaultMemoryRetention)
+	}
+	if m.Keep < 0 {
+		return fmt.Errorf("memory.keep %d: use 0 (no limit) or more", m.Keep)
 	}
 	return nil
 }

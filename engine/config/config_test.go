@@ -181,6 +181,11 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{"server.retention.keep_jobs 0", "write -1 to turn it off", "default (1000)"}},
 		{name: "retention age 0 names -1s", body: "server:\n  retention:\n    export_max_age: 0s\n",
 			want: []string{"server.retention.export_max_age 0", "write -1s"}},
+		{name: "memory retention 0 names -1s", body: "memory:\n  retention: 0s\n",
+			want: []string{"memory.retention 0", "write -1s", "default (8760h0m0s)"}},
+		{name: "memory retention 0 from the environment", env: map[string]string{"FFE_MEMORY_RETENTION": "0s"},
+			want: []string{"memory.retention 0", "write -1s"}},
+		{name: "bad memory keep", body: "memory:\n  keep: -1\n", want: []string{"memory.keep -1", "0 (no limit)"}},
 		{name: "bad writer", body: "server:\n  crew:\n    writer: gpt\n", want: []string{`server.crew.writer "gpt"`, "local or llm"}},
 		{name: "bad crew memory", body: "server:\n  crew:\n    memory:\n      entries: -1\n", want: []string{"server.crew.memory", "enabled: false"}},
 		{name: "bad monitor", env: map[string]string{"FFE_SERVER_MONITOR_THRESHOLD": "2"}, want: []string{"server.monitor", "[0, 1)"}},
@@ -449,4 +454,25 @@ server:
 	require.NoError(t, err)
 	require.Zero(t, cfg.Server.Workers)
 	require.Equal(t, -1, cfg.Server.Retention.KeepExports)
+}
+
+// TestMemoryRetention checks memory.retention under the zero rule: left
+// out it is DefaultMemoryRetention, and -1s (keep every trade) loads.
+func TestMemoryRetention(t *testing.T) {
+	require.Equal(t, DefaultMemoryRetention, Default().Memory.Retention)
+	for _, c := range []struct {
+		name, body string
+		want       time.Duration
+	}{
+		{name: "left out", body: "memory: {keep: 5}\n", want: DefaultMemoryRetention},
+		{name: "keep everything", body: "memory: {retention: -1s}\n", want: -time.Second},
+		{name: "a month", body: "memory: {retention: 720h}\n", want: 720 * time.Hour},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			file := writeFile(t, "config.yaml", c.body, 0o644)
+			cfg, err := Load(LoadOptions{Path: file, DataDir: t.TempDir(), LookupEnv: envOf(map[string]string{"HOME": t.TempDir()})})
+			require.NoError(t, err)
+			require.Equal(t, c.want, cfg.Memory.Retention)
+		})
+	}
 }
