@@ -15,9 +15,6 @@ import (
 	"github.com/leakgate/leakgate/engine/monitor"
 	"github.com/leakgate/leakgate/harness"
 	"github.com/leakgate/leakgate/providers"
-	"github.com/leakgate/leakgate/providers/finnhub"
-	"github.com/leakgate/leakgate/providers/sandbox"
-	"github.com/leakgate/leakgate/providers/yahoo"
 )
 
 // componentScenarios lists the crew, monitor and engine scenarios.
@@ -120,7 +117,7 @@ func buildCrewRun(env *Env) (*Run, error) {
 		mem *crew.Memory
 	)
 	setup := func(ctx context.Context, m *Market) error {
-		c, err := yahoo.New(yahoo.Config{BaseURL: baseURL(m, "yahoo")}, sandboxOptions(m)...)
+		c, err := openSandbox(m, "yahoo")
 		if err != nil {
 			return fmt.Errorf("yahoo: %w", err)
 		}
@@ -128,7 +125,7 @@ func buildCrewRun(env *Env) (*Run, error) {
 			c.Close()
 			return fmt.Errorf("crew: %w", err)
 		}
-		src, mem = c, cr.Memory()
+		src, mem = c.MarketData, cr.Memory()
 		// Fill the memory before the baseline: from then on it is at its
 		// bound, and whatever grows per iteration is a leak.
 		for mem.Len() < mem.Cap() {
@@ -200,7 +197,7 @@ const (
 // waits for its first poll, hands the monitor to stop, and closes the
 // client. A poll that failed is an error.
 func monitorOnce(ctx context.Context, m *Market, stop func(*monitor.Monitor)) (err error) {
-	c, err := finnhub.New(finnhub.Config{BaseURL: baseURL(m, "finnhub"), APIKey: sandbox.Key}, sandboxOptions(m)...)
+	c, err := openSandbox(m, "finnhub")
 	if err != nil {
 		return fmt.Errorf("finnhub: %w", err)
 	}
@@ -210,7 +207,7 @@ func monitorOnce(ctx context.Context, m *Market, stop func(*monitor.Monitor)) (e
 		}
 	}()
 	sink := monitor.AlertSinkFunc(func(context.Context, monitor.Alert) error { return nil })
-	mon, err := monitor.New(c, sink, monitor.Config{Symbols: []string{monitorSymbol}, Interval: monitorInterval,
+	mon, err := monitor.New(c.MarketData, sink, monitor.Config{Symbols: []string{monitorSymbol}, Interval: monitorInterval,
 		Timeout: 10 * time.Second}, monitor.WithLogger(discardLogger))
 	if err != nil {
 		return fmt.Errorf("monitor: %w", err)
