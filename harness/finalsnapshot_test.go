@@ -16,7 +16,7 @@ import (
 // parked is a resource whose goroutine ends only when the resource is
 // garbage-collected, like an http.Transport's connection loops once its
 // connection is dropped without Close.
-type parked struct{ buf [64]byte }
+type parked struct{ _ [64]byte }
 
 func newParked() *parked {
 	p := &parked{}
