@@ -225,12 +225,12 @@
 // Why half: a pool or cache that fills by the middle of the run is level
 // over the whole window, while a leak of one resource per iteration shows
 // as n/2 in it (25 in the default 50 iterations), far above the jitter of
-// a count. The start of the window is a sample taken right after an
-// iteration, the final value a settled one: goroutines an iteration leaves
-// running for a moment (an HTTP connection's loops) count at the start
-// and not at the end, so tail reads low by their number. A leak of one
-// per iteration still shows by far; a leak slower than those goroutines
-// per iteration needs delta, or more iterations, to be seen.
+// a count. Like the final value, the goroutines at the start of the window
+// are settled: after that iteration the harness samples them until they
+// stop falling (at most 250ms), so that goroutines an iteration leaves
+// running for a moment (an HTTP connection's loops) count at neither end.
+// Descriptors and connections keep the sample taken right after the
+// iteration.
 // A shorter window would pass pools that fill later but lose that margin,
 // and divide a step of noise by fewer iterations in tail_slope. The start
 // is then the middle iteration, which always has a heap point. With three

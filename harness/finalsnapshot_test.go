@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -89,5 +90,54 @@ func TestReleasedDescriptorsExcludeTeardown(t *testing.T) {
 	require.NotEmpty(t, released.Items, report(res))
 	for _, item := range released.Items {
 		require.True(t, strings.Contains(item, os.DevNull), "only the dropped files: %s\n%s", item, report(res))
+	}
+}
+
+// transientGoroutines is how many goroutines each iteration of
+// withTransients leaves running for a few milliseconds, like an HTTP
+// connection's loops after a request.
+const transientGoroutines = 12
+
+// withTransients is a scenario that leaves transientGoroutines ending
+// shortly after every iteration and, when leak is set, one goroutine that
+// never ends.
+func withTransients(stop chan struct{}, leak bool) harness.Scenario {
+	return harness.Scenario{Name: "transients", Run: func(context.Context, int) error {
+		for range transientGoroutines {
+			go func() {
+				t := time.NewTimer(3 * time.Millisecond)
+				defer t.Stop()
+				select {
+				case <-t.C:
+				case <-stop:
+				}
+			}()
+		}
+		if leak {
+			go func() { <-stop }()
+		}
+		return nil
+	}}
+}
+
+// The start of the tail window is settled like its end: goroutines an
+// iteration leaves running for a moment neither hide a leak of one per
+// iteration nor fail a clean run.
+func TestTailStartSettles(t *testing.T) {
+	for _, leak := range []bool{true, false} {
+		t.Run(map[bool]string{true: "leak", false: "clean"}[leak], func(t *testing.T) {
+			stop := make(chan struct{})
+			defer close(stop)
+			res, err := harness.Run(t.Context(), withTransients(stop, leak), harness.WithIterations(10),
+				harness.WithWarmup(1), harness.WithSettleTimeout(500*time.Millisecond))
+			require.NoError(t, err)
+			g, _ := res.Metric(harness.MetricGoroutines)
+			if leak {
+				require.Equal(t, harness.VerdictFail, g.Verdict, report(res))
+				require.Equal(t, 5.0, g.Tail, report(res))
+			} else {
+				require.Equal(t, harness.VerdictPass, g.Verdict, report(res))
+			}
+		})
 	}
 }

@@ -117,9 +117,15 @@ type runner struct {
 	baseDet, finalDet   details
 	// afterGC lists the descriptors after the final collection, when it
 	// closed some: what it released is finalDet's minus these.
-	afterGC              []procfs.FD
-	baseGoroutines       []int     // IDs, sorted
-	goroutineFinds       []Finding // only when there are more than at the baseline
+	afterGC        []procfs.FD
+	baseGoroutines []int     // IDs, sorted
+	goroutineFinds []Finding // only when there are more than at the baseline
+	// midK is the measured iteration after which the goroutines settled
+	// once (0: not done), midSettled their lowest count then (NaN for the
+	// other metrics): the start of the tail window, taken as the final
+	// value is.
+	midK                 int
+	midSettled           []float64
 	havePostGC, haveBase bool
 	gcPaused             bool
 	midDone              bool        // WithDuration's middle heap point was taken
@@ -280,6 +286,9 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 			r.series[i] = append(r.series[i], row[i])
 		}
 		r.completed = k
+		if r.o.duration <= 0 && !last && k == tailStart(r.o.iterations) {
+			r.settleMiddle(ctx, k, row)
+		}
 		if r.o.progress != nil {
 			d := Delta{}
 			for i, def := range r.s.defs {
@@ -415,6 +424,52 @@ func (r *runner) resumeGC() {
 
 // settled are the metrics settling waits for.
 var settled = []string{MetricGoroutines, MetricFDs, MetricConns}
+
+// midSettleTime bounds the settling at the start of the tail window.
+const midSettleTime = 250 * time.Millisecond
+
+// settleMiddle samples the goroutines after measured iteration k, the
+// start of the tail window, until they stop falling (or midSettleTime,
+// or the settle timeout if shorter), and keeps the lowest count: like the
+// final value, the window's start then counts no goroutine that an
+// iteration leaves running for a moment (an HTTP connection's loops), so
+// that tail compares like with like. Descriptors and connections keep
+// their sample: in a run that collects after every iteration, what the
+// collection's finalizers close while settling here is still open at the
+// end, before the final collection (released counts that). row holds the
+// sample after iteration k.
+func (r *runner) settleMiddle(ctx context.Context, k int, row []float64) {
+	i := r.s.index(MetricGoroutines)
+	if i < 0 || math.IsNaN(row[i]) {
+		return
+	}
+	r.midK = k
+	r.midSettled = make([]float64, len(r.s.defs))
+	for j := range r.midSettled {
+		r.midSettled[j] = math.NaN()
+	}
+	r.midSettled[i] = row[i]
+	deadline := time.Now().Add(min(midSettleTime, r.o.settleTimeout))
+	cur := make([]float64, len(r.s.defs))
+	pause := time.Millisecond
+	for time.Now().Before(deadline) {
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if err := r.s.sample(ctx, gcNone, false, cur); err != nil {
+			return
+		}
+		if math.IsNaN(cur[i]) || cur[i] >= r.midSettled[i] {
+			return
+		}
+		r.midSettled[i] = cur[i]
+		pause = min(2*pause, settleMaxPause)
+	}
+}
 
 // settle polls goroutines, descriptors and connections, with backoff, until
 // none is above its baseline or the settle timeout passes. It keeps the
@@ -584,7 +639,11 @@ func (r *runner) evaluate() {
 		m.Max, m.Min = extremes([]float64{m.Baseline, m.Final}, series)
 		m.Slope = slope(series)
 		m.Steady = steady(series)
-		m.Tail, m.TailSlope = newTailer(m.Baseline, series).at(len(series), m.Final)
+		tl := newTailer(m.Baseline, series)
+		if r.midK > 0 && r.midK == tailStart(len(series)) {
+			tl.settledAt(r.midK, r.midSettled[i])
+		}
+		m.Tail, m.TailSlope = tl.at(len(series), m.Final)
 		m.Shape = shapeOf(m.Name, m.Unit, m.Delta, m.Tail)
 		m.Series = slices.Clone(series)
 		v := values{baseline: m.Baseline, final: m.Final, delta: m.Delta, max: m.Max, min: m.Min, slope: m.Slope,

@@ -121,10 +121,18 @@ type tailer struct {
 	base float64
 	pts  []float64 // pts[0] the baseline, pts[i] the point after iteration i
 	last []int     // last[i]: the latest index <= i with a value, -1 if none
+	// settled, when not NaN, is a settled value of point settledIdx: the
+	// start of the window when it is that point and lower.
+	settledIdx int
+	settled    float64
 }
 
+// settledAt records v, a value the metric settled to after point k, for
+// the window that starts there. NaN records nothing.
+func (t *tailer) settledAt(k int, v float64) { t.settledIdx, t.settled = k, v }
+
 func newTailer(baseline float64, series []float64) *tailer {
-	t := &tailer{base: baseline, pts: make([]float64, 0, len(series)+1)}
+	t := &tailer{base: baseline, pts: make([]float64, 0, len(series)+1), settled: math.NaN()}
 	t.pts = append(append(t.pts, baseline), series...)
 	t.last = make([]int, len(t.pts))
 	prev := -1
@@ -150,7 +158,11 @@ func (t *tailer) at(k int, final float64) (tail, tailSlope float64) {
 	// A start below the baseline (a count that dipped while something of
 	// the warm-up ended) does not make a return to the baseline growth:
 	// tail is never more than delta.
-	tail = final - max(t.base, t.pts[j])
+	start := t.pts[j]
+	if j == t.settledIdx && t.settled < start {
+		start = t.settled
+	}
+	tail = final - max(t.base, start)
 	if k == j {
 		return tail, math.NaN()
 	}
