@@ -3,30 +3,15 @@
 package server
 
 import (
-	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"slices"
-	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/leakgate/leakgate/harness"
+	"github.com/leakgate/leakgate/harness/harnesstest"
 	"github.com/leakgate/leakgate/providers/leakinject"
+	"github.com/leakgate/leakgate/providers/leakinject/leakinjecttest"
 )
-
-// failRecorder is a harness.TestingT that keeps the failures it is given
-// instead of failing the test.
-type failRecorder struct {
-	ctx  context.Context
-	msgs []string
-}
-
-func (r *failRecorder) Helper()                   {}
-func (r *failRecorder) Context() context.Context  { return r.ctx }
-func (r *failRecorder) Errorf(f string, a ...any) { r.msgs = append(r.msgs, fmt.Sprintf(f, a...)) }
 
 // injectedLeak is a known leak that the export cycles' leak check must
 // catch: with the fault on, the check fails on every metric listed, and
@@ -71,23 +56,13 @@ func TestExportLeakCheckCatchesInjectedLeaks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("export cycles in child processes")
 	}
-	if fault := os.Getenv(leakinject.EnvVar); fault != "" {
+	if fault := leakinjecttest.Fault(); fault != "" {
 		checkInjectedServerLeak(t, fault)
 		return
 	}
 	for _, tt := range injectedServerLeaks {
 		t.Run(tt.fault, func(t *testing.T) {
-			args := []string{"-test.run=^TestExportLeakCheckCatchesInjectedLeaks$", "-test.v", "-test.count=1"}
-			cmd := exec.CommandContext(t.Context(), os.Args[0], args...)
-			cmd.Env = append(os.Environ(), leakinject.EnvVar+"="+tt.fault)
-			out, err := cmd.CombinedOutput()
-			t.Logf("LEAKINJECT=%s %s %s:\n%s", tt.fault, os.Args[0], strings.Join(args, " "), out)
-			require.Contains(t, string(out), "--- PASS: TestExportLeakCheckCatchesInjectedLeaks")
-			if err != nil {
-				// The child's test passed; what fails it is goleak's check
-				// at exit, which finds the injected leak's goroutines too.
-				require.Contains(t, string(out), "goleak", "the child failed: %v", err)
-			}
+			leakinjecttest.Rerun(t, "TestExportLeakCheckCatchesInjectedLeaks", tt.fault)
 		})
 	}
 }
@@ -100,18 +75,7 @@ func checkInjectedServerLeak(t *testing.T, fault string) {
 		t.Skipf("%s=%s: no expectation for this fault", leakinject.EnvVar, fault)
 	}
 	tt := injectedServerLeaks[i]
-	rec := &failRecorder{ctx: t.Context()}
+	rec := harnesstest.NewRecorder(t.Context())
 	res := checkExportCycles(t, rec)
-	require.NotNil(t, res)
-	require.Len(t, rec.msgs, 1, "the check passed with %s on", fault)
-	t.Logf("the check with %s on failed, as it must:\n%s", fault, rec.msgs[0])
-	require.Equal(t, harness.StatusLeak, res.Status)
-	for _, m := range tt.metrics {
-		mr, ok := res.Metric(m)
-		require.True(t, ok, m)
-		require.Equal(t, harness.VerdictFail, mr.Verdict, m)
-	}
-	for _, w := range tt.want {
-		require.Contains(t, rec.msgs[0], w)
-	}
+	harnesstest.RequireCaught(t, rec, res, tt.metrics, tt.want)
 }
