@@ -226,9 +226,10 @@
 // over the whole window, while a leak of one resource per iteration shows
 // as n/2 in it (25 in the default 50 iterations), far above the jitter of
 // a count. Like the final value, the goroutines at the start of the window
-// are settled: after that iteration the harness samples them until they
-// stop falling (at most 250ms), so that goroutines an iteration leaves
-// running for a moment (an HTTP connection's loops) count at neither end.
+// and at the baseline are settled: the harness samples them until they
+// have not fallen for 20ms (at most 250ms), so that goroutines an
+// iteration leaves running for a moment (an HTTP connection's loops) count
+// at neither end.
 // Descriptors and connections keep the sample taken right after the
 // iteration.
 // A shorter window would pass pools that fill later but lose that margin,

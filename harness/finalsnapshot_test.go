@@ -134,7 +134,9 @@ func TestTailStartSettles(t *testing.T) {
 			g, _ := res.Metric(harness.MetricGoroutines)
 			if leak {
 				require.Equal(t, harness.VerdictFail, g.Verdict, report(res))
-				require.Equal(t, 5.0, g.Tail, report(res))
+				// One leaked per iteration over the last five: the
+				// transients ended while the start settled.
+				require.InDelta(t, 5.0, g.Tail, 1, report(res))
 			} else {
 				require.Equal(t, harness.VerdictPass, g.Verdict, report(res))
 			}

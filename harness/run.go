@@ -241,6 +241,12 @@ func (r *runner) phases(ctx context.Context) (status Status, err error) {
 	if err := r.s.sample(ctx, gcDone, true, r.base); err != nil {
 		return StatusError, fmt.Errorf("harness: baseline: %w", err)
 	}
+	// The goroutines the warm-up left running for a moment are not the
+	// baseline: it settles as the start of the tail window and the final
+	// value do.
+	if i := r.s.index(MetricGoroutines); i >= 0 {
+		r.base[i] = r.settleGoroutines(ctx, r.base[i])
+	}
 	r.s.raiseRemoteGoroutines(ctx, r.base)
 	if r.baseDet, err = r.s.details(ctx); err != nil {
 		return StatusError, fmt.Errorf("harness: baseline: %w", err)
@@ -425,19 +431,22 @@ func (r *runner) resumeGC() {
 // settled are the metrics settling waits for.
 var settled = []string{MetricGoroutines, MetricFDs, MetricConns}
 
-// midSettleTime bounds the settling at the start of the tail window.
-const midSettleTime = 250 * time.Millisecond
+// midSettleTime bounds the settling at the start of the tail window, which
+// ends once the goroutines have not fallen for midSettleQuiet.
+const (
+	midSettleTime  = 250 * time.Millisecond
+	midSettleQuiet = 20 * time.Millisecond
+)
 
-// settleMiddle samples the goroutines after measured iteration k, the
-// start of the tail window, until they stop falling (or midSettleTime,
-// or the settle timeout if shorter), and keeps the lowest count: like the
-// final value, the window's start then counts no goroutine that an
-// iteration leaves running for a moment (an HTTP connection's loops), so
-// that tail compares like with like. Descriptors and connections keep
-// their sample: in a run that collects after every iteration, what the
-// collection's finalizers close while settling here is still open at the
-// end, before the final collection (released counts that). row holds the
-// sample after iteration k.
+// settleMiddle settles the goroutines after measured iteration k, the
+// start of the tail window, and keeps their lowest count: like the final
+// value, the window's start then counts no goroutine that an iteration
+// leaves running for a moment (an HTTP connection's loops), so that tail
+// compares like with like. Descriptors and connections keep their sample:
+// in a run that collects after every iteration, what the collection's
+// finalizers close while settling here is still open at the end, before
+// the final collection (released counts that). row holds the sample after
+// iteration k.
 func (r *runner) settleMiddle(ctx context.Context, k int, row []float64) {
 	i := r.s.index(MetricGoroutines)
 	if i < 0 || math.IsNaN(row[i]) {
@@ -448,27 +457,43 @@ func (r *runner) settleMiddle(ctx context.Context, k int, row []float64) {
 	for j := range r.midSettled {
 		r.midSettled[j] = math.NaN()
 	}
-	r.midSettled[i] = row[i]
+	r.midSettled[i] = r.settleGoroutines(ctx, row[i])
+}
+
+// settleGoroutines samples the goroutines until they have not fallen for
+// midSettleQuiet (at most midSettleTime, or the settle timeout if
+// shorter) and returns the lowest count seen, from; from when the target
+// has no goroutine count.
+func (r *runner) settleGoroutines(ctx context.Context, from float64) float64 {
+	i := r.s.index(MetricGoroutines)
+	if i < 0 || math.IsNaN(from) {
+		return from
+	}
+	low := from
 	deadline := time.Now().Add(min(midSettleTime, r.o.settleTimeout))
 	cur := make([]float64, len(r.s.defs))
 	pause := time.Millisecond
+	quietSince := time.Now()
 	for time.Now().Before(deadline) {
 		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return
+			return low
 		case <-t.C:
 		}
-		if err := r.s.sample(ctx, gcNone, false, cur); err != nil {
-			return
+		if err := r.s.sample(ctx, gcNone, false, cur); err != nil || math.IsNaN(cur[i]) {
+			return low
 		}
-		if math.IsNaN(cur[i]) || cur[i] >= r.midSettled[i] {
-			return
+		if cur[i] < low {
+			low = cur[i]
+			quietSince = time.Now()
+		} else if time.Since(quietSince) >= midSettleQuiet {
+			return low
 		}
-		r.midSettled[i] = cur[i]
 		pause = min(2*pause, settleMaxPause)
 	}
+	return low
 }
 
 // settle polls goroutines, descriptors and connections, with backoff, until
