@@ -67,18 +67,7 @@ func TestGoroutineLeakProfileProvesDeadlocks(t *testing.T) {
 // A scenario whose goroutines wait on a channel that the test still holds
 // leaks them too, but no deadlock is proven: they could still be woken.
 func TestGoroutineLeakProfileSparesReachableWaits(t *testing.T) {
-	stop := make(chan struct{})
-	done := make(chan struct{}, 16)
-	t.Cleanup(func() {
-		close(stop)
-		for range 4 {
-			<-done
-		}
-	})
-	sc := harness.Scenario{Name: "parked", Run: func(context.Context, int) error {
-		go func() { <-stop; done <- struct{}{} }()
-		return nil
-	}}
+	sc := parkedScenario(t)
 	res, err := harness.Run(t.Context(), sc, harness.WithIterations(3), harness.WithWarmup(1), harness.WithSettleTimeout(20*time.Millisecond))
 	require.NoError(t, err)
 	m, ok := res.Metric(harness.MetricGoroutinesLeaked)

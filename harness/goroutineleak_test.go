@@ -3,7 +3,6 @@
 package harness_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -16,18 +15,7 @@ import (
 // profile: goroutines_leaked is unsupported, a threshold on it is refused,
 // and no finding is marked proven.
 func TestGoroutinesLeakedUnsupported(t *testing.T) {
-	stop := make(chan struct{})
-	done := make(chan struct{}, 16)
-	t.Cleanup(func() {
-		close(stop)
-		for range 4 {
-			<-done
-		}
-	})
-	sc := harness.Scenario{Name: "parked", Run: func(context.Context, int) error {
-		go func() { <-stop; done <- struct{}{} }()
-		return nil
-	}}
+	sc := parkedScenario(t)
 	res, err := harness.Run(t.Context(), sc, harness.WithIterations(3), harness.WithWarmup(1), harness.WithSettleTimeout(20*time.Millisecond))
 	require.NoError(t, err)
 	m, ok := res.Metric(harness.MetricGoroutinesLeaked)
