@@ -218,18 +218,26 @@ func exprs(m harness.MetricResult) []string {
 }
 
 func goroutineResource(*testing.T) (resource, []harness.Option) {
-	return func(context.Context) (func() error, error) {
-		stop, done := make(chan struct{}), make(chan struct{})
-		go func() {
-			defer close(done)
-			<-stop
-		}()
-		return func() error {
-			close(stop)
-			<-done
-			return nil
-		}, nil
-	}, nil
+	return func(context.Context) (func() error, error) { return park(func() {}), nil }, nil
+}
+
+// park starts a goroutine that runs first, signals, and then waits; it
+// returns once first has run, with the release that ends the goroutine and
+// waits for it.
+func park(first func()) (release func() error) {
+	stop, ready, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		first()
+		close(ready)
+		<-stop
+	}()
+	<-ready
+	return func() error {
+		close(stop)
+		<-done
+		return nil
+	}
 }
 
 func fdResource(*testing.T) (resource, []harness.Option) {
@@ -265,21 +273,7 @@ func connResource(t *testing.T) (resource, []harness.Option) {
 // threadResource is one OS thread, held by a goroutine locked to it; the
 // goroutine returns still locked, which ends the thread.
 func threadResource(*testing.T) (resource, []harness.Option) {
-	return func(context.Context) (func() error, error) {
-		stop, locked, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
-		go func() {
-			defer close(done)
-			runtime.LockOSThread()
-			close(locked)
-			<-stop
-		}()
-		<-locked
-		return func() error {
-			close(stop)
-			<-done
-			return nil
-		}, nil
-	}, nil
+	return func(context.Context) (func() error, error) { return park(runtime.LockOSThread), nil }, nil
 }
 
 func childResource(*testing.T) (resource, []harness.Option) {
